@@ -1,0 +1,1 @@
+"""FuseEval-style evaluation: generation, per-benchmark scoring, results tables."""

@@ -1,0 +1,164 @@
+"""One generation interface, two backends: vLLM (lazy import; GPU clusters, tensor parallel) and transformers.
+
+``load_generator(path, backend="auto")`` picks vLLM only when it imports and CUDA is available (or when asked for
+by name), otherwise the transformers fallback (left padding, ``do_sample``, ``num_return_sequences``). Both take
+chat conversations, apply the model's own chat template, and return per-prompt lists of ``Completion`` with finish
+reason and token counts. Temperature 0 means greedy decoding.
+
+Determinism: every call takes a seed. The transformers backend seeds torch before each batch; the caller batches
+prompts in fixed chunks of the global order, so sharded and resumed runs regenerate the same bytes.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    n: int = 1
+    temperature: float = 0.0
+    top_p: float = 1.0
+    repetition_penalty: float = 1.0
+    max_new_tokens: int = 512
+    seed: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    finish_reason: str  # "stop" | "length"
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class Generator(Protocol):
+    backend: str
+
+    def chat(self, conversations: list[list[dict[str, str]]], params: SamplingParams) -> list[list[Completion]]:
+        ...
+
+
+def vllm_usable() -> bool:
+    try:
+        import torch
+
+        if not torch.cuda.is_available():
+            return False
+        import vllm  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def load_generator(path: str, backend: str = "auto", tensor_parallel_size: int = 1, dtype: str = "auto",
+                   batch_size: int = 16, max_model_len: int | None = None) -> Generator:
+    if backend == "vllm" or (backend == "auto" and vllm_usable()):
+        return VLLMGenerator(path, tensor_parallel_size=tensor_parallel_size, dtype=dtype, max_model_len=max_model_len)
+    if backend not in {"auto", "hf"}:
+        raise ValueError(f"unknown generation backend {backend!r} (auto | vllm | hf)")
+    return HFGenerator(path, dtype=dtype, batch_size=batch_size)
+
+
+class HFGenerator:
+    """transformers ``generate`` fallback: CPU-friendly, used by the tiny world and tests."""
+
+    backend = "hf"
+
+    def __init__(self, path: str, dtype: str = "auto", batch_size: int = 16) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.torch = torch
+        self.tok = AutoTokenizer.from_pretrained(path, padding_side="left")
+        if self.tok.pad_token is None:
+            self.tok.pad_token = self.tok.eos_token
+        torch_dtype = {"auto": "auto", "bfloat16": torch.bfloat16, "float16": torch.float16,
+                       "float32": torch.float32}[dtype]
+        if not torch.cuda.is_available() and torch_dtype == "auto":
+            torch_dtype = torch.float32
+        self.model = AutoModelForCausalLM.from_pretrained(path, torch_dtype=torch_dtype)
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.model.to(self.device).eval()
+        self.batch_size = batch_size
+        eos = self.model.generation_config.eos_token_id
+        self.stop_ids = set(eos if isinstance(eos, list) else [eos]) | {self.tok.eos_token_id}
+
+    def chat(self, conversations: list[list[dict[str, str]]], params: SamplingParams) -> list[list[Completion]]:
+        out: list[list[Completion]] = []
+        for start in range(0, len(conversations), self.batch_size):
+            out.extend(self._batch(conversations[start:start + self.batch_size], params, params.seed + start))
+        return out
+
+    def _batch(self, convs: list[list[dict[str, str]]], p: SamplingParams, seed: int) -> list[list[Completion]]:
+        torch = self.torch
+        texts = [self.tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in convs]
+        enc = self.tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        enc.pop("token_type_ids", None)
+        enc = enc.to(self.device)
+        greedy = p.temperature <= 0
+        kwargs: dict[str, Any] = dict(
+            max_new_tokens=p.max_new_tokens, num_return_sequences=p.n, do_sample=not greedy,
+            repetition_penalty=p.repetition_penalty, pad_token_id=self.tok.pad_token_id,
+            eos_token_id=sorted(self.stop_ids),
+        )
+        if not greedy:
+            kwargs.update(temperature=p.temperature, top_p=p.top_p)
+        else:
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            gen = self.model.generate(**enc, **kwargs)
+        plen = enc["input_ids"].shape[1]
+        prompt_tokens = enc["attention_mask"].sum(-1).tolist()
+        results: list[list[Completion]] = []
+        for i in range(len(convs)):
+            row = []
+            for j in range(p.n):
+                ids = gen[i * p.n + j, plen:].tolist()
+                stop_at = next((k for k, t in enumerate(ids) if t in self.stop_ids), None)
+                body = ids[:stop_at] if stop_at is not None else [t for t in ids if t != self.tok.pad_token_id]
+                row.append(Completion(
+                    text=self.tok.decode(body, skip_special_tokens=True).strip(),
+                    finish_reason="stop" if stop_at is not None else "length",
+                    prompt_tokens=int(prompt_tokens[i]), completion_tokens=len(body),
+                ))
+            results.append(row)
+        return results
+
+
+class VLLMGenerator:
+    """vLLM backend (``LLM.chat``), tensor parallel across the GPUs of one node. Imported lazily."""
+
+    backend = "vllm"
+
+    def __init__(self, path: str, tensor_parallel_size: int = 1, dtype: str = "auto",
+                 max_model_len: int | None = None) -> None:
+        try:
+            from vllm import LLM
+        except ImportError as exc:  # pragma: no cover - exercised on GPU machines only
+            print("vLLM is not installed in this environment; see requirements/gpu-gen.txt", file=sys.stderr)
+            raise exc
+        self.llm = LLM(model=path, tensor_parallel_size=tensor_parallel_size, dtype=dtype,
+                       max_model_len=max_model_len, seed=0, trust_remote_code=False)
+
+    def chat(self, conversations: list[list[dict[str, str]]], params: SamplingParams) -> list[list[Completion]]:
+        from vllm import SamplingParams as VllmSamplingParams
+
+        sp = [
+            VllmSamplingParams(n=params.n, temperature=params.temperature, top_p=params.top_p,
+                repetition_penalty=params.repetition_penalty, max_tokens=params.max_new_tokens,
+                seed=params.seed + i)
+            for i in range(len(conversations))
+        ]
+        outs = self.llm.chat(conversations, sp, use_tqdm=True)
+        return [
+            [Completion(c.text.strip(), c.finish_reason or "stop", len(o.prompt_token_ids or []), len(c.token_ids))
+             for c in o.outputs]
+            for o in outs
+        ]

@@ -1,0 +1,234 @@
+"""The stage contract (DESIGN.md §3).
+
+A stage reads its inputs from upstream stage folders of the same run directory and writes its own folder. The
+folder is complete only when ``manifest.json`` exists; it is written last and atomically. The manifest records the
+resolved recipe, the hash of the keys the stage depends on, the fingerprints of its inputs, counts in/out with
+per-reason drops, package versions, the git commit and the wall time.
+
+A stage's *fingerprint* is the hash of (stage name, the config keys it reads, its inputs' fingerprints). A rerun
+with an unchanged fingerprint is a no-op; a changed key changes the fingerprint of that stage and, through the
+input fingerprints, of every stage after it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from fusechat.recipe import REPO_ROOT, Recipe, stable_hash
+
+MANIFEST = "manifest.json"
+IN_PROGRESS = ".in_progress.json"
+TRACKED_PACKAGES = (
+    "torch", "transformers", "trl", "datasets", "llamafactory", "peft", "accelerate", "vllm",
+    "math-verify", "pyarrow", "pandas",
+)
+
+
+class StageError(RuntimeError):
+    """A stage cannot run: missing upstream output, broken invariant, bad input (message names file/row)."""
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """Static description of a stage: its folder under the run dir, its inputs and the config keys it reads."""
+
+    name: str
+    folder: str
+    inputs: tuple[str, ...] = ()
+    config_keys: tuple[str, ...] = ()
+
+
+@dataclass
+class Counts:
+    """Accounting for one stage in one unit (prompts, responses, pairs …): ``n_in == n_out + sum(dropped)``.
+
+    ``additive=False`` is for fan-out stages (one prompt → many responses) where in/out are different units.
+    """
+
+    unit: str
+    n_in: int
+    n_out: int
+    dropped: dict[str, int] = field(default_factory=dict)
+    additive: bool = True
+
+    def check(self, stage: str) -> None:
+        if self.additive and self.n_in != self.n_out + sum(self.dropped.values()):
+            raise StageError(
+                f"[{stage}] accounting broken: in={self.n_in} != out={self.n_out} + dropped={self.dropped}"
+            )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "unit": self.unit,
+            "in": self.n_in,
+            "out": self.n_out,
+            "dropped": dict(sorted(self.dropped.items())),
+            "additive": self.additive,
+        }
+
+
+@dataclass
+class StageResult:
+    counts: list[Counts]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StageContext:
+    spec: StageSpec
+    recipe: Recipe
+    out_dir: Path
+    input_dirs: dict[str, Path]
+    shard: tuple[int, int] = (0, 1)
+
+    def input(self, name: str) -> Path:
+        return self.input_dirs[name]
+
+
+# ------------------------------------------------------------------------------------------ small utilities
+def atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    p = folder / MANIFEST
+    if not p.exists():
+        return None
+    return json.loads(p.read_text(encoding="utf-8"))
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0]}
+    for name in TRACKED_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def git_commit() -> str:
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True,
+            text=True, check=True,
+        ).stdout.strip()
+        return sha + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def hash_folder(folder: Path) -> str:
+    """sha256 over the (relative path, bytes) of every file except the manifest and hidden files."""
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder).as_posix()
+        if not p.is_file() or rel == MANIFEST or any(part.startswith(".") for part in p.relative_to(folder).parts):
+            continue
+        h.update(rel.encode())
+        with p.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def log(stage: str, msg: str) -> None:
+    print(f"[{stage}] {msg}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------------------------ the runner
+def fingerprint(spec: StageSpec, recipe: Recipe, input_fps: dict[str, str]) -> tuple[str, str]:
+    config_hash = recipe.hash_of(list(spec.config_keys)) if spec.config_keys else stable_hash({})
+    fp = stable_hash({"stage": spec.name, "config": config_hash, "inputs": input_fps})
+    return fp, config_hash
+
+
+def resolve_inputs(spec: StageSpec, recipe: Recipe, registry: dict[str, StageSpec]) -> tuple[dict, dict]:
+    dirs: dict[str, Path] = {}
+    fps: dict[str, str] = {}
+    for name in spec.inputs:
+        upstream = registry[name]
+        folder = recipe.run_dir / upstream.folder
+        man = read_manifest(folder)
+        if man is None:
+            raise StageError(
+                f"[{spec.name}] input '{name}' is not complete: {folder} has no {MANIFEST}; run that stage first"
+            )
+        dirs[name] = folder
+        fps[name] = man["fingerprint"]
+    return dirs, fps
+
+
+def run_stage(
+    spec: StageSpec,
+    recipe: Recipe,
+    body: Callable[[StageContext], StageResult],
+    registry: dict[str, StageSpec],
+    *,
+    force: bool = False,
+    shard: tuple[int, int] = (0, 1),
+) -> Path:
+    """Run ``body`` under the stage contract; skip when an identical manifest is already there."""
+    input_dirs, input_fps = resolve_inputs(spec, recipe, registry)
+    fp, config_hash = fingerprint(spec, recipe, input_fps)
+    out_dir = recipe.run_dir / spec.folder
+    existing = read_manifest(out_dir)
+    if existing and existing.get("fingerprint") == fp and not force:
+        log(spec.name, f"up to date (fingerprint {fp[:12]}), skipping -> {out_dir}")
+        return out_dir
+    # A partial folder from a crashed run with the same fingerprint is kept so resumable stages can continue;
+    # anything else (a different config, a finished run being redone) starts from an empty folder.
+    marker = out_dir / IN_PROGRESS
+    resumable = marker.exists() and json.loads(marker.read_text()).get("fingerprint") == fp and not force
+    if out_dir.exists() and not resumable:
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(marker, json.dumps({"fingerprint": fp, "started": time.time()}))
+    log(spec.name, ("resuming" if resumable else "running") + f" -> {out_dir}")
+
+    t0 = time.perf_counter()
+    ctx = StageContext(spec=spec, recipe=recipe, out_dir=out_dir, input_dirs=input_dirs, shard=shard)
+    result = body(ctx)
+    wall = time.perf_counter() - t0
+    for c in result.counts:
+        c.check(spec.name)
+
+    manifest = {
+        "stage": spec.name,
+        "fingerprint": fp,
+        "config_hash": config_hash,
+        "config_keys": list(spec.config_keys),
+        "inputs": {k: {"path": str(v), "fingerprint": input_fps[k]} for k, v in input_dirs.items()},
+        "counts": [c.as_dict() for c in result.counts],
+        "stats": result.stats,
+        "output_hash": hash_folder(out_dir),
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "wall_time_s": round(wall, 3),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "recipe_file": str(recipe._source) if recipe._source else None,
+        "recipe": recipe.model_dump(mode="json"),
+    }
+    atomic_write_text(out_dir / MANIFEST, json.dumps(manifest, indent=2, sort_keys=False, default=str))
+    marker.unlink(missing_ok=True)
+    summary = "; ".join(
+        f"{c.unit}: in={c.n_in} out={c.n_out}" + (f" dropped={c.dropped}" if c.dropped else "") for c in result.counts
+    )
+    log(spec.name, f"done in {wall:.1f}s ({summary}) -> {out_dir}")
+    return out_dir

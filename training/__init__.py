@@ -1,0 +1,1 @@
+"""Training: SFT with LLaMA-Factory, DPO / LN-DPO with TRL."""
