@@ -170,8 +170,9 @@ class DPOConfig(_Strict):
     bf16: bool = True
     gradient_checkpointing: bool = True
     num_gpus: int = 1
-    checkpoint_choice: Literal["last", "best_of_last_two"] = Field(
-        "last", description="Blog: best of the last two checkpoints; the criterion is paper silent."
+    checkpoint_choice: Literal["last"] = Field(
+        "last",
+        description="Blog: best of the last two checkpoints, criterion paper silent; only 'last' is implemented.",
     )
     extra: dict[str, Any] = Field(default_factory=dict)
 

@@ -188,6 +188,10 @@ def run_stage(
     input_dirs, input_fps = resolve_inputs(spec, recipe, registry)
     fp, config_hash = fingerprint(spec, recipe, input_fps)
     out_dir = recipe.run_dir / spec.folder
+    if os.environ.get("RANK", "0") != "0":
+        # Non-main ranks of a distributed launch (accelerate/torchrun) only run the body; rank 0 owns the folder.
+        body(StageContext(spec=spec, recipe=recipe, out_dir=out_dir, input_dirs=input_dirs, shard=shard))
+        return out_dir
     existing = read_manifest(out_dir)
     if existing and existing.get("fingerprint") == fp and not force:
         log(spec.name, f"up to date (fingerprint {fp[:12]}), skipping -> {out_dir}")

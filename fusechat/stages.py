@@ -15,8 +15,8 @@ STAGES: dict[str, StageSpec] = {
     for s in [
         StageSpec("select_prompts", "data/01_prompts", (), ("data.sources", "data.selection", "data.release", *_WORLD)),
         StageSpec("sample_responses", "data/02_responses", ("select_prompts",), ("data.sampling", *_WORLD)),
-        StageSpec("score_rewards", "data/03_scores", ("sample_responses",), ("data.scoring", *_WORLD)),
-        StageSpec("verify_answers", "data/04_verified", ("sample_responses",), ("data.verification",)),
+        StageSpec("score_rewards", "data/03_scores", ("select_prompts", "sample_responses"), ("data.scoring", *_WORLD)),
+        StageSpec("verify_answers", "data/04_verified", ("select_prompts", "sample_responses"), ("data.verification",)),
         StageSpec(
             "build_sft_dpo", "data/05_build", ("select_prompts", "sample_responses", "score_rewards", "verify_answers"),
             ("data.build", "data.release", "run.seed"),

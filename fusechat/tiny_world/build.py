@@ -68,9 +68,9 @@ def world_key(settings: TinyWorldSettings) -> str:
     here = Path(__file__).resolve().parent
     for p in sorted([*here.glob("*.py"), here.parent / "families.py"]):
         h.update(p.read_bytes())
-    import transformers
+    from importlib.metadata import version
 
-    h.update(json.dumps([BUILD_VERSION, settings.__dict__, transformers.__version__.split(".")[0]]).encode())
+    h.update(json.dumps([BUILD_VERSION, settings.__dict__, version("transformers").split(".")[0]]).encode())
     return h.hexdigest()[:16]
 
 

@@ -1,0 +1,56 @@
+"""Reward scoring of every sampled response (blog §Filtering: "we employed ArmoRM for annotation").
+
+Responses are scored in fixed chunks of the sorted response table; each chunk is written as soon as it is done, so
+a crashed run resumes without losing or duplicating a row. Non-finite scores are kept as NaN here and counted as
+drops by the build stage.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyarrow as pa
+from tqdm import tqdm
+
+from data_construction.sampling import RESPONSE_FILE
+from data_construction.selection import PROMPT_FILE
+from fusechat.io import read_parquet, write_parquet
+from fusechat.reward import RewardScorer
+from fusechat.stage import Counts, StageContext, StageResult
+from fusechat.tiny_world import TinyWorldSettings, resolve
+
+SCORE_FILE = "scores.parquet"
+SCORE_SCHEMA = pa.schema([
+    ("prompt_id", pa.string()), ("model", pa.string()), ("sample_index", pa.int32()), ("score", pa.float64()),
+])
+CHUNK_ROWS = 512
+
+
+def run(ctx: StageContext) -> StageResult:
+    recipe = ctx.recipe
+    cfg = recipe.data.scoring
+    world = TinyWorldSettings(recipe.world.seed, recipe.world.prompts_per_source, recipe.world.bench_items)
+    prompts = {p["id"]: p["messages"] for p in read_parquet(
+        ctx.input("select_prompts") / PROMPT_FILE, columns=["id", "messages"])}
+    responses = read_parquet(ctx.input("sample_responses") / RESPONSE_FILE,
+                             columns=["prompt_id", "model", "sample_index", "text"])
+    chunk_dir = ctx.out_dir / "chunks"
+    chunks = [responses[i:i + CHUNK_ROWS] for i in range(0, len(responses), CHUNK_ROWS)]
+    todo = [i for i in range(len(chunks)) if not (chunk_dir / f"{i:06d}.parquet").exists()]
+    if todo:
+        scorer = RewardScorer(resolve(cfg.model, world), trust_remote_code=cfg.trust_remote_code,
+                              score_attr=cfg.score_attr, batch_size=cfg.batch_size, max_length=cfg.max_length,
+                              dtype=cfg.dtype, revision=cfg.revision)
+        for i in tqdm(todo, desc="score", unit="chunk"):
+            convs = [[*prompts[r["prompt_id"]], {"role": "assistant", "content": r["text"]}] for r in chunks[i]]
+            scores = scorer.score(convs)
+            rows = [{"prompt_id": r["prompt_id"], "model": r["model"], "sample_index": r["sample_index"], "score": s}
+                    for r, s in zip(chunks[i], scores, strict=True)]
+            write_parquet(rows, chunk_dir / f"{i:06d}.parquet", SCORE_SCHEMA)
+    rows = [r for i in range(len(chunks)) for r in read_parquet(chunk_dir / f"{i:06d}.parquet")]
+    write_parquet(rows, ctx.out_dir / SCORE_FILE, SCORE_SCHEMA)
+    finite = [r["score"] for r in rows if r["score"] is not None and math.isfinite(r["score"])]
+    stats = {"resumed_chunks": len(chunks) - len(todo), "chunks": len(chunks),
+             "score_min": min(finite, default=None), "score_max": max(finite, default=None),
+             "score_mean": sum(finite) / len(finite) if finite else None, "non_finite": len(rows) - len(finite)}
+    return StageResult([Counts("responses", len(responses), len(rows))], stats)

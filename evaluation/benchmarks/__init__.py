@@ -1,0 +1,19 @@
+"""One module per benchmark: ``load(path, limit)``, ``messages(item)``, ``score(item, response)``, ``METRIC``.
+
+Only the benchmarks runnable offline on synthetic items are implemented so far (GSM8K-style, MMLU-style); the
+judge-based and execution-based ones come with their own issues.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from evaluation.benchmarks import gsm8k, mmlu
+
+BENCHMARKS: dict[str, ModuleType] = {"gsm8k": gsm8k, "mmlu": mmlu}
+
+
+def get(name: str) -> ModuleType:
+    if name not in BENCHMARKS:
+        raise KeyError(f"unknown benchmark {name!r}; implemented: {', '.join(sorted(BENCHMARKS))}")
+    return BENCHMARKS[name]

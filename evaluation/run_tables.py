@@ -1,0 +1,19 @@
+"""Final stage: the run's results table (markdown) from the metrics JSON files, via ``evaluation.tables``."""
+
+from __future__ import annotations
+
+import json
+
+from evaluation.generate import slug
+from evaluation.tables import write_run_table
+from fusechat.stage import Counts, StageContext, StageResult
+
+
+def run(ctx: StageContext) -> StageResult:
+    recipe = ctx.recipe
+    score_dir = ctx.input("eval_score")
+    metrics = [json.loads((score_dir / f"{slug(label)}.metrics.json").read_text()) for label in recipe.eval.models]
+    title = f"Results: {recipe.run.name}"
+    path = write_run_table(metrics, ctx.out_dir, title, recipe.run.smoke)
+    cells = sum(1 for m in metrics for b in m["benchmarks"].values() if b.get("value") is not None)
+    return StageResult([Counts("models", len(metrics), len(metrics))], {"table": str(path), "cells": cells})

@@ -1,0 +1,75 @@
+"""Run the numbered scripts of the pipeline in order (what ``recipes/*.sh`` call).
+
+``python -m fusechat.pipeline --recipe R.yaml [key=value …] [--from STAGE] [--until STAGE]``
+
+Each stage runs as its own process, exactly as a user would run the numbered script, so what the pipeline does
+is what the scripts do. Up-to-date stages skip themselves. Per-stage wall times are printed at the end, followed
+by the path of the results table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+from fusechat.cli import load_or_exit
+from fusechat.recipe import REPO_ROOT
+from fusechat.stages import STAGES
+
+SCRIPTS: dict[str, str] = {
+    "tiny_world": "-m fusechat.tiny_world",
+    "select_prompts": "data_construction/01_select_prompts.py",
+    "sample_responses": "data_construction/02_sample_responses.py",
+    "score_rewards": "data_construction/03_score_rewards.py",
+    "verify_answers": "data_construction/04_verify_answers.py",
+    "build_sft_dpo": "data_construction/05_build_sft_dpo.py",
+    "export": "data_construction/06_export.py",
+    "sft": "training/01_sft.py",
+    "dpo": "training/02_dpo.py",
+    "eval_generate": "evaluation/01_generate.py",
+    "eval_score": "evaluation/02_score.py",
+    "eval_tables": "evaluation/03_tables.py",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--recipe", required=True)
+    p.add_argument("overrides", nargs="*")
+    p.add_argument("--from", dest="start", choices=list(SCRIPTS), default=None)
+    p.add_argument("--until", choices=list(SCRIPTS), default=None)
+    args = p.parse_args(argv)
+    recipe = load_or_exit(args.recipe, args.overrides)
+    names = list(SCRIPTS)
+    if not recipe.world.enabled:
+        names.remove("tiny_world")
+    if args.start:
+        names = names[names.index(args.start):]
+    if args.until:
+        names = names[: names.index(args.until) + 1]
+    times: dict[str, float] = {}
+    for name in names:
+        script = SCRIPTS[name].split()
+        cmd = [sys.executable, *script, "--recipe", args.recipe, *args.overrides]
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=REPO_ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL)
+        times[name] = time.perf_counter() - t0
+        if proc.returncode != 0:
+            print(f"[pipeline] stage {name} failed (exit {proc.returncode}); command: {' '.join(cmd)}", file=sys.stderr)
+            return proc.returncode
+    print("\n[pipeline] per-stage wall time (s):", file=sys.stderr)
+    for name, t in times.items():
+        print(f"  {name:<18} {t:7.1f}", file=sys.stderr)
+    print(f"  {'total':<18} {sum(times.values()):7.1f}", file=sys.stderr)
+    tables = recipe.run_dir / STAGES["eval_tables"].folder
+    if (tables / "manifest.json").exists() and "eval_tables" in names:
+        print(json.loads((tables / "manifest.json").read_text())["stats"]["table"])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,106 @@
+"""SFT with LLaMA-Factory (blog §SFT): full fine-tuning, 3 epochs, global batch 128, cutoff 2048, cosine schedule,
+warmup ratio 0.1, learning rate per target (Llama-3.1-8B 5e-6, Qwen-2.5-7B 2e-6, Gemma-2-9B 2e-6, Llama-3.2 5e-6).
+
+The stage writes the LLaMA-Factory YAML it runs (``llamafactory_sft.yaml``) into its folder, so the exact training
+config is inspectable and rerunnable with ``llamafactory-cli train``. One process (CPU or one GPU) runs in-process
+through ``llamafactory.train.tuner.run_exp``; several GPUs run ``llamafactory-cli train`` under torchrun
+(``FORCE_TORCHRUN=1``; ``NNODES``/``NODE_RANK``/``MASTER_ADDR`` from the environment for multi-node), with the
+DeepSpeed config named by ``sft.deepspeed``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from data_construction.export import SFT_NAME
+from fusechat.recipe import REPO_ROOT, SFTConfig
+from fusechat.stage import Counts, StageContext, StageError, StageResult
+from fusechat.tiny_world import TinyWorldSettings, resolve
+
+MODEL_SUBDIR = "model"
+
+
+def grad_accum(global_batch: int, per_device: int, num_gpus: int) -> int:
+    """Gradient accumulation so that per_device × GPUs × accumulation equals the paper's global batch."""
+    denom = per_device * num_gpus
+    if global_batch % denom:
+        raise StageError(f"global batch {global_batch} is not a multiple of per-device {per_device} × {num_gpus} GPUs")
+    return global_batch // denom
+
+
+def llamafactory_args(cfg: SFTConfig, model_path: str, dataset_dir: Path, output_dir: Path, seed: int) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "model_name_or_path": model_path,
+        "stage": "sft",
+        "do_train": True,
+        "finetuning_type": "full",
+        "dataset": SFT_NAME,
+        "dataset_dir": str(dataset_dir),
+        "template": cfg.template,
+        "cutoff_len": cfg.cutoff_len,
+        "overwrite_cache": True,
+        "preprocessing_num_workers": 1 if cfg.num_gpus == 1 else 16,
+        "dataloader_num_workers": 0,
+        "output_dir": str(output_dir),
+        "overwrite_output_dir": True,
+        "logging_steps": 1,
+        "save_strategy": "no",
+        "plot_loss": False,
+        "report_to": "none",
+        "per_device_train_batch_size": cfg.per_device_train_batch_size,
+        "gradient_accumulation_steps": grad_accum(cfg.global_batch_size, cfg.per_device_train_batch_size,
+                                                  cfg.num_gpus),
+        "learning_rate": cfg.learning_rate,
+        "num_train_epochs": cfg.num_train_epochs,
+        "lr_scheduler_type": cfg.lr_scheduler_type,
+        "warmup_ratio": cfg.warmup_ratio,
+        "bf16": cfg.bf16,
+        "seed": seed,
+    }
+    if cfg.deepspeed:
+        ds = Path(cfg.deepspeed)
+        args["deepspeed"] = str(ds if ds.is_absolute() else REPO_ROOT / ds)
+    args.update(cfg.extra)
+    return args
+
+
+def run(ctx: StageContext) -> StageResult:
+    recipe = ctx.recipe
+    cfg = recipe.sft
+    world = TinyWorldSettings(recipe.world.seed, recipe.world.prompts_per_source, recipe.world.bench_items)
+    dataset_dir = ctx.input("export") / "llamafactory"
+    n_rows = sum(1 for _ in (dataset_dir / f"{SFT_NAME}.jsonl").open())
+    if n_rows == 0:
+        raise StageError(f"{dataset_dir / (SFT_NAME + '.jsonl')}: no SFT rows to train on")
+    out_model = ctx.out_dir / MODEL_SUBDIR
+    args = llamafactory_args(cfg, resolve(cfg.model, world), dataset_dir, out_model, recipe.run.seed)
+    cfg_path = ctx.out_dir / "llamafactory_sft.yaml"
+    cfg_path.write_text(yaml.safe_dump(args, sort_keys=False))
+    if cfg.num_gpus > 1:
+        env = {**os.environ, "FORCE_TORCHRUN": "1"}
+        subprocess.run(["llamafactory-cli", "train", str(cfg_path)], check=True, env=env)
+    else:
+        from llamafactory.train.tuner import run_exp
+
+        run_exp(args)
+    if not (out_model / "config.json").exists():
+        raise StageError(f"LLaMA-Factory finished without writing a model to {out_model}")
+    stats = _train_stats(out_model)
+    return StageResult([Counts("sft rows", n_rows, n_rows)], stats)
+
+
+def _train_stats(out_model: Path) -> dict[str, Any]:
+    import json
+
+    stats: dict[str, Any] = {"model_dir": str(out_model)}
+    for name in ("train_results.json", "all_results.json"):
+        p = out_model / name
+        if p.exists():
+            stats.update({k: v for k, v in json.loads(p.read_text()).items() if isinstance(v, int | float)})
+            break
+    return stats
