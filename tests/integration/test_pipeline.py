@@ -1,0 +1,141 @@
+"""End-to-end smoke pipeline on the tiny world: manifests, accounting, trained weights, the table, skip/rerun."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, SMOKE, run_pipeline
+
+from fusechat.stages import STAGES
+
+
+def manifest(run_dir: Path, stage: str) -> dict:
+    return json.loads((run_dir / STAGES[stage].folder / "manifest.json").read_text())
+
+
+def test_every_stage_has_a_complete_manifest_whose_counts_add_up(smoke_run: Path) -> None:
+    for name in STAGES:
+        m = manifest(smoke_run, name)
+        assert m["stage"] == name and m["fingerprint"] and m["output_hash"] and m["git_commit"]
+        assert m["recipe"]["run"]["dir"] == str(smoke_run)
+        assert {"python", "torch", "transformers", "trl"} <= set(m["versions"])
+        for c in m["counts"]:
+            if c["additive"]:
+                assert c["in"] == c["out"] + sum(c["dropped"].values()), (name, c)
+
+
+def test_stages_hand_over_consistent_counts(smoke_run: Path) -> None:
+    select = manifest(smoke_run, "select_prompts")["counts"][0]
+    assert select["dropped"].get("duplicate", 0) > 0 and select["dropped"].get("code_prompt", 0) > 0
+    build = manifest(smoke_run, "build_sft_dpo")
+    assert build["counts"][0]["in"] == select["out"]
+    assert build["stats"]["sft"] > 0 and build["stats"]["dpo"] > 0
+    assert build["stats"]["per_source"]["alpaca_gpt4_zh"]["dpo"] == 0  # Chinese is SFT only
+    verdicts = manifest(smoke_run, "verify_answers")["stats"]["verdicts"]
+    assert verdicts["correct"] > 0 and verdicts["incorrect"] > 0  # the tiny world branches
+    export = manifest(smoke_run, "export")["stats"]
+    assert (export["sft"], export["dpo"]) == (build["stats"]["sft"], build["stats"]["dpo"])
+    assert manifest(smoke_run, "sft")["counts"][0]["in"] == export["sft"]
+    assert manifest(smoke_run, "dpo")["counts"][0]["in"] == export["dpo"]
+
+
+def test_exports_are_in_the_library_formats(smoke_run: Path) -> None:
+    out = smoke_run / STAGES["export"].folder
+    info = json.loads((out / "llamafactory" / "dataset_info.json").read_text())
+    assert info["fusechat3_dpo"]["ranking"] is True and info["fusechat3_sft"]["formatting"] == "sharegpt"
+    sft = [json.loads(x) for x in (out / "llamafactory" / "fusechat3_sft.jsonl").read_text().splitlines()]
+    assert all([t["from"] for t in r["conversations"]] == ["human", "gpt"] for r in sft)
+    trl = [json.loads(x) for x in (out / "trl" / "dpo.jsonl").read_text().splitlines()]
+    assert all(r["prompt"][0]["role"] == "user" and r["chosen"][0]["role"] == "assistant" for r in trl)
+    fuse = [json.loads(x) for x in (out / "fuseai" / "FuseChat-3.0-DPO-Data.jsonl").read_text().splitlines()]
+    assert {"dataset", "source_model", "prompt", "chosen", "rejected"} == set(fuse[0])
+
+
+def test_dpo_weights_differ_from_sft_weights(smoke_run: Path) -> None:
+    from safetensors.torch import load_file
+
+    sft = load_file(smoke_run / "train/01_sft/model/model.safetensors")
+    dpo = load_file(smoke_run / "train/02_dpo/model/model.safetensors")
+    assert sft.keys() == dpo.keys()
+    changed = [k for k in sft if not (sft[k] == dpo[k]).all()]
+    assert len(changed) > len(sft) // 2
+    assert manifest(smoke_run, "dpo")["stats"]["trainer"] == "LengthNormalizedDPOTrainer"
+
+
+def test_results_table_has_a_number_for_every_model_and_benchmark(smoke_run: Path) -> None:
+    table = Path(manifest(smoke_run, "eval_tables")["stats"]["table"])
+    text = table.read_text()
+    assert "SMOKE RUN" in text
+    rows = [ln for ln in text.splitlines() if ln.startswith("|") and not ln.startswith("|---")]
+    header = [c.strip() for c in rows[0].strip("|").split("|")]
+    recipe_models = ["Llama-3.1-8B-Instruct (tiny)", "FuseChat SFT (tiny)", "FuseChat DPO (tiny)"]
+    assert all(any(m in h for h in header) for m in recipe_models)
+    body = {r.strip("|").split("|")[0].strip(): r for r in rows[1:]}
+    for bench in ("gsm8k", "mmlu"):
+        key = next(k for k in body if bench.lower() in k.lower())
+        cells = [c.strip() for c in body[key].strip("|").split("|")[1:]]
+        values = [float(c) for c in cells[:3]]
+        assert all(0.0 <= v <= 100.0 for v in values)
+    scores = smoke_run / STAGES["eval_score"].folder
+    for f in scores.glob("*.metrics.json"):
+        m = json.loads(f.read_text())
+        assert m["schema"] == "fusechat-metrics/v1" and all(b["value"] is not None for b in m["benchmarks"].values())
+
+
+def test_second_run_skips_every_stage(smoke_run: Path) -> None:
+    before = {s: manifest(smoke_run, s)["finished_at"] for s in STAGES}
+    proc = run_pipeline(smoke_run)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for s in STAGES:
+        assert f"[{s}] up to date" in proc.stderr
+    assert before == {s: manifest(smoke_run, s)["finished_at"] for s in STAGES}
+    assert proc.stdout.strip().endswith("results.md")
+
+
+def test_changed_key_reruns_that_stage_and_those_after(smoke_run: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "copy"
+    shutil.copytree(smoke_run, run_dir)
+    for s in STAGES:  # the copy's manifests record the old run dir; only fingerprints matter for skipping
+        assert (run_dir / STAGES[s].folder / "manifest.json").exists()
+    fps = {s: manifest(run_dir, s)["fingerprint"] for s in STAGES}
+    proc = run_pipeline(run_dir, "dpo.beta=5.0")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    order = list(STAGES)
+    after = order[order.index("dpo"):]
+    for s in order:
+        new = manifest(run_dir, s)["fingerprint"]
+        assert (new != fps[s]) == (s in after), s
+    assert manifest(run_dir, "dpo")["recipe"]["dpo"]["beta"] == 5.0
+
+
+def test_sampling_resumes_to_identical_bytes(smoke_run: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "resume"
+    shutil.copytree(smoke_run / "data", run_dir / "data")
+    folder = run_dir / STAGES["sample_responses"].folder
+    want = manifest(run_dir, "sample_responses")["output_hash"]
+    # Simulate a crash: the manifest is gone, one model's chunk was never written, the marker says in progress.
+    (folder / "manifest.json").unlink()
+    victim = sorted((folder / "chunks").glob("*/*.parquet"))[0]
+    victim.unlink()
+    fp = json.loads((smoke_run / STAGES["sample_responses"].folder / "manifest.json").read_text())["fingerprint"]
+    (folder / ".in_progress.json").write_text(json.dumps({"fingerprint": fp}))
+    proc = subprocess.run([sys.executable, "data_construction/02_sample_responses.py", "--recipe", str(SMOKE),
+                           f"run.dir={run_dir}"], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "resuming" in proc.stderr
+    m = manifest(run_dir, "sample_responses")
+    assert m["output_hash"] == want
+    assert sum(v["resumed"] for v in m["stats"]["per_model"].values()) == len(m["stats"]["per_model"]) - 1
+
+
+@pytest.mark.parametrize("script", ["training/01_sft.py", "evaluation/03_tables.py"])
+def test_missing_upstream_is_a_clear_error(script: str, tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, script, "--recipe", str(SMOKE), f"run.dir={tmp_path}"], cwd=REPO,
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "is not complete" in proc.stderr and "Traceback" not in proc.stderr
