@@ -37,7 +37,7 @@ def run(ctx: StageContext) -> StageResult:
     recipe = ctx.recipe
     cfg = recipe.eval
     world = TinyWorldSettings(recipe.world.seed, recipe.world.prompts_per_source, recipe.world.bench_items)
-    benches = {b.name: (get(b.name), get(b.name).load(resolve(b.path, world), b.limit)) for b in cfg.benchmarks}
+    benches = {b.name: (get(b.name), get(b.name).load(resolve(b.path, world), b.limit, subset=b.subset, split=b.split, revision=b.revision)) for b in cfg.benchmarks}
     params = SamplingParams(n=1, temperature=0.0, max_new_tokens=cfg.max_new_tokens, seed=recipe.run.seed)
     n_items = 0
     index: dict[str, Any] = {}

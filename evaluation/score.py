@@ -36,7 +36,7 @@ def run(ctx: StageContext) -> StageResult:
         }
         for b in cfg.benchmarks:
             mod = get(b.name)
-            items = mod.load(resolve(b.path, world), b.limit)
+            items = mod.load(resolve(b.path, world), b.limit, subset=b.subset, split=b.split, revision=b.revision)
             gens = read_jsonl(gen_dir / info["folder"] / f"{b.name}.jsonl")
             rng = random.Random(12345)
             verdicts = []

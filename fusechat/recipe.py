@@ -179,8 +179,13 @@ class DPOConfig(_Strict):
 
 # ----------------------------------------------------------------------------------------------- evaluation
 class EvalBenchmarkConfig(_Strict):
+    """A benchmark's items: a local file, ``tiny:<name>``, or a hub dataset id with ``subset``/``split``."""
+
     name: str
     path: str
+    subset: str | None = None
+    split: str = "test"
+    revision: str | None = None
     limit: int | None = None
 
 
@@ -304,6 +309,27 @@ def _check_path(value: str, key: str, file: str, always_local: bool = False) -> 
             raise RecipeError(f"{file}: {key}: file not found: {value}")
 
 
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _with_defaults(tree: dict[str, Any], path: Path, file: str) -> dict[str, Any]:
+    """``defaults: [other.yaml, …]`` (paths relative to the recipe) are loaded first; the recipe overrides them.
+
+    This is how every target recipe shares ``recipes/data_fusechat3.yaml`` (the dataset build)."""
+    merged: dict[str, Any] = {}
+    for rel in tree.pop("defaults", []) or []:
+        dep = (path.parent / rel).resolve()
+        if not dep.exists():
+            raise RecipeError(f"{file}: defaults: file not found: {rel}")
+        sub = yaml.safe_load(dep.read_text(encoding="utf-8")) or {}
+        merged = _deep_merge(merged, _with_defaults(sub, dep, str(dep)))
+    return _deep_merge(merged, tree)
+
+
 def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
     """Load a recipe YAML, apply ``key=value`` overrides, validate. Raises ``RecipeError`` (one line)."""
     path = Path(path)
@@ -318,7 +344,7 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
         raise RecipeError(f"{file}:{where}: invalid YAML") from None
     if not isinstance(tree, dict):
         raise RecipeError(f"{file}: top level must be a mapping")
-    tree = copy.deepcopy(tree)
+    tree = _with_defaults(copy.deepcopy(tree), path, file)
     for item in overrides or []:
         parts, value = _parse_override(item, file)
         _apply_override(tree, parts, value, file)

@@ -9,8 +9,15 @@ from typing import Any
 from fusechat.recipe import REPO_ROOT
 
 
-def load_items(path: str, limit: int | None = None) -> list[dict[str, Any]]:
+def load_items(path: str, limit: int | None = None, subset: str | None = None, split: str = "test",
+               revision: str | None = None) -> list[dict[str, Any]]:
+    """Items from a local JSONL/JSON/Parquet file, or from a hub dataset (``subset``/``split``/``revision``)."""
     p = Path(path) if Path(path).is_absolute() else REPO_ROOT / path
+    if not p.exists() and p.suffix not in {".jsonl", ".json", ".parquet"}:
+        from datasets import load_dataset
+
+        items = list(load_dataset(path, subset, split=split, revision=revision))
+        return items[:limit] if limit else items
     if p.suffix == ".jsonl":
         from fusechat.io import read_jsonl
 

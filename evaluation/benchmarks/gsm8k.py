@@ -15,8 +15,8 @@ METRIC = "accuracy"
 INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
 
 
-def load(path: str, limit: int | None = None) -> list[dict[str, Any]]:
-    return load_items(path, limit)
+def load(path: str, limit: int | None = None, **hub: Any) -> list[dict[str, Any]]:
+    return load_items(path, limit, **hub)
 
 
 def gold(item: dict[str, Any]) -> str:

@@ -21,8 +21,8 @@ _PATTERNS = [
 ]
 
 
-def load(path: str, limit: int | None = None) -> list[dict[str, Any]]:
-    return load_items(path, limit)
+def load(path: str, limit: int | None = None, **hub: Any) -> list[dict[str, Any]]:
+    return load_items(path, limit, **hub)
 
 
 def messages(item: dict[str, Any]) -> list[dict[str, str]]:

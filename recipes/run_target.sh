@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Run the whole paper for one target recipe on a GPU node: data build -> SFT -> DPO -> evaluation -> table.
+#   bash recipes/run_target.sh recipes/llama31_8b.yaml [key=value ...]
+# Environments (README "GPU run"): GEN_PY runs sampling/scoring/eval generation (vLLM env, requirements/gpu-gen.txt);
+# TRAIN_PY and ACCELERATE run training (environment.yml). Stages already done are skipped, so the script resumes.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+RECIPE="$1"; shift
+GEN_PY="${GEN_PY:-python}"
+TRAIN_PY="${TRAIN_PY:-python}"
+ACCELERATE="${ACCELERATE:-accelerate}"
+NUM_GPUS="${NUM_GPUS:-8}"
+"$GEN_PY" -m fusechat.pipeline --recipe "$RECIPE" "$@" --until export
+"$TRAIN_PY" training/01_sft.py --recipe "$RECIPE" "$@"
+"$ACCELERATE" launch --config_file training/configs/accelerate_zero3.yaml --num_processes "$NUM_GPUS" \
+  training/02_dpo.py --recipe "$RECIPE" "$@"
+"$GEN_PY" -m fusechat.pipeline --recipe "$RECIPE" "$@" --from eval_generate
