@@ -103,14 +103,15 @@ def test_changed_key_reruns_that_stage_and_those_after(smoke_run: Path, tmp_path
     for s in STAGES:  # the copy's manifests record the old run dir; only fingerprints matter for skipping
         assert (run_dir / STAGES[s].folder / "manifest.json").exists()
     fps = {s: manifest(run_dir, s)["fingerprint"] for s in STAGES}
-    proc = run_pipeline(run_dir, "dpo.beta=5.0")
+    proc = run_pipeline(run_dir, "dpo.beta=0.1", "dpo.length_normalized=false")
     assert proc.returncode == 0, proc.stderr[-3000:]
     order = list(STAGES)
     after = order[order.index("dpo"):]
     for s in order:
         new = manifest(run_dir, s)["fingerprint"]
         assert (new != fps[s]) == (s in after), s
-    assert manifest(run_dir, "dpo")["recipe"]["dpo"]["beta"] == 5.0
+    dpo = manifest(run_dir, "dpo")
+    assert dpo["recipe"]["dpo"]["beta"] == 0.1 and dpo["stats"]["trainer"] == "DPOTrainer"  # standard DPO path
 
 
 def test_sampling_resumes_to_identical_bytes(smoke_run: Path, tmp_path: Path) -> None:
@@ -139,3 +140,15 @@ def test_missing_upstream_is_a_clear_error(script: str, tmp_path: Path) -> None:
                           capture_output=True, text=True)
     assert proc.returncode == 1
     assert "is not complete" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(("model", "template"), [("tiny:Qwen2.5-72B-Instruct", "qwen"), ("tiny:gemma-2-27b-it", "gemma2")])
+def test_sft_runs_with_other_families_templates(smoke_run: Path, tmp_path: Path, model: str, template: str) -> None:
+    """LLaMA-Factory's qwen and gemma2 templates work with the tiny Qwen/Gemma stand-ins (special tokens in vocab)."""
+    run_dir = tmp_path / "family"
+    shutil.copytree(smoke_run / "data", run_dir / "data")
+    proc = subprocess.run([sys.executable, "training/01_sft.py", "--recipe", str(SMOKE), f"run.dir={run_dir}",
+                           f"sft.model={model}", f"sft.template={template}"], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "New tokens have been added" not in proc.stderr  # every template token is already in the vocabulary
+    assert (run_dir / "train/01_sft/model/model.safetensors").exists()
