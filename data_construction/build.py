@@ -1,12 +1,21 @@
-"""Build stage: join responses, RM scores and verdicts per prompt, then apply ``pairing.build``."""
+"""Build stage: join RM scores and verdicts per prompt (keys only, never response texts), then apply
+``pairing.build``. Columns are read with pyarrow and grouped by prompt with numpy, so paper scale (~2.4M scored
+responses) fits in memory; texts are joined in by the export stage.
+"""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from data_construction.pairing import Candidate, build
-from data_construction.sampling import RESPONSE_FILE
+from data_construction.release import quotas_for
 from data_construction.scoring import SCORE_FILE
 from data_construction.selection import PROMPT_FILE
 from data_construction.verification import VERDICT_FILE
@@ -15,39 +24,71 @@ from fusechat.stage import Counts, StageContext, StageError, StageResult
 
 SFT_FILE = "sft.parquet"
 DPO_FILE = "dpo.parquet"
+KEYS = ["prompt_id", "model", "sample_index"]
 
 
-def _key(r: dict) -> tuple[str, str, int]:
-    return (r["prompt_id"], r["model"], r["sample_index"])
+def _check_aligned(scores: pa.Table, verdicts: pa.Table) -> None:
+    if scores.num_rows != verdicts.num_rows:
+        raise StageError(f"[build] {scores.num_rows} scores but {verdicts.num_rows} verdicts: rerun score/verify")
+    for k in KEYS:
+        if not scores.column(k).equals(verdicts.column(k)):
+            raise StageError(f"[build] scores and verdicts disagree on column {k!r}: rerun score/verify")
+
+
+def candidates_by_prompt(scores: pa.Table, verdicts: pa.Table) -> tuple[dict[str, list[Candidate]], int]:
+    """Group (model, sample, score, verdict) by prompt; returns the groups and the count of non-finite scores."""
+    _check_aligned(scores, verdicts)
+    pid = pc.dictionary_encode(scores.column("prompt_id")).combine_chunks()
+    model = pc.dictionary_encode(scores.column("model")).combine_chunks()
+    status = pc.dictionary_encode(verdicts.column("status")).combine_chunks()
+    score = scores.column("score").to_numpy(zero_copy_only=False).astype(np.float64)
+    score = np.where(np.isnan(score), math.nan, score)
+    sample = scores.column("sample_index").to_numpy(zero_copy_only=False)
+    pid_idx = pid.indices.to_numpy(zero_copy_only=False)
+    model_names = model.dictionary.to_pylist()
+    status_names = status.dictionary.to_pylist()
+    model_idx = model.indices.to_numpy(zero_copy_only=False).tolist()
+    status_idx = status.indices.to_numpy(zero_copy_only=False).tolist()
+    pid_names = pid.dictionary.to_pylist()
+    order = np.argsort(pid_idx, kind="stable")
+    bounds = np.flatnonzero(np.diff(pid_idx[order])) + 1
+    groups: dict[str, list[Candidate]] = {}
+    score_l, sample_l = score.tolist(), sample.tolist()
+    for chunk in np.split(order, bounds):
+        if len(chunk) == 0:
+            continue
+        groups[pid_names[pid_idx[chunk[0]]]] = [
+            Candidate(model_names[model_idx[i]], sample_l[i], score_l[i], status_names[status_idx[i]])
+            for i in chunk.tolist()
+        ]
+    return groups, int(np.count_nonzero(~np.isfinite(score)))
 
 
 def run(ctx: StageContext) -> StageResult:
-    cfg = ctx.recipe.data.build
-    prompts = read_parquet(ctx.input("select_prompts") / PROMPT_FILE)
-    responses = read_parquet(ctx.input("sample_responses") / RESPONSE_FILE,
-                             columns=["prompt_id", "model", "sample_index", "text"])
-    scores = {_key(r): r["score"] for r in read_parquet(ctx.input("score_rewards") / SCORE_FILE)}
-    verdicts = {_key(r): r["status"] for r in read_parquet(ctx.input("verify_answers") / VERDICT_FILE)}
-    if len(scores) != len(responses) or len(verdicts) != len(responses):
-        raise StageError(f"[build] {len(responses)} responses but {len(scores)} scores and {len(verdicts)} verdicts: "
-                         "rerun score_rewards / verify_answers")
-    cands: dict[str, list[Candidate]] = defaultdict(list)
-    nan_scores = 0
-    for r in responses:
-        s = scores[_key(r)]
-        s = math.nan if s is None else s
-        nan_scores += not math.isfinite(s)
-        cands[r["prompt_id"]].append(Candidate(r["model"], r["sample_index"], r["text"], s, verdicts[_key(r)]))
-    sft, dpo, dropped = build(prompts, cands, cfg, ctx.recipe.run.seed)
-    write_parquet(sft, ctx.out_dir / SFT_FILE)
-    write_parquet(dpo, ctx.out_dir / DPO_FILE)
+    recipe = ctx.recipe
+    cfg = recipe.data.build
+    prompts = read_parquet(ctx.input("select_prompts") / PROMPT_FILE, columns=["id", "source", "domain"])
+    scores = pq.read_table(ctx.input("score_rewards") / SCORE_FILE)
+    verdicts = pq.read_table(ctx.input("verify_answers") / VERDICT_FILE, columns=[*KEYS, "status"])
+    cands, non_finite = candidates_by_prompt(scores, verdicts)
+    quotas = quotas_for(recipe.data.release, sorted({p["source"] for p in prompts}))
+    result = build(prompts, cands, cfg, recipe.run.seed, quotas)
+    write_parquet(result.sft, ctx.out_dir / SFT_FILE)
+    write_parquet(result.dpo, ctx.out_dir / DPO_FILE)
     per_source: dict[str, dict[str, int]] = defaultdict(lambda: {"sft": 0, "dpo": 0})
-    for row in sft:
+    for row in result.sft:
         per_source[row["source"]]["sft"] += 1
-    for row in dpo:
+    for row in result.dpo:
         per_source[row["source"]]["dpo"] += 1
-    counts = Counts("prompts", len(prompts), len(sft) + len(dpo), dict(dropped))
-    response_counts = Counts("responses", len(responses), len(responses) - nan_scores,
-                             {"non_finite_score": nan_scores} if nan_scores else {})
-    return StageResult([counts, response_counts],
-                       {"sft": len(sft), "dpo": len(dpo), "per_source": dict(sorted(per_source.items()))})
+    stats: dict[str, Any] = {"sft": len(result.sft), "dpo": len(result.dpo),
+                             "per_source": dict(sorted(per_source.items())), "release": recipe.data.release}
+    if result.shortfall:
+        stats["shortfall"] = result.shortfall
+        for src, rows in result.shortfall.items():
+            for split, info in rows.items():
+                print(f"[build_sft_dpo] SHORTFALL {src} {split}: wanted {info['wanted']}, got {info['got']} "
+                      f"({info['reason']})", flush=True)
+    counts = Counts("prompts", len(prompts), len(result.sft) + len(result.dpo), dict(result.dropped))
+    response_counts = Counts("responses", scores.num_rows, scores.num_rows - non_finite,
+                             {"non_finite_score": non_finite} if non_finite else {})
+    return StageResult([counts, response_counts], stats)

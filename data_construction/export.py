@@ -1,4 +1,4 @@
-"""Exports of the built data:
+"""Exports of the built data (texts joined in here, streaming the response table batch by batch):
 
 - LLaMA-Factory: ShareGPT JSONL (``conversations`` of ``{from: human|gpt, value}``), a ranking file for
   preference data, and the ``dataset_info.json`` that registers both (``formatting: sharegpt``).
@@ -9,11 +9,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
 from data_construction.build import DPO_FILE, SFT_FILE
-from fusechat.io import iter_parquet, write_json, write_jsonl
-from fusechat.stage import Counts, StageContext, StageResult
+from data_construction.sampling import RESPONSE_FILE
+from data_construction.selection import PROMPT_FILE
+from fusechat.io import read_parquet, write_json, write_jsonl
+from fusechat.stage import Counts, StageContext, StageError, StageResult
 
 SFT_NAME = "fusechat3_sft"
 DPO_NAME = "fusechat3_dpo"
@@ -33,24 +40,64 @@ def dataset_info() -> dict[str, Any]:
     }
 
 
+def _key(pid: str, model: str, idx: int) -> str:
+    return f"{pid}\x1f{model}\x1f{idx}"
+
+
+def fetch_texts(responses: Path, wanted: set[str], batch_size: int = 65536) -> dict[str, str]:
+    """Texts of the wanted (prompt, model, sample) keys, streaming the response table in batches."""
+    value_set = pa.array(sorted(wanted), pa.string())
+    found: dict[str, str] = {}
+    pf = pq.ParquetFile(responses)
+    for batch in pf.iter_batches(batch_size=batch_size, columns=["prompt_id", "model", "sample_index", "text"]):
+        keys = pc.binary_join_element_wise(batch.column(0), batch.column(1),
+                                           pc.cast(batch.column(2), pa.string()), "\x1f")
+        mask = pc.is_in(keys, value_set=value_set)
+        if pc.any(mask).as_py():
+            for k, t in zip(pc.filter(keys, mask).to_pylist(), pc.filter(batch.column(3), mask).to_pylist(),
+                            strict=True):
+                found[k] = t
+    missing = wanted - found.keys()
+    if missing:
+        raise StageError(f"{responses}: {len(missing)} selected responses are missing, e.g. {sorted(missing)[0]!r}")
+    return found
+
+
 def run(ctx: StageContext) -> StageResult:
     build_dir = ctx.input("build_sft_dpo")
     out = ctx.out_dir
-    sft = list(iter_parquet(build_dir / SFT_FILE))
-    dpo = list(iter_parquet(build_dir / DPO_FILE))
+    sft = read_parquet(build_dir / SFT_FILE)
+    dpo = read_parquet(build_dir / DPO_FILE)
+    wanted = {_key(r["prompt_id"], r["source_model"], r["sample_index"]) for r in sft}
+    wanted |= {_key(r["prompt_id"], r["source_model"], r[k]) for r in dpo for k in ("chosen_index", "rejected_index")}
+    texts = fetch_texts(ctx.input("sample_responses") / RESPONSE_FILE, wanted)
+    used = {r["prompt_id"] for r in sft} | {r["prompt_id"] for r in dpo}
+    prompts = {p["id"]: p["messages"] for p in read_parquet(ctx.input("select_prompts") / PROMPT_FILE,
+                                                            columns=["id", "messages"]) if p["id"] in used}
+
+    def sft_messages(r: dict[str, Any]) -> list[dict[str, str]]:
+        answer = texts[_key(r["prompt_id"], r["source_model"], r["sample_index"])]
+        return [*prompts[r["prompt_id"]], {"role": "assistant", "content": answer}]
+
+    def pair(r: dict[str, Any]) -> tuple[str, str]:
+        return (texts[_key(r["prompt_id"], r["source_model"], r["chosen_index"])],
+                texts[_key(r["prompt_id"], r["source_model"], r["rejected_index"])])
+
+    sft_rows = [(r, sft_messages(r)) for r in sft]
+    dpo_rows = [(r, prompts[r["prompt_id"]], *pair(r)) for r in dpo]
     lf = out / "llamafactory"
-    write_jsonl(({"conversations": sharegpt(r["messages"])} for r in sft), lf / f"{SFT_NAME}.jsonl")
-    write_jsonl(({"conversations": sharegpt(r["prompt"]), "chosen": {"from": "gpt", "value": r["chosen"]},
-                  "rejected": {"from": "gpt", "value": r["rejected"]}} for r in dpo), lf / f"{DPO_NAME}.jsonl")
+    write_jsonl(({"conversations": sharegpt(m)} for _, m in sft_rows), lf / f"{SFT_NAME}.jsonl")
+    write_jsonl(({"conversations": sharegpt(p), "chosen": {"from": "gpt", "value": c},
+                  "rejected": {"from": "gpt", "value": rj}} for _, p, c, rj in dpo_rows), lf / f"{DPO_NAME}.jsonl")
     write_json(dataset_info(), lf / "dataset_info.json")
-    write_jsonl(({"messages": r["messages"]} for r in sft), out / "trl" / "sft.jsonl")
-    write_jsonl(({"prompt": r["prompt"], "chosen": [{"role": "assistant", "content": r["chosen"]}],
-                  "rejected": [{"role": "assistant", "content": r["rejected"]}]} for r in dpo), out / "trl" / "dpo.jsonl")
-    write_jsonl(({"dataset": r["source"], "source_model": r["source_model"], "conversations": sharegpt(r["messages"])}
-                 for r in sft), out / "fuseai" / "FuseChat-3.0-SFT-Data.jsonl")
-    write_jsonl(({"dataset": r["source"], "source_model": r["source_model"], "prompt": r["prompt"],
-                  "chosen": [{"role": "assistant", "content": r["chosen"]}],
-                  "rejected": [{"role": "assistant", "content": r["rejected"]}]} for r in dpo),
-                out / "fuseai" / "FuseChat-3.0-DPO-Data.jsonl")
+    write_jsonl(({"messages": m} for _, m in sft_rows), out / "trl" / "sft.jsonl")
+    write_jsonl(({"prompt": p, "chosen": [{"role": "assistant", "content": c}],
+                  "rejected": [{"role": "assistant", "content": rj}]} for _, p, c, rj in dpo_rows),
+                out / "trl" / "dpo.jsonl")
+    write_jsonl(({"dataset": r["source"], "source_model": r["source_model"], "conversations": sharegpt(m)}
+                 for r, m in sft_rows), out / "fuseai" / "FuseChat-3.0-SFT-Data.jsonl")
+    write_jsonl(({"dataset": r["source"], "source_model": r["source_model"], "prompt": p,
+                  "chosen": [{"role": "assistant", "content": c}], "rejected": [{"role": "assistant", "content": rj}]}
+                 for r, p, c, rj in dpo_rows), out / "fuseai" / "FuseChat-3.0-DPO-Data.jsonl")
     return StageResult([Counts("sft rows", len(sft), len(sft)), Counts("dpo pairs", len(dpo), len(dpo))],
                        {"sft": len(sft), "dpo": len(dpo)})

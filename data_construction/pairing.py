@@ -23,7 +23,7 @@ import hashlib
 import math
 import random
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fusechat.recipe import BuildConfig
@@ -36,7 +36,6 @@ INCORRECT = {"incorrect", "no_answer", "failed", "timeout", "error", "memory", "
 class Candidate:
     model: str
     sample_index: int
-    text: str
     score: float
     status: str  # verdict: correct / incorrect / … / not_applicable / not_checked
 
@@ -108,72 +107,128 @@ def choose_pair(pairs: list[Pair], cfg: BuildConfig, rng: random.Random) -> Pair
     return rng.choice(sorted(pairs, key=lambda p: p.model))
 
 
+@dataclass
+class BuildResult:
+    sft: list[dict[str, Any]]
+    dpo: list[dict[str, Any]]
+    dropped: Counter[str]
+    shortfall: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+
+def seeded_order(ids: list[str], seed: int) -> list[str]:
+    return sorted(ids, key=lambda pid: hashlib.sha256(f"{seed}:{pid}".encode()).hexdigest())
+
+
 def split_sft(prompt_ids: list[str], ratio: float, seed: int) -> set[str]:
     """The 4:6 SFT:DPO prompt split: a seeded order (hash of seed and id), the first round(ratio·n) go to SFT."""
-    order = sorted(prompt_ids, key=lambda pid: hashlib.sha256(f"{seed}:{pid}".encode()).hexdigest())
-    return set(order[: round(ratio * len(order))])
+    return set(seeded_order(prompt_ids, seed)[: round(ratio * len(prompt_ids))])
+
+
+def _options(p: dict[str, Any], cands: list[Candidate], cfg: BuildConfig,
+             rng: random.Random) -> tuple[Pair | None, Candidate | None, str]:
+    """What a prompt can give: (its DPO pair or None, its SFT response or None, the reason when neither)."""
+    domain = p["domain"]
+    if domain == "general":
+        pairs = instruction_pairs(cands, cfg)
+        return (choose_pair(pairs, cfg, rng) if pairs else None), best(cands), "no_pair_in_gap_window"
+    if domain in ("math", "code"):
+        if domain == "code" and all(c.status == "not_checked" for c in cands):
+            return None, None, "not_verified"
+        pairs = verified_pairs(cands, cfg)
+        good = [c for c in cands if c.status in CORRECT]
+        reason = "no_correct_response" if domain == "math" else "all_responses_fail_tests"
+        return (choose_pair(pairs, cfg, rng) if pairs else None), (best(good) if good else None), reason
+    if domain == "chinese":
+        return None, best(cands), "no_scored_response"
+    raise ValueError(f"unknown domain {domain!r}")  # pragma: no cover - the recipe schema forbids it
 
 
 def build(prompts: list[dict[str, Any]], cands_by_prompt: dict[str, list[Candidate]], cfg: BuildConfig,
-          seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Counter[str]]:
-    """Apply the per-domain rules; return (sft rows, dpo rows, drop reasons by prompt)."""
-    rng = random.Random(seed)
-    dropped: Counter[str] = Counter()
-    sft: list[dict[str, Any]] = []
-    dpo: list[dict[str, Any]] = []
-    general_by_source: dict[str, list[str]] = defaultdict(list)
-    for p in prompts:
-        if p["domain"] == "general":
-            general_by_source[p["source"]].append(p["id"])
-    sft_general: set[str] = set()
-    for ids in general_by_source.values():
-        sft_general |= split_sft(ids, cfg.sft_ratio, seed)
+          seed: int, quotas: dict[str, tuple[int, int]] | None = None) -> BuildResult:
+    """Apply the per-domain rules; every prompt ends in SFT, DPO or ``dropped`` with a reason.
 
+    Without quotas: general prompts are split 4:6 first (SFT prompts take their best response; DPO prompts keep a
+    pair or are dropped), math/code prompts go to DPO when a verified pair exists, else to SFT with their best
+    correct response. With quotas (``data.release``), each source fills exactly its published (SFT, DPO) counts:
+    DPO first, from prompts with a qualifying pair in a seeded order, then SFT from the remaining prompts; prompts
+    left over are dropped as ``over_quota``, and an unfilled target is reported as a shortfall with its reason.
+    """
+    rng = random.Random(seed)
+    result = BuildResult([], [], Counter())
+    by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for p in prompts:
-        cands = [c for c in cands_by_prompt.get(p["id"], []) if math.isfinite(c.score)]
-        if not cands:
-            dropped["no_scored_response"] += 1
-            continue
-        domain = p["domain"]
-        if domain == "general":
+        by_source[p["source"]].append(p)
+    for source in sorted(by_source):
+        plist = by_source[source]
+        options: dict[str, tuple[Pair | None, Candidate | None, str]] = {}
+        for p in plist:
+            cands = [c for c in cands_by_prompt.get(p["id"], []) if math.isfinite(c.score)]
+            options[p["id"]] = _options(p, cands, cfg, rng) if cands else (None, None, "no_scored_response")
+        if quotas is None:
+            _assign_by_rule(plist, options, cfg, seed, result)
+        else:
+            _assign_by_quota(source, plist, options, quotas.get(source, (0, 0)), seed, result)
+    return result
+
+
+def _assign_by_rule(plist: list[dict[str, Any]], options: dict, cfg: BuildConfig, seed: int,
+                    result: BuildResult) -> None:
+    general = [p["id"] for p in plist if p["domain"] == "general"]
+    sft_general = split_sft(general, cfg.sft_ratio, seed)
+    for p in plist:
+        pair, sft, reason = options[p["id"]]
+        if sft is None and pair is None:
+            result.dropped[reason] += 1
+        elif p["domain"] == "general":
             if p["id"] in sft_general:
-                sft.append(_sft_row(p, best(cands)))
-                continue
-            pairs = instruction_pairs(cands, cfg)
-            if not pairs:
-                dropped["no_pair_in_gap_window"] += 1
-                continue
-            dpo.append(_dpo_row(p, choose_pair(pairs, cfg, rng)))
-        elif domain in ("math", "code"):
-            if domain == "code" and all(c.status == "not_checked" for c in cands):
-                dropped["not_verified"] += 1
-                continue
-            pairs = verified_pairs(cands, cfg)
-            if pairs:
-                dpo.append(_dpo_row(p, choose_pair(pairs, cfg, rng)))
-                continue
-            good = [c for c in cands if c.status in CORRECT]
-            if not good:
-                dropped["no_correct_response" if domain == "math" else "all_responses_fail_tests"] += 1
-                continue
-            sft.append(_sft_row(p, best(good)))
-        elif domain == "chinese":
-            sft.append(_sft_row(p, best(cands)))
-        else:  # pragma: no cover - the recipe schema forbids other domains
-            raise ValueError(f"unknown domain {domain!r}")
-    return sft, dpo, dropped
+                result.sft.append(_sft_row(p, sft))
+            elif pair is not None:
+                result.dpo.append(_dpo_row(p, pair))
+            else:
+                result.dropped[reason] += 1
+        elif pair is not None:
+            result.dpo.append(_dpo_row(p, pair))
+        elif sft is not None:
+            result.sft.append(_sft_row(p, sft))
+        else:
+            result.dropped[reason] += 1
+
+
+def _assign_by_quota(source: str, plist: list[dict[str, Any]], options: dict, target: tuple[int, int], seed: int,
+                     result: BuildResult) -> None:
+    want_sft, want_dpo = target
+    by_id = {p["id"]: p for p in plist}
+    order = seeded_order(list(by_id), seed)
+    used: set[str] = set()
+    dpo_ids = [pid for pid in order if options[pid][0] is not None][:want_dpo]
+    used.update(dpo_ids)
+    sft_ids = [pid for pid in order if pid not in used and options[pid][1] is not None][:want_sft]
+    used.update(sft_ids)
+    result.dpo.extend(_dpo_row(by_id[pid], options[pid][0]) for pid in sorted(dpo_ids, key=order.index))
+    result.sft.extend(_sft_row(by_id[pid], options[pid][1]) for pid in sorted(sft_ids, key=order.index))
+    for pid in order:
+        if pid in used:
+            continue
+        pair, sft, reason = options[pid]
+        result.dropped["over_quota" if (pair is not None or sft is not None) else reason] += 1
+    short: dict[str, dict[str, Any]] = {}
+    if len(dpo_ids) < want_dpo:
+        short["dpo"] = {"wanted": want_dpo, "got": len(dpo_ids), "reason": "too few prompts with a qualifying pair"}
+    if len(sft_ids) < want_sft:
+        short["sft"] = {"wanted": want_sft, "got": len(sft_ids),
+                        "reason": "too few prompts with a usable response left after DPO"}
+    if short:
+        result.shortfall[source] = short
 
 
 def _sft_row(p: dict[str, Any], c: Candidate) -> dict[str, Any]:
-    return {
-        "prompt_id": p["id"], "source": p["source"], "domain": p["domain"], "source_model": c.model,
-        "messages": [*p["messages"], {"role": "assistant", "content": c.text}], "score": c.score,
-    }
+    """An SFT decision: which response (by key) answers the prompt. Texts are joined in at export."""
+    return {"prompt_id": p["id"], "source": p["source"], "domain": p["domain"], "source_model": c.model,
+            "sample_index": c.sample_index, "score": c.score}
 
 
 def _dpo_row(p: dict[str, Any], pair: Pair) -> dict[str, Any]:
-    return {
-        "prompt_id": p["id"], "source": p["source"], "domain": p["domain"], "source_model": pair.model,
-        "prompt": p["messages"], "chosen": pair.chosen.text, "rejected": pair.rejected.text,
-        "chosen_score": pair.chosen.score, "rejected_score": pair.rejected.score,
-    }
+    """A DPO decision: chosen and rejected responses (by key) of one source model."""
+    return {"prompt_id": p["id"], "source": p["source"], "domain": p["domain"], "source_model": pair.model,
+            "chosen_index": pair.chosen.sample_index, "rejected_index": pair.rejected.sample_index,
+            "chosen_score": pair.chosen.score, "rejected_score": pair.rejected.score}

@@ -122,7 +122,9 @@ class BuildConfig(_Strict):
 
 
 class DataConfig(_Strict):
-    release: Literal["seed", "final"] = "seed"
+    release: Literal["seed", "final", "none"] = Field(
+        "seed", description="Per-dataset SFT/DPO targets: seed blog table, final README table, or none (rules only)."
+    )
     sources: list[SourceConfig]
     selection: SelectionConfig = SelectionConfig()
     sampling: SamplingConfig

@@ -18,10 +18,10 @@ STAGES: dict[str, StageSpec] = {
         StageSpec("score_rewards", "data/03_scores", ("select_prompts", "sample_responses"), ("data.scoring", *_WORLD)),
         StageSpec("verify_answers", "data/04_verified", ("select_prompts", "sample_responses"), ("data.verification",)),
         StageSpec(
-            "build_sft_dpo", "data/05_build", ("select_prompts", "sample_responses", "score_rewards", "verify_answers"),
+            "build_sft_dpo", "data/05_build", ("select_prompts", "score_rewards", "verify_answers"),
             ("data.build", "data.release", "run.seed"),
         ),
-        StageSpec("export", "data/06_export", ("build_sft_dpo",), ()),
+        StageSpec("export", "data/06_export", ("select_prompts", "sample_responses", "build_sft_dpo"), ()),
         StageSpec("sft", "train/01_sft", ("export",), ("sft", *_WORLD)),
         StageSpec("dpo", "train/02_dpo", ("sft", "export"), ("dpo", "run.seed")),
         StageSpec("eval_generate", "eval/01_generations", ("sft", "dpo"), ("eval", *_WORLD)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import pytest
 
@@ -20,7 +21,7 @@ CFG = BuildConfig()
 
 
 def c(model: str, i: int, score: float, status: str = "not_applicable") -> Candidate:
-    return Candidate(model, i, f"{model}-{i}", score, status)
+    return Candidate(model, i, score, status)
 
 
 def prompt(pid: str, domain: str, source: str = "src") -> dict:
@@ -88,10 +89,11 @@ def test_build_routes_every_prompt_and_counts_drops() -> None:
     cands["zh"] = [c("Qwen", 0, 0.1)]
     cands["nan"] = [c("A", 0, float("nan"))]
     cands["code"] = [c("A", 0, 0.1, "not_checked")]
-    sft, dpo, dropped = build(prompts, cands, CFG, seed=0)
+    res = build(prompts, cands, CFG, seed=0)
+    sft, dpo, dropped = res.sft, res.dpo, res.dropped
     assert len(sft) + len(dpo) + sum(dropped.values()) == len(prompts)
     by_id = {r["prompt_id"]: r for r in sft} | {r["prompt_id"]: r for r in dpo}
-    assert by_id["m_pair"]["chosen"] == "Q-0" and by_id["m_pair"]["rejected"] == "Q-1"
+    assert (by_id["m_pair"]["chosen_index"], by_id["m_pair"]["rejected_index"]) == (0, 1)
     assert by_id["m_sft"]["source_model"] == "Llama-405B"  # highest-RM correct response
     assert by_id["zh"] in sft
     assert dropped["no_correct_response"] == 1 and dropped["no_scored_response"] == 1
@@ -102,3 +104,37 @@ def test_build_routes_every_prompt_and_counts_drops() -> None:
     general_dpo_ids = {r["prompt_id"] for r in dpo if r["domain"] == "general"}
     assert dropped["no_pair_in_gap_window"] == (1 if "g9" not in {r["prompt_id"] for r in general_sft} else 0)
     assert all(by_id[p]["source_model"] == "A" for p in general_dpo_ids)  # B's gap 0.4 is outside the window
+
+
+def _quota_world() -> tuple[list[dict], dict[str, list[Candidate]]]:
+    prompts = [prompt(f"g{i}", "general", "uf") for i in range(20)] + [prompt(f"m{i}", "math", "om") for i in range(6)]
+    cands = {f"g{i}": [c("A", 0, 0.20), c("A", 1, 0.15 if i % 4 else 0.01)] for i in range(20)}  # 15 with a pair
+    cands |= {f"m{i}": [c("Q", 0, 0.2, "correct"), c("Q", 1, 0.15, "incorrect" if i < 2 else "correct")]
+              for i in range(6)}  # 2 math pairs, 6 with a correct answer
+    return prompts, cands
+
+
+def test_quotas_land_exactly_and_count_the_rest() -> None:
+    prompts, cands = _quota_world()
+    res = build(prompts, cands, CFG, seed=3, quotas={"uf": (4, 10), "om": (3, 2)})
+    per = Counter((r["source"], kind) for kind, rows in (("sft", res.sft), ("dpo", res.dpo)) for r in rows)
+    assert per == {("uf", "sft"): 4, ("uf", "dpo"): 10, ("om", "sft"): 3, ("om", "dpo"): 2}
+    assert res.dropped == {"over_quota": 6 + 1} and res.shortfall == {}
+    assert len({r["prompt_id"] for r in res.sft + res.dpo}) == len(res.sft) + len(res.dpo)  # a prompt is used once
+    assert len(res.sft) + len(res.dpo) + sum(res.dropped.values()) == len(prompts)
+
+
+def test_quota_shortfall_is_reported_per_row_and_reason() -> None:
+    prompts, cands = _quota_world()
+    res = build(prompts, cands, CFG, seed=3, quotas={"uf": (8, 16), "om": (5, 3)})
+    assert res.shortfall["uf"]["dpo"] == {"wanted": 16, "got": 15, "reason": "too few prompts with a qualifying pair"}
+    assert res.shortfall["uf"]["sft"]["got"] == 5
+    assert res.shortfall["om"]["dpo"]["got"] == 2 and res.shortfall["om"]["sft"]["got"] == 4
+
+
+def test_release_tables_sum_to_the_published_totals() -> None:
+    from data_construction.release import FINAL, SEED
+
+    assert sum(v[0] for v in SEED.values()) == 94539 and sum(v[1] for v in SEED.values()) == 64245
+    assert sum(map(sum, SEED.values())) == 158784 and sum(map(sum, FINAL.values())) == 158667
+    assert FINAL["self_oss_instruct"] == (10160, 2732)

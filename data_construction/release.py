@@ -1,0 +1,41 @@
+"""Per-dataset SFT/DPO targets of the two published composition tables (``data.release``).
+
+- ``seed``: the seed blog table (shared/seeds/fusechat3_blog.md, "Dataset Construction"), 2024-12-11:
+  94,539 SFT + 64,245 DPO = 158,784 entries.
+- ``final``: the README table after commit b0b496a (2025-02-07, research/upstream.md §1.5): self-oss-instruct DPO
+  2,849 → 2,732, so 64,128 DPO and 158,667 entries.
+- ``none``: no targets; the rules alone decide (the tiny world and ablations).
+
+Both published tables have row-total inconsistencies (OpenMath 58,546 ≠ 40,188 + 11,615; self-oss 13,696 ≠
+10,160 + 2,849 in the seed table); the targets here are the SFT and DPO columns, which sum to the stated totals.
+"""
+
+from __future__ import annotations
+
+from fusechat.stage import StageError
+
+# source key -> (SFT count, DPO count)
+SEED: dict[str, tuple[int, int]] = {
+    "ultrafeedback": (20439, 30659),
+    "magpie_pro_dpo": (8149, 12225),
+    "helpsteer2": (3774, 5661),
+    "openmathinstruct2": (40188, 11615),
+    "leetcode": (1877, 1236),
+    "self_oss_instruct": (10160, 2849),
+    "alpaca_gpt4_zh": (2471, 0),
+    "magpie_qwen2_zh": (7481, 0),
+}
+FINAL: dict[str, tuple[int, int]] = {**SEED, "self_oss_instruct": (10160, 2732)}
+RELEASES = {"seed": SEED, "final": FINAL}
+
+
+def quotas_for(release: str, sources: list[str]) -> dict[str, tuple[int, int]] | None:
+    """Targets for the sources present in a run; None for ``release: none``."""
+    if release == "none":
+        return None
+    table = RELEASES[release]
+    unknown = [s for s in sources if s not in table]
+    if unknown:
+        raise StageError(f"data.release={release}: no published counts for source(s) {unknown}; "
+                         "use data.release=none for a custom source mix")
+    return {s: table[s] for s in sources}
