@@ -7,7 +7,9 @@ is the ``domains`` list of each model in the recipe.
 
 Work is cut into fixed chunks of the global prompt order per model; each chunk is written to its own Parquet file
 as soon as it is done, so a crashed run resumes at the next missing chunk, and the seed of a chunk depends only on
-(run seed, model, chunk index) — a resumed run gives the same bytes as an uninterrupted one.
+(run seed, model, chunk index) — a resumed run gives the same bytes as an uninterrupted one. ``--shard i/N`` runs
+only the chunks with index ≡ i (mod N) (SLURM array jobs, ``recipes/slurm/``); rerunning without ``--shard``
+finds every chunk done and merges them into the same bytes as one unsharded run.
 """
 
 from __future__ import annotations
@@ -78,7 +80,8 @@ def run(ctx: StageContext) -> StageResult:
         mine = [p for p in prompts if p["domain"] in model.domains]
         served.update(p["id"] for p in mine)
         chunks = [mine[i:i + cfg.batch_size] for i in range(0, len(mine), cfg.batch_size)]
-        todo = [i for i in range(len(chunks)) if not (chunk_dir / model.name / f"{i:06d}.parquet").exists()]
+        mine_shard = [i for i in range(len(chunks)) if i % ctx.shard[1] == ctx.shard[0]]
+        todo = [i for i in mine_shard if not (chunk_dir / model.name / f"{i:06d}.parquet").exists()]
         stats["per_model"][model.name] = {"prompts": len(mine), "chunks": len(chunks), "resumed": len(chunks) - len(todo)}
         if not todo:
             continue
@@ -94,6 +97,9 @@ def run(ctx: StageContext) -> StageResult:
                                         cfg.max_new_tokens)
             write_parquet(rows, chunk_dir / model.name / f"{i:06d}.parquet", RESPONSE_SCHEMA)
         del gen
+    if ctx.shard[1] > 1:  # shard runs stop after their chunks; the unsharded rerun merges
+        done = sum(v["chunks"] for v in stats["per_model"].values())
+        return StageResult([Counts("chunks", done, done, additive=False)], stats)
     rows = dataset_responses(prompts)
     for model in cfg.models:
         for f in sorted((chunk_dir / model.name).glob("*.parquet")):

@@ -1,7 +1,8 @@
 """Reward scoring of every sampled response (blog §Filtering: "we employed ArmoRM for annotation").
 
 Responses are scored in fixed chunks of the sorted response table; each chunk is written as soon as it is done, so
-a crashed run resumes without losing or duplicating a row. Non-finite scores are kept as NaN here and counted as
+a crashed run resumes without losing or duplicating a row; ``--shard i/N`` scores chunks ≡ i (mod N) and an
+unsharded rerun merges. Non-finite scores are kept as NaN here and counted as
 drops by the build stage.
 """
 
@@ -23,7 +24,6 @@ SCORE_FILE = "scores.parquet"
 SCORE_SCHEMA = pa.schema([
     ("prompt_id", pa.string()), ("model", pa.string()), ("sample_index", pa.int32()), ("score", pa.float64()),
 ])
-CHUNK_ROWS = 512
 
 
 def run(ctx: StageContext) -> StageResult:
@@ -35,8 +35,9 @@ def run(ctx: StageContext) -> StageResult:
     responses = read_parquet(ctx.input("sample_responses") / RESPONSE_FILE,
                              columns=["prompt_id", "model", "sample_index", "text"])
     chunk_dir = ctx.out_dir / "chunks"
-    chunks = [responses[i:i + CHUNK_ROWS] for i in range(0, len(responses), CHUNK_ROWS)]
-    todo = [i for i in range(len(chunks)) if not (chunk_dir / f"{i:06d}.parquet").exists()]
+    chunks = [responses[i:i + cfg.chunk_rows] for i in range(0, len(responses), cfg.chunk_rows)]
+    todo = [i for i in range(len(chunks))
+            if i % ctx.shard[1] == ctx.shard[0] and not (chunk_dir / f"{i:06d}.parquet").exists()]
     if todo:
         scorer = RewardScorer(resolve(cfg.model, world), trust_remote_code=cfg.trust_remote_code,
                               score_attr=cfg.score_attr, batch_size=cfg.batch_size, max_length=cfg.max_length,
@@ -47,6 +48,8 @@ def run(ctx: StageContext) -> StageResult:
             rows = [{"prompt_id": r["prompt_id"], "model": r["model"], "sample_index": r["sample_index"], "score": s}
                     for r, s in zip(chunks[i], scores, strict=True)]
             write_parquet(rows, chunk_dir / f"{i:06d}.parquet", SCORE_SCHEMA)
+    if ctx.shard[1] > 1:  # shard runs stop after their chunks; the unsharded rerun merges
+        return StageResult([Counts("chunks", len(todo), len(todo), additive=False)], {"scored_chunks": len(todo)})
     rows = [r for i in range(len(chunks)) for r in read_parquet(chunk_dir / f"{i:06d}.parquet")]
     write_parquet(rows, ctx.out_dir / SCORE_FILE, SCORE_SCHEMA)
     finite = [r["score"] for r in rows if r["score"] is not None and math.isfinite(r["score"])]

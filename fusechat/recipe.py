@@ -94,6 +94,7 @@ class ScoringConfig(_Strict):
     trust_remote_code: bool = True
     score_attr: Literal["score", "logits"] = "score"
     batch_size: int = 16
+    chunk_rows: int = Field(4096, description="Responses per resumable/shardable chunk.")
     max_length: int = 4096
     dtype: Literal["bfloat16", "float16", "float32", "auto"] = "auto"
 

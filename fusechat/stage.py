@@ -196,15 +196,19 @@ def run_stage(
     if existing and existing.get("fingerprint") == fp and not force:
         log(spec.name, f"up to date (fingerprint {fp[:12]}), skipping -> {out_dir}")
         return out_dir
-    # A partial folder from a crashed run with the same fingerprint is kept so resumable stages can continue;
-    # anything else (a different config, a finished run being redone) starts from an empty folder.
+    # A partial folder with the same fingerprint (a crashed run, or the chunks of shard runs) is kept so resumable
+    # stages continue where they stopped; anything else (another config, a finished run being redone) starts empty.
     marker = out_dir / IN_PROGRESS
-    resumable = marker.exists() and json.loads(marker.read_text()).get("fingerprint") == fp and not force
-    if out_dir.exists() and not resumable:
+    marker_fp = json.loads(marker.read_text()).get("fingerprint") if marker.exists() else None
+    resumable = marker_fp == fp and not force
+    sharded = shard[1] > 1
+    if out_dir.exists() and not resumable and not (sharded and marker_fp is None and existing is None):
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(marker, json.dumps({"fingerprint": fp, "started": time.time()}))
-    log(spec.name, ("resuming" if resumable else "running") + f" -> {out_dir}")
+    if not resumable:
+        atomic_write_text(marker, json.dumps({"fingerprint": fp, "started": time.time()}))
+    what = f"shard {shard[0]}/{shard[1]}" if sharded else ("resuming" if resumable else "running")
+    log(spec.name, f"{what} -> {out_dir}")
 
     t0 = time.perf_counter()
     ctx = StageContext(spec=spec, recipe=recipe, out_dir=out_dir, input_dirs=input_dirs, shard=shard)
@@ -212,6 +216,13 @@ def run_stage(
     wall = time.perf_counter() - t0
     for c in result.counts:
         c.check(spec.name)
+    if sharded:
+        # A shard writes its chunks and a note; the unsharded run that follows merges them and writes the manifest.
+        note = {"fingerprint": fp, "shard": list(shard), "counts": [c.as_dict() for c in result.counts],
+                "stats": result.stats, "wall_time_s": round(wall, 3)}
+        atomic_write_text(out_dir / f".shard-{shard[0]}-of-{shard[1]}.json", json.dumps(note, indent=2))
+        log(spec.name, f"shard {shard[0]}/{shard[1]} done in {wall:.1f}s; run without --shard to merge")
+        return out_dir
 
     manifest = {
         "stage": spec.name,
