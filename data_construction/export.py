@@ -99,5 +99,46 @@ def run(ctx: StageContext) -> StageResult:
     write_jsonl(({"dataset": r["source"], "source_model": r["source_model"], "prompt": p,
                   "chosen": [{"role": "assistant", "content": c}], "rejected": [{"role": "assistant", "content": rj}]}
                  for r, p, c, rj in dpo_rows), out / "fuseai" / "FuseChat-3.0-DPO-Data.jsonl")
+    (out / "DATASET_CARD.md").write_text(dataset_card(ctx, sft, dpo), encoding="utf-8")
     return StageResult([Counts("sft rows", len(sft), len(sft)), Counts("dpo pairs", len(dpo), len(dpo))],
                        {"sft": len(sft), "dpo": len(dpo)})
+
+
+def dataset_card(ctx: StageContext, sft: list[dict[str, Any]], dpo: list[dict[str, Any]]) -> str:
+    """A dataset card: counts per source next to the release targets, the rules applied, sources and licences."""
+    from data_construction.release import RELEASES
+
+    recipe = ctx.recipe
+    build = recipe.data.build
+    target = RELEASES.get(recipe.data.release, {})
+    n_sft: dict[str, int] = {}
+    n_dpo: dict[str, int] = {}
+    for r in sft:
+        n_sft[r["source"]] = n_sft.get(r["source"], 0) + 1
+    for r in dpo:
+        n_dpo[r["source"]] = n_dpo.get(r["source"], 0) + 1
+    lines = [f"# FuseChat-3.0 data build: {recipe.run.name}", "",
+             f"Release targets: `{recipe.data.release}`. Built by this repository's data_construction stages; "
+             "every rule and number below comes from the run's recipe.", "",
+             "| source | hub id / path | domain | SFT | DPO | target SFT | target DPO |", "|---|---|---|---:|---:|---:|---:|"]
+    for src in recipe.data.sources:
+        t = target.get(src.name)
+        lines.append(f"| {src.name} | {src.path} | {src.domain} | {n_sft.get(src.name, 0)} | {n_dpo.get(src.name, 0)} | "
+                     f"{t[0] if t else '—'} | {t[1] if t else '—'} |")
+    lines.append(f"| **total** | | | {len(sft)} | {len(dpo)} | "
+                 f"{sum(v[0] for v in target.values()) if target else '—'} | "
+                 f"{sum(v[1] for v in target.values()) if target else '—'} |")
+    models = ", ".join(f"{m.name} (T {m.temperature}, top-p {m.top_p}, rep {m.repetition_penalty})"
+                       for m in recipe.data.sampling.models)
+    lines += ["", "## Rules", "",
+              f"- Instruction prompts split {build.sft_ratio:.0%} SFT / {1 - build.sft_ratio:.0%} DPO; SFT takes the "
+              "highest-RM response across source models.",
+              f"- DPO pairs come from one source model (its best vs its worst response) with an RM gap in "
+              f"[{build.rm_gap_min}, {build.rm_gap_max}]; when several models qualify: `{build.pair_choice}`.",
+              "- Math: chosen must be correct and rejected incorrect against the gold answer; the rest go to SFT "
+              "with their best correct response. Code: the same with passing/failing tests. Chinese: SFT only.",
+              f"- Reward model: {recipe.data.scoring.model}. Source models: {models}.", "",
+              "## Licences", "",
+              "Each source dataset keeps its own licence (see the hub cards; research/evaluation.md §6.1); model "
+              "outputs follow the source models' terms. Check both before redistributing this build."]
+    return "\n".join(lines) + "\n"

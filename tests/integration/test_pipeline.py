@@ -54,6 +54,8 @@ def test_exports_are_in_the_library_formats(smoke_run: Path) -> None:
     assert all(r["prompt"][0]["role"] == "user" and r["chosen"][0]["role"] == "assistant" for r in trl)
     fuse = [json.loads(x) for x in (out / "fuseai" / "FuseChat-3.0-DPO-Data.jsonl").read_text().splitlines()]
     assert {"dataset", "source_model", "prompt", "chosen", "rejected"} == set(fuse[0])
+    card = (out / "DATASET_CARD.md").read_text()
+    assert f"| **total** | | | {len(sft)} | {len(trl)} |" in card
 
 
 def test_dpo_weights_differ_from_sft_weights(smoke_run: Path) -> None:
