@@ -71,7 +71,7 @@ def run(ctx: StageContext) -> StageResult:
     scores = pq.read_table(ctx.input("score_rewards") / SCORE_FILE)
     verdicts = pq.read_table(ctx.input("verify_answers") / VERDICT_FILE, columns=[*KEYS, "status"])
     cands, non_finite = candidates_by_prompt(scores, verdicts)
-    quotas = quotas_for(recipe.data.release, sorted({p["source"] for p in prompts}))
+    quotas = quotas_for(recipe.data.release, sorted({p["source"] for p in prompts}), recipe.data.release_scale)
     result = build(prompts, cands, cfg, recipe.run.seed, quotas)
     write_parquet(result.sft, ctx.out_dir / SFT_FILE)
     write_parquet(result.dpo, ctx.out_dir / DPO_FILE)

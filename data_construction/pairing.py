@@ -204,8 +204,8 @@ def _assign_by_quota(source: str, plist: list[dict[str, Any]], options: dict, ta
     used.update(dpo_ids)
     sft_ids = [pid for pid in order if pid not in used and options[pid][1] is not None][:want_sft]
     used.update(sft_ids)
-    result.dpo.extend(_dpo_row(by_id[pid], options[pid][0]) for pid in sorted(dpo_ids, key=order.index))
-    result.sft.extend(_sft_row(by_id[pid], options[pid][1]) for pid in sorted(sft_ids, key=order.index))
+    result.dpo.extend(_dpo_row(by_id[pid], options[pid][0]) for pid in dpo_ids)  # both already in seeded order
+    result.sft.extend(_sft_row(by_id[pid], options[pid][1]) for pid in sft_ids)
     for pid in order:
         if pid in used:
             continue

@@ -29,8 +29,8 @@ FINAL: dict[str, tuple[int, int]] = {**SEED, "self_oss_instruct": (10160, 2732)}
 RELEASES = {"seed": SEED, "final": FINAL}
 
 
-def quotas_for(release: str, sources: list[str]) -> dict[str, tuple[int, int]] | None:
-    """Targets for the sources present in a run; None for ``release: none``."""
+def quotas_for(release: str, sources: list[str], scale: float = 1.0) -> dict[str, tuple[int, int]] | None:
+    """Targets for the sources present in a run (each count × ``scale``, rounded); None for ``release: none``."""
     if release == "none":
         return None
     table = RELEASES[release]
@@ -38,4 +38,4 @@ def quotas_for(release: str, sources: list[str]) -> dict[str, tuple[int, int]] |
     if unknown:
         raise StageError(f"data.release={release}: no published counts for source(s) {unknown}; "
                          "use data.release=none for a custom source mix")
-    return {s: table[s] for s in sources}
+    return {s: (round(table[s][0] * scale), round(table[s][1] * scale)) for s in sources}

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -34,9 +35,9 @@ def write_jsonl(rows: Iterable[dict[str, Any]], path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     n = 0
-    with tmp.open("w", encoding="utf-8") as fh:
+    with tmp.open("wb") as fh:  # orjson: UTF-8, compact, ~5x faster than json at export scale
         for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.write(orjson.dumps(row) + b"\n")
             n += 1
     os.replace(tmp, path)
     return n

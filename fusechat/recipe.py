@@ -126,6 +126,7 @@ class DataConfig(_Strict):
     release: Literal["seed", "final", "none"] = Field(
         "seed", description="Per-dataset SFT/DPO targets: seed blog table, final README table, or none (rules only)."
     )
+    release_scale: float = Field(1.0, gt=0, description="Scale every release target (subsets, the scale benchmark).")
     sources: list[SourceConfig]
     selection: SelectionConfig = SelectionConfig()
     sampling: SamplingConfig

@@ -19,7 +19,7 @@ STAGES: dict[str, StageSpec] = {
         StageSpec("verify_answers", "data/04_verified", ("select_prompts", "sample_responses"), ("data.verification",)),
         StageSpec(
             "build_sft_dpo", "data/05_build", ("select_prompts", "score_rewards", "verify_answers"),
-            ("data.build", "data.release", "run.seed"),
+            ("data.build", "data.release", "data.release_scale", "run.seed"),
         ),
         StageSpec("export", "data/06_export", ("select_prompts", "sample_responses", "build_sft_dpo"), ()),
         StageSpec("sft", "train/01_sft", ("export",), ("sft", *_WORLD)),
