@@ -35,6 +35,18 @@ def _check_aligned(scores: pa.Table, verdicts: pa.Table) -> None:
             raise StageError(f"[build] scores and verdicts disagree on column {k!r}: rerun score/verify")
 
 
+def _check_unique_keys(pid_idx: np.ndarray, model_idx: np.ndarray, sample: np.ndarray, scores: pa.Table) -> None:
+    """Each (prompt, model, sample) must appear once; a duplicate is an error naming its row."""
+    combined = (pid_idx.astype(np.int64) * (int(model_idx.max(initial=0)) + 1) + model_idx) * (
+        int(sample.max(initial=0)) + 1) + sample.astype(np.int64)
+    _, first, counts = np.unique(combined, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        dup_value = combined[first[np.argmax(counts > 1)]]
+        rows = np.flatnonzero(combined == dup_value)
+        key = {k: scores.column(k)[int(rows[1])].as_py() for k in KEYS}
+        raise StageError(f"{SCORE_FILE}: row {int(rows[1])} repeats the key of row {int(rows[0])}: {key}")
+
+
 def candidates_by_prompt(scores: pa.Table, verdicts: pa.Table) -> tuple[dict[str, list[Candidate]], int]:
     """Group (model, sample, score, verdict) by prompt; returns the groups and the count of non-finite scores."""
     _check_aligned(scores, verdicts)
@@ -50,6 +62,7 @@ def candidates_by_prompt(scores: pa.Table, verdicts: pa.Table) -> tuple[dict[str
     model_idx = model.indices.to_numpy(zero_copy_only=False).tolist()
     status_idx = status.indices.to_numpy(zero_copy_only=False).tolist()
     pid_names = pid.dictionary.to_pylist()
+    _check_unique_keys(pid_idx, np.asarray(model_idx, dtype=np.int64), sample, scores)
     order = np.argsort(pid_idx, kind="stable")
     bounds = np.flatnonzero(np.diff(pid_idx[order])) + 1
     groups: dict[str, list[Candidate]] = {}
