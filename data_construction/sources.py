@@ -7,6 +7,8 @@ reason becomes a counted drop. Selection (filters, dedup, quotas) lives in ``sel
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -62,3 +64,103 @@ MAPPERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "openmathinstruct2": map_openmathinstruct2,
     "alpaca_gpt4_zh": map_alpaca_gpt4_zh,
 }
+
+
+# ------------------------------------------------------------------------------------------ the other five sources
+MAGPIE_EXCLUDED = {"Coding & Debugging": "code_prompt", "Math": "math_prompt"}
+MAGPIE_GOOD_QUALITY = {"good", "excellent"}
+
+
+def map_magpie_pro_dpo(row: dict[str, Any]) -> dict[str, Any]:
+    """``Magpie-Align/Magpie-Pro-DPO-100K-v0.1``: ``instruction`` is the prompt. The blog excludes code and math:
+    Magpie's own ``task_category`` ("Coding & Debugging", "Math") is used for that, on top of the selection's
+    pattern filters. Kept metadata: task_category, difficulty, input_quality (fields as on the hub card)."""
+    category = row.get("task_category")
+    if category in MAGPIE_EXCLUDED:
+        raise RowError(MAGPIE_EXCLUDED[category])
+    return {"messages": _user(_text(_req(row, "instruction"))),
+            "metadata": {k: row.get(k) for k in ("task_category", "difficulty", "input_quality")}}
+
+
+HELPSTEER_TURN = re.compile(r"<extra_id_1>(User|Assistant)\s*\n?")
+
+
+def map_helpsteer2(row: dict[str, Any]) -> dict[str, Any]:
+    """``nvidia/HelpSteer2``: ``prompt`` (+ ``response`` and five attribute scores). Several rows share a prompt
+    (≈2 responses each); selection's dedup keeps one. Multi-turn prompts are encoded inline as
+    ``… <extra_id_1>Assistant\\n … <extra_id_1>User\\n …``; they are parsed into proper turns (the first segment is a
+    user turn), and a conversation that does not end with a user turn is dropped as ``malformed_turns``."""
+    text = _text(_req(row, "prompt"))
+    parts = HELPSTEER_TURN.split(text)
+    messages = [{"role": "user", "content": parts[0].strip()}]
+    for role, content in zip(parts[1::2], parts[2::2], strict=True):
+        messages.append({"role": role.lower(), "content": content.strip()})
+    if messages[-1]["role"] != "user" or any(not m["content"] for m in messages):
+        raise RowError("malformed_turns")
+    return {"messages": messages, "metadata": {"turns": len(messages),
+                                               "helpfulness": row.get("helpfulness")}}
+
+
+LEETCODE_EXAMPLE = re.compile(r"\*\*Example \d+:?\*\*", re.IGNORECASE)
+LEETCODE_INSTRUCTION = "Solve the following problem in Python.\n\n"
+
+
+def map_leetcode(row: dict[str, Any]) -> dict[str, Any]:
+    """``greengerong/leetcode``: ``content`` (markdown statement with ``**Example N:**`` / ``**Input:**`` /
+    ``**Output:**`` blocks) is the prompt, prefixed with a one-line instruction to answer in Python (our choice; the
+    blog does not give the prompt wording). Blog: "retaining prompts with test cases" — a statement without any
+    example is dropped as ``no_test_cases``. ``tests`` carries the statement and the reference Python solution as
+    JSON ``{"kind": "leetcode_examples", …}``; runnable tests are derived from the examples at verification."""
+    content = _text(_req(row, "content"))
+    if not LEETCODE_EXAMPLE.search(content):
+        raise RowError("no_test_cases")
+    tests = {"kind": "leetcode_examples", "content": content, "reference": row.get("python") or ""}
+    return {"messages": _user(LEETCODE_INSTRUCTION + content), "tests": json.dumps(tests, ensure_ascii=False),
+            "metadata": {k: row.get(k) for k in ("id", "slug", "difficulty")}}
+
+
+SELF_OSS_TESTS = re.compile(r"(^|\n)\s*(#+\s*Tests|\[Tests\])|(^|\n)\s*assert\s", re.IGNORECASE)
+
+
+def map_self_oss_instruct(row: dict[str, Any]) -> dict[str, Any]:
+    """``bigcode/self-oss-instruct-sc2-exec-filter-50k``: ``instruction`` is the prompt; ``response`` holds the
+    reference solution followed by its tests (a "Tests" section or ``assert`` lines; the exec-filter kept only rows
+    whose tests passed). A response without tests is dropped as ``no_test_cases``. ``tests`` carries the response
+    as JSON ``{"kind": "self_oss", …}``; the runnable tests are extracted from it at verification."""
+    instruction = _text(_req(row, "instruction"))
+    response = _text(_req(row, "response"))
+    if not SELF_OSS_TESTS.search(response):
+        raise RowError("no_test_cases")
+    return {"messages": _user(instruction),
+            "tests": json.dumps({"kind": "self_oss", "response": response}, ensure_ascii=False),
+            "metadata": {"sha1": row.get("sha1"), "id": row.get("id")}}
+
+
+def map_magpie_qwen2_zh(row: dict[str, Any]) -> dict[str, Any]:
+    """``Magpie-Align/Magpie-Qwen2-Pro-200K-Chinese``: the first human turn of ``conversations`` (ShareGPT
+    ``from``/``value``) is the prompt. Blog: "filtering out code and math prompts to retain approximately 10,000
+    high-quality samples": code/math by ``task_category``, and — our documented reading of "high-quality" —
+    ``input_quality`` must be good or excellent (else ``low_quality``)."""
+    category = row.get("task_category")
+    if category in MAGPIE_EXCLUDED:
+        raise RowError(MAGPIE_EXCLUDED[category])
+    quality = row.get("input_quality")
+    if quality is not None and quality not in MAGPIE_GOOD_QUALITY:
+        raise RowError("low_quality")
+    turns = _req(row, "conversations")
+    if not isinstance(turns, list):
+        raise RowError("wrong_type")
+    first = next((t for t in turns if isinstance(t, dict) and t.get("from") == "human"), None)
+    if first is None:
+        raise RowError("missing_field")
+    return {"messages": _user(_text(first.get("value"))),
+            "metadata": {k: row.get(k) for k in ("task_category", "difficulty", "input_quality")}}
+
+
+MAPPERS.update({
+    "magpie_pro_dpo": map_magpie_pro_dpo,
+    "helpsteer2": map_helpsteer2,
+    "leetcode": map_leetcode,
+    "self_oss_instruct": map_self_oss_instruct,
+    "magpie_qwen2_zh": map_magpie_qwen2_zh,
+})

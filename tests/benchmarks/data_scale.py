@@ -70,9 +70,8 @@ def source_row(name: str, i: int) -> dict[str, Any]:
                 "generated_solution": f"{i} + 3 = {i + 3}. The answer is \\boxed{{{i + 3}}}.",
                 "expected_answer": str(i + 3), "problem_source": "augmented_gsm8k"}
     if name == "leetcode":
-        content = (f"<p>Given two integers <code>a</code> and <code>b</code>, return their sum plus {i}.</p>\n"
-                   f"<p><strong>Example 1:</strong></p>\n<pre><strong>Input:</strong> a = 1, b = 2\n"
-                   f"<strong>Output:</strong> {3 + i}\n</pre>\n")
+        content = (f"Given two integers `a` and `b`, return their sum plus {i}.\n**Example 1:**\n"
+                   f"**Input:** a = 1, b = 2\n**Output:** {3 + i}\n**Constraints:**\n* `-100 <= a, b <= 100`")
         return {"id": i, "slug": f"sum-plus-{i}", "title": f"Sum Plus {i}", "difficulty": "Easy", "content": content,
                 "java": "", "c++": "", "python": f"def sum_plus(a, b):\n    return a + b + {i}\n", "javascript": "",
                 "explanation": ""}
