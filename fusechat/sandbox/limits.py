@@ -1,0 +1,138 @@
+"""Resource limits and the isolation probe of the code sandbox.
+
+Everything here runs in trusted code: the pool (parent) and the worker processes, never in a sandboxed child.
+The probe reports what the kernel of *this* machine allows; the pool puts the answer in every result's
+``isolation`` metadata so nobody has to assume that a network namespace (or anything else) was in place.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import resource
+from dataclasses import asdict, dataclass, field
+
+# Linux constants (sched.h / mount.h / prctl.h).
+CLONE_NEWNS = 0x00020000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
+
+#: World-writable directories that a sandboxed program could otherwise write into (and leave files behind).
+WORLD_WRITABLE_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+
+_libc: ctypes.CDLL | None = None
+
+
+def libc() -> ctypes.CDLL:
+    """The C library, loaded once with errno support."""
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return _libc
+
+
+def _check(rc: int, what: str) -> None:
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def unshare(flags: int) -> None:
+    """``unshare(2)`` (``os.unshare`` only exists from Python 3.12)."""
+    _check(libc().unshare(flags), "unshare")
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    """``mount(2)``."""
+    enc = (lambda s: s.encode() if s is not None else None)  # noqa: E731
+    _check(libc().mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+           f"mount {target}")
+
+
+def umount_detach(target: str) -> None:
+    """``umount2(target, MNT_DETACH)``."""
+    _check(libc().umount2(target.encode(), 2), f"umount {target}")
+
+
+def set_subreaper() -> None:
+    """Make this process the reaper of orphaned descendants (so daemonised grandchildren come back to us)."""
+    _check(libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(SUBREAPER)")
+
+
+def set_parent_death_signal(sig: int) -> None:
+    """Ask the kernel to send ``sig`` to this process when its parent dies."""
+    _check(libc().prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0), "prctl(PDEATHSIG)")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-program limits. Every field is enforced by the kernel in the sandboxed child (see docs/sandbox.md).
+
+    ``nproc`` counts processes *and threads* of the sandbox uid (RLIMIT_NPROC is per real uid, and is ignored
+    for root, which is why the child drops to a dedicated uid per worker). ``memory_mb`` is RLIMIT_AS of each
+    process; ``cgroup_memory_mb`` caps the sum over all processes of one worker where a cgroup can be made.
+    """
+
+    memory_mb: int = 1024
+    cgroup_memory_mb: int = 2048
+    nproc: int = 16
+    fsize_mb: int = 16
+    nofile: int = 128
+    stack_mb: int = 16
+    tmpfs_mb: int = 128
+    output_tail_chars: int = 2000
+
+    def to_dict(self) -> dict:
+        """Plain-dict view (for JSON metadata)."""
+        return asdict(self)
+
+
+@dataclass
+class Isolation:
+    """What a worker actually got. Each flag is True only when the corresponding step succeeded."""
+
+    root: bool = False
+    uid_switch: bool = False
+    sandbox_uid: int | None = None
+    network_namespace: bool = False
+    mount_namespace: bool = False
+    private_tmp: bool = False
+    hidden_root_home: bool = False
+    cgroup_pids: bool = False
+    cgroup_memory: bool = False
+    subreaper: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """Plain-dict view (for JSON metadata)."""
+        return asdict(self)
+
+
+def apply_child_rlimits(limits: Limits, cpu_seconds: int) -> None:
+    """Set the rlimits of the calling (sandboxed) process; called after fork, before dropping privileges."""
+    mib = 1024 * 1024
+    pairs = [
+        (resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1)),
+        (resource.RLIMIT_AS, (limits.memory_mb * mib, limits.memory_mb * mib)),
+        (resource.RLIMIT_FSIZE, (limits.fsize_mb * mib, limits.fsize_mb * mib)),
+        (resource.RLIMIT_NOFILE, (limits.nofile, limits.nofile)),
+        (resource.RLIMIT_CORE, (0, 0)),
+        (resource.RLIMIT_STACK, (limits.stack_mb * mib, limits.stack_mb * mib)),
+        (resource.RLIMIT_NPROC, (limits.nproc, limits.nproc)),
+    ]
+    for res, val in pairs:
+        soft, hard = val
+        cur_soft, cur_hard = resource.getrlimit(res)
+        if cur_hard != resource.RLIM_INFINITY:  # never try to raise a hard limit (BigCodeBench #8)
+            hard = min(hard, cur_hard)
+            soft = min(soft, hard)
+        resource.setrlimit(res, (soft, hard))

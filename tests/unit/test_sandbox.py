@@ -1,0 +1,148 @@
+"""The code sandbox: normal verdicts, the hostile corpus, containment checks, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from hostile_programs import GOOD_ADD, HOSTILE, TESTS_ADD
+
+from fusechat.sandbox import CodeJob, Limits, SandboxPool
+
+REPO = Path(__file__).resolve().parents[2]
+UID_BASE = 64000
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox is Linux-only")
+
+
+def _sandbox_uid_processes() -> list[str]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            st = d.stat()
+            if UID_BASE <= st.st_uid < UID_BASE + 16:
+                out.append(f"{d.name} uid={st.st_uid} {(d / 'cmdline').read_bytes()[:80]!r}")
+        except OSError:
+            continue
+    return out
+
+
+@pytest.fixture(scope="module")
+def pool():
+    os.environ["FC_TEST_SECRET"] = "hunter2"
+    try:
+        with SandboxPool(workers=2, limits=Limits(nproc=12, memory_mb=512, cgroup_memory_mb=1024),
+                         uid_base=UID_BASE) as p:
+            yield p
+    finally:
+        os.environ.pop("FC_TEST_SECRET", None)
+    assert not _sandbox_uid_processes()
+
+
+@pytest.fixture(scope="module")
+def victim():
+    """A root-owned directory outside any temp dir the sandbox could see (on /run, a tmpfs), removed after."""
+    base = "/run" if os.access("/run", os.W_OK) else None
+    d = Path(tempfile.mkdtemp(prefix="fc_sandbox_victim_", dir=base))
+    os.chmod(d, 0o755)
+    (d / "keep.txt").write_text("precious")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_good_and_wrong_programs(pool):
+    res = pool.run_many([
+        CodeJob(program=GOOD_ADD, tests=TESTS_ADD, timeout_s=5),
+        CodeJob(program="def add(a, b):\n    return a * b\n", tests=TESTS_ADD, timeout_s=5),
+        CodeJob(program="def f(x):\n    return x\n", tests="def check(candidate):\n    assert candidate(3) == 3\n",
+                entry_point="f", timeout_s=5),
+        CodeJob(program="def f(x):\n    return x + 1\n",
+                tests="def check(candidate):\n    assert candidate(3) == 3\n", entry_point="f", timeout_s=5),
+        CodeJob(program="import sys\nprint('hello')\nprint('oops', file=sys.stderr)\n" + GOOD_ADD,
+                tests=TESTS_ADD, timeout_s=5),
+    ])
+    assert [r.status for r in res] == ["passed", "failed", "passed", "failed", "passed"]
+    assert res[0].passed and res[0].asserts == 2 and res[2].asserts == 1
+    assert "AssertionError" in res[1].detail
+    assert res[4].stdout_tail == "hello\n" and "oops" in res[4].stderr_tail
+    assert all(0 < r.duration_s < 5 for r in res)
+
+
+def test_honest_objects_still_pass(pool):
+    """The always-equal guard must not fail solutions whose own classes compare honestly with each other."""
+    prog = ("from dataclasses import dataclass\n@dataclass\nclass P:\n    x: int\n"
+            "def mk(x):\n    return P(x)\n")
+    tests = "assert mk(1) == P(1)\nassert mk(1) != P(2)\nassert [mk(1)] == [P(1)]\nassert mk(2).x == 2\n"
+    res = pool.run(CodeJob(program=prog, tests=tests, timeout_s=5))
+    assert res.status == "passed", res.detail
+
+
+def test_isolation_metadata_is_honest(pool):
+    iso = pool.isolation
+    assert set(iso) >= {"network_namespace", "uid_switch", "private_tmp", "notes"}
+    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True)
+    assert iso["network_namespace"] == (probe.returncode == 0)
+
+
+@pytest.mark.parametrize("name", [h[0] for h in HOSTILE])
+def test_hostile(pool, victim, name):
+    _, program, tests, allowed = next(h for h in HOSTILE if h[0] == name)
+    mark = f"/tmp/fc_sandbox_mark_{uuid.uuid4().hex[:8]}"
+    markname = Path(mark).name
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.settimeout(0.05)
+    port = listener.getsockname()[1]
+    victim_file = victim / "keep.txt"
+    program = (program.replace("{mark}", mark).replace("{markname}", markname).replace("{repo}", str(REPO))
+               .replace("{victim}", str(victim_file)).replace("{victim_dir}", str(victim))
+               .replace("{port}", str(port)).replace("{pool_pid}", str(os.getpid())))
+    timeout = 2.0
+    t0 = time.monotonic()
+    try:
+        res = pool.run(CodeJob(program=program, tests=tests, timeout_s=timeout))
+        elapsed = time.monotonic() - t0
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    finally:
+        listener.close()
+    assert not res.passed, (name, res)
+    assert res.status in allowed, (name, res.status, res.detail)
+    assert elapsed < timeout + 3.0, (name, elapsed)
+    assert not res.leftover_processes
+    assert not _sandbox_uid_processes(), name
+    assert victim_file.read_text() == "precious" and sorted(p.name for p in victim.iterdir()) == ["keep.txt"]
+    for path in (Path(mark + "_tmp"), Path(mark + "_daemon"), Path("/etc") / markname, REPO / markname):
+        assert not path.exists(), path
+    # the pool keeps serving
+    ok = pool.run(CodeJob(program=GOOD_ADD, tests=TESTS_ADD, timeout_s=5))
+    assert ok.status == "passed", (name, ok)
+
+
+def test_corpus_size():
+    assert len(HOSTILE) >= 30
+    assert len({h[0] for h in HOSTILE}) == len(HOSTILE)
+
+
+def test_cli(tmp_path):
+    (tmp_path / "p.py").write_text(GOOD_ADD)
+    (tmp_path / "t.py").write_text(TESTS_ADD)
+    (tmp_path / "bad.py").write_text("import os\nos._exit(0)\n")
+    cmd = [sys.executable, "-m", "fusechat.sandbox", "--tests", str(tmp_path / "t.py"), "--timeout", "5"]
+    ok = subprocess.run(cmd + ["--program", str(tmp_path / "p.py")], capture_output=True, text=True, cwd=REPO)
+    bad = subprocess.run(cmd + ["--program", str(tmp_path / "bad.py")], capture_output=True, text=True, cwd=REPO)
+    rec_ok, rec_bad = json.loads(ok.stdout.strip().splitlines()[-1]), json.loads(bad.stdout.strip().splitlines()[-1])
+    assert ok.returncode == 0 and rec_ok["passed"] is True and rec_ok["status"] == "passed"
+    assert isinstance(rec_ok["duration_s"], float)
+    assert bad.returncode == 1 and rec_bad["passed"] is False and rec_bad["status"] == "failed"
