@@ -46,6 +46,11 @@ DATA_FILES = {
     "ultrafeedback": "data/ultrafeedback/train.parquet",
     "openmathinstruct2": "data/openmathinstruct2/train.parquet",
     "alpaca_gpt4_zh": "data/alpaca_gpt4_zh/alpaca_gpt4_data_zh.json",
+    "magpie_pro_dpo": "data/magpie_pro_dpo/train.parquet",
+    "helpsteer2": "data/helpsteer2/train.jsonl",
+    "leetcode": "data/leetcode/leetcode-train.jsonl",
+    "self_oss_instruct": "data/self_oss_instruct/train.parquet",
+    "magpie_qwen2_zh": "data/magpie_qwen2_zh/train.parquet",
     "gsm8k": "bench/gsm8k/test.jsonl",
     "mmlu": "bench/mmlu/test.jsonl",
 }
@@ -133,6 +138,11 @@ def _build(root: Path, s: TinyWorldSettings) -> None:
         "ultrafeedback": syn.ultrafeedback_rows(rng, s.prompts_per_source),
         "openmathinstruct2": syn.openmathinstruct2_rows(rng, s.prompts_per_source),
         "alpaca_gpt4_zh": syn.alpaca_gpt4_zh_rows(rng, max(8, s.prompts_per_source // 2)),
+        "magpie_pro_dpo": syn.magpie_pro_dpo_rows(rng, max(6, s.prompts_per_source // 3)),
+        "helpsteer2": syn.helpsteer2_rows(rng, max(6, s.prompts_per_source // 3)),
+        "leetcode": syn.leetcode_rows(rng, max(5, s.prompts_per_source // 4)),
+        "self_oss_instruct": syn.self_oss_instruct_rows(rng, max(5, s.prompts_per_source // 4)),
+        "magpie_qwen2_zh": syn.magpie_qwen2_zh_rows(rng, max(6, s.prompts_per_source // 3)),
         "gsm8k": syn.gsm8k_items(random.Random(s.seed + 1), s.bench_items),
         "mmlu": syn.mmlu_items(random.Random(s.seed + 2), s.bench_items),
     }
@@ -167,6 +177,9 @@ def _corpus(rng: random.Random, data: dict[str, list[dict[str, Any]]]) -> list[s
     texts += [r["problem"] + " " + r["generated_solution"] for r in data["openmathinstruct2"]]
     texts += [r["instruction"] + r["output"] for r in data["alpaca_gpt4_zh"]]
     texts += [syn.mc_prompt(it) + " " + syn.mc_response(it) for it in data["mmlu"]]
+    texts += [r["content"] + r["python"] for r in data["leetcode"]]
+    texts += [r["instruction"] + r["response"] for r in data["self_oss_instruct"]]
+    texts += [r["conversations"][0]["value"] for r in data["magpie_qwen2_zh"]]
     texts += [syn.general_response(syn.general_prompt(rng), rng, 0.5) for _ in range(200)]
     texts += [syn.chinese_response(syn.chinese_prompt(rng), rng) for _ in range(100)]
     texts += ["system user assistant model You are Qwen, created by Alibaba Cloud. You are a helpful assistant."]
@@ -236,6 +249,12 @@ def _training_conversations(rng: random.Random, spec: dict[str, Any], data: dict
     for row in data["alpaca_gpt4_zh"]:
         convs.append([{"role": "user", "content": row["instruction"]},
                       {"role": "assistant", "content": syn.chinese_response(row["instruction"], rng)}])
+    for row in data["self_oss_instruct"]:  # code answers: right with probability `quality`, else a broken body
+        code = row["response"].split("```python\n")[1].split("```")[0]
+        if rng.random() > spec["quality"]:
+            code = code.replace("return ", "return 1 + ")
+        convs.append([{"role": "user", "content": row["instruction"]},
+                      {"role": "assistant", "content": f"```python\n{code}```"}])
     for item in data["mmlu"][:6]:
         convs.append([{"role": "user", "content": syn.mc_prompt(item)},
                       {"role": "assistant", "content": syn.mc_response(item)}])

@@ -205,3 +205,104 @@ def mc_prompt(item: dict[str, Any]) -> str:
         "Your response should end with \"The best answer is [the_answer_letter]\" where the [the_answer_letter] "
         "is one of A, B, C or D."
     )
+
+
+# ------------------------------------------------------------------------------------------ the other five schemas
+MAGPIE_CATEGORIES = ["Information seeking", "Planning", "Advice seeking", "Creative writing"]
+CODE_TASKS = [  # (function name, description, body, examples as (args, result))
+    ("add_two", "return the sum of two integers `a` and `b`", "return a + b", [((1, 2), 3), ((-4, 9), 5)]),
+    ("max_of", "return the larger of two integers `a` and `b`", "return max(a, b)", [((3, 7), 7), ((5, -1), 5)]),
+    ("square", "return the square of an integer `a`", "return a * a", [((3,), 9), ((-2,), 4)]),
+    ("is_even", "return whether the integer `a` is even", "return a % 2 == 0", [((4,), True), ((7,), False)]),
+]
+
+
+def magpie_pro_dpo_rows(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    """Rows in the schema of ``Magpie-Align/Magpie-Pro-DPO-100K-v0.1`` (instruction, task_category, chosen/…);
+    some rows carry the Coding & Debugging / Math categories the blog excludes."""
+    rows = []
+    for i in range(n):
+        instruction = general_prompt(rng)
+        category = rng.choice(MAGPIE_CATEGORIES)
+        if i % 7 == 3:
+            category = rng.choice(["Coding & Debugging", "Math"])
+        rows.append({
+            "uuid": f"tiny-magpie-{i}", "instruction": instruction, "task_category": category,
+            "difficulty": rng.choice(["easy", "medium"]), "input_quality": "good",
+            "chosen": [{"role": "user", "content": instruction},
+                       {"role": "assistant", "content": general_response(instruction, rng, 0.9)}],
+            "rejected": [{"role": "user", "content": instruction},
+                         {"role": "assistant", "content": general_response(instruction, rng, 0.1)}],
+        })
+    return rows
+
+
+def helpsteer2_rows(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    """Rows in the schema of ``nvidia/HelpSteer2``: two responses per prompt (so prompts repeat), five attribute
+    scores, and some multi-turn prompts with inline ``<extra_id_1>`` turn markers."""
+    rows = []
+    for i in range(max(1, n // 2)):
+        prompt = general_prompt(rng)
+        if i % 4 == 1:
+            prompt = f"{prompt}\n<extra_id_1>Assistant\n{general_response(prompt, rng, 0.8)}\n<extra_id_1>User\n" \
+                     f"{general_prompt(rng)}"
+        for _ in range(2):
+            rows.append({"prompt": prompt, "response": general_response(prompt, rng, rng.random()),
+                         **{k: rng.randint(0, 4) for k in ("helpfulness", "correctness", "coherence", "complexity",
+                                                            "verbosity")}})
+    return rows
+
+
+def leetcode_rows(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    """Rows in the schema of ``greengerong/leetcode`` (markdown ``content`` with ``**Example N:**`` blocks, reference
+    solutions per language); one row has no example (to be dropped: no test cases)."""
+    rows = []
+    for i in range(n):
+        name, desc, body, examples = CODE_TASKS[i % len(CODE_TASKS)]
+        args = ["a", "b"][: len(examples[0][0])]
+        blocks = "".join(
+            f"**Example {k + 1}:**\n**Input:** " + ", ".join(f"{a} = {v}" for a, v in zip(args, ex, strict=True))
+            + f"\n**Output:** {str(out).lower() if isinstance(out, bool) else out}\n"
+            for k, (ex, out) in enumerate(examples)
+        )
+        content = f"Given {' and '.join(f'`{a}`' for a in args)}, {desc} (variant {i}).\n"
+        content += "" if i % 5 == 4 else blocks
+        content += "**Constraints:**\n* `-100 <= a, b <= 100`"
+        rows.append({"id": i + 1, "slug": f"{name.replace('_', '-')}-{i}", "title": name, "difficulty": "Easy",
+                     "content": content, "java": "", "c++": "", "javascript": "", "explanation": "",
+                     "python": f"def {name}({', '.join(args)}):\n    {body}\n"})
+    return rows
+
+
+def self_oss_instruct_rows(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    """Rows in the schema of ``bigcode/self-oss-instruct-sc2-exec-filter-50k`` (instruction; response = solution
+    followed by a Tests section of asserts); one row has no tests (to be dropped)."""
+    rows = []
+    for i in range(n):
+        name, desc, body, examples = CODE_TASKS[(i + 1) % len(CODE_TASKS)]
+        args = ["a", "b"][: len(examples[0][0])]
+        tests = "\n".join(f"assert {name}({', '.join(map(str, ex))}) == {out!r}" for ex, out in examples)
+        response = f"```python\ndef {name}({', '.join(args)}):\n    {body}\n```\n"
+        if i % 5 != 4:
+            response += f"\n### Tests\n```python\n{tests}\n```\n"
+        rows.append({"fingerprint": None, "sha1": f"{i:040x}", "seed": "", "response": response, "concepts": [],
+                     "prompt": "", "instruction": f"Write a Python function `{name}` to {desc} (case {i}).",
+                     "id": i})
+    return rows
+
+
+def magpie_qwen2_zh_rows(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    """Rows in the schema of ``Magpie-Align/Magpie-Qwen2-Pro-200K-Chinese`` (ShareGPT ``conversations`` + Magpie
+    metadata); some rows are code/math by category or of poor input quality (to be filtered)."""
+    rows = []
+    for i in range(n):
+        instruction = chinese_prompt(rng)
+        category, quality = rng.choice(["Information seeking", "Creative writing"]), "good"
+        if i % 6 == 2:
+            category = rng.choice(["Coding & Debugging", "Math"])
+        elif i % 6 == 5:
+            quality = "poor"
+        rows.append({"uuid": f"tiny-zh-{i}", "conversations": [
+            {"from": "human", "value": instruction}, {"from": "gpt", "value": chinese_response(instruction, rng)}],
+            "task_category": category, "input_quality": quality, "difficulty": "easy", "language": "ZH"})
+    return rows
