@@ -1,34 +1,65 @@
 """Math answers: extraction from a response and equivalence with the gold answer (math-verify).
 
-Rule (blog §Filtering, Math): a response is *correct* when its final answer is mathematically equivalent to the
-dataset's gold ``expected_answer``. Extraction conventions: ``boxed`` (last ``\\boxed{…}``, the Qwen2.5-Math
-harness and OpenMathInstruct-2 convention), ``gsm8k`` (``#### N``), ``answer_is`` ("the answer is …"),
-``last_number``, or ``auto`` (the first of those that finds something).
+Paper rule (FuseChat-3.0 blog, "Filtering", Math; research/upstream.md §1.4): every OpenMathInstruct-2 response
+is labelled *correct* when its final answer is mathematically equivalent to the dataset's gold
+``expected_answer`` and *incorrect* otherwise; SFT takes a correct response, DPO pairs a correct (chosen) with an
+incorrect (rejected) one. A response without an extractable answer is ``no_answer`` (treated as not correct);
+a grader failure is ``error`` and a grader that exceeds its time budget is ``timeout`` -- neither is ever
+counted as correct.
+
+Extraction conventions (``extract_answer``): ``boxed`` (content of the last ``\\boxed{…}``/``\\fbox{…}`` by
+brace matching: the Qwen2.5-Math harness and OpenMathInstruct-2 convention), ``gsm8k`` (``#### N``),
+``answer_is`` ("the answer is …", "final answer is …", "答案是 …"), ``last_number``, or ``auto`` (the first
+of those, in that order, that finds something -- the Qwen2.5-Math ``extract_answer`` fallback order).
+
+Equivalence (``is_equivalent``) is math-verify's ``verify(parse(gold), parse(pred))`` (gold first, as
+math-verify expects): numbers, fractions, LaTeX, percentages (50% = 0.5), units (``10\\text{ cm}`` = 10),
+intervals and symbolic expressions. math-verify's own timeouts use ``signal.alarm`` and only work in the main
+thread, so ``check_many`` runs the grader in its own worker processes with ``parsing_timeout=None`` /
+``timeout_seconds=None`` and enforces a per-item wall-clock timeout by killing the worker.
+
+Verdicts are cached by ``sha256(extracted answer, gold)``: in memory for the process, and optionally in a
+SQLite file (``cache_path``) shared across runs and shards.
 """
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing as mp
 import re
+import sqlite3
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 _NUM = r"-?\d[\d,]*(?:\.\d+)?"
+STATUSES = ("correct", "incorrect", "no_answer", "error", "timeout")
+CONVENTIONS = ("boxed", "gsm8k", "answer_is", "last_number")
 
 
 @dataclass(frozen=True)
 class Verdict:
-    status: str  # "correct" | "incorrect" | "no_answer" | "error"
+    """One label: ``status`` in :data:`STATUSES`, ``extracted`` the answer string found (None if none)."""
+
+    status: str
     extracted: str | None
 
     @property
     def correct(self) -> bool:
+        """True only for ``status == "correct"``."""
         return self.status == "correct"
 
 
 def _last_boxed(text: str) -> str | None:
-    idx = max(text.rfind("\\boxed{"), text.rfind("\\fbox{"))
+    idx = max(text.rfind("\\boxed"), text.rfind("\\fbox"))
     if idx < 0:
         return None
-    start = text.index("{", idx) + 1
+    rest = text[idx:]
+    m = re.match(r"\\(?:boxed|fbox)\s*\{", rest)
+    if m is None:
+        m2 = re.match(r"\\boxed\s+([^\s$]+)", rest)  # "\boxed 5"
+        return m2.group(1) if m2 else None
+    start = idx + m.end()
     depth = 1
     for i in range(start, len(text)):
         if text[i] == "{":
@@ -36,59 +67,246 @@ def _last_boxed(text: str) -> str | None:
         elif text[i] == "}":
             depth -= 1
             if depth == 0:
-                return text[start:i].strip()
+                return text[start:i].strip() or None
     return None
+
+
+def _clean(ans: str) -> str:
+    ans = ans.strip().strip("$").strip()
+    ans = re.sub(r"^\\\(|\\\)$", "", ans).strip()
+    return ans.rstrip(".").strip()
 
 
 def extract_answer(text: str, convention: str = "auto") -> str | None:
     """Return the final answer string of ``text`` under ``convention`` (None when there is none)."""
     if not text:
         return None
-    order = ["boxed", "gsm8k", "answer_is", "last_number"] if convention == "auto" else [convention]
+    if convention != "auto" and convention not in CONVENTIONS:
+        raise ValueError(f"unknown answer convention {convention!r}; expected auto or one of {CONVENTIONS}")
+    order = CONVENTIONS if convention == "auto" else (convention,)
     for conv in order:
+        found: str | None
         if conv == "boxed":
             found = _last_boxed(text)
         elif conv == "gsm8k":
-            m = re.findall(r"####\s*(" + _NUM + ")", text)
-            found = m[-1] if m else None
+            m = re.findall(r"####\s*\$?\s*(" + _NUM + ")", text)
+            found = m[-1].replace(",", "") if m else None
         elif conv == "answer_is":
-            m = re.findall(r"answer is:?\s*\$?([^\n$]+?)\$?\s*(?:\.|$)", text, flags=re.IGNORECASE)
-            found = m[-1].strip() if m else None
-        elif conv == "last_number":
-            m = re.findall(_NUM, text)
+            m = re.findall(r"(?:answer is|answer:|答案是)\s*:?\s*(\$[^$\n]+\$|[^\n]+?)\s*(?:\.\s|\.$|$|\n)", text,
+                           flags=re.IGNORECASE | re.MULTILINE)
             found = m[-1] if m else None
-        else:
-            raise ValueError(f"unknown answer convention {conv!r}")
+        else:  # last_number
+            m = re.findall(_NUM, text)
+            found = m[-1].replace(",", "") if m else None
         if found:
-            return found
+            found = _clean(found)
+            if found:
+                return found
     return None
 
 
-def is_equivalent(pred: str, gold: str) -> bool:
-    """math-verify equivalence of two answer strings (gold first, as math-verify expects)."""
+def _wrap(s: str) -> str:
+    return s if "$" in s or "\\boxed" in s else f"${s}$"
+
+
+def is_equivalent(pred: str, gold: str, timeout_s: int | None = None) -> bool:
+    """math-verify equivalence of two answer strings (gold first, as math-verify expects).
+
+    ``timeout_s`` is passed to math-verify (signal-based: main thread only); None disables it, which is what
+    worker processes do (the pool enforces its own timeout).
+    """
     from math_verify import parse, verify
 
-    def _wrap(s: str) -> str:
-        return s if "$" in s or "\\boxed" in s else f"${s}$"
+    gold_p = parse(_wrap(gold), parsing_timeout=timeout_s)
+    pred_p = parse(_wrap(pred), parsing_timeout=timeout_s)
+    if not gold_p or not pred_p:
+        return _clean(pred) == _clean(gold)
+    return bool(verify(gold_p, pred_p, timeout_seconds=timeout_s))
 
+
+def _key(extracted: str, gold: str) -> str:
+    return hashlib.sha256(f"{extracted}\x00{gold}".encode()).hexdigest()
+
+
+class VerdictCache:
+    """Verdict statuses by ``sha256(extracted, gold)``: in memory, plus an optional SQLite file."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.mem: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._db = None
+        if path is not None:
+            self._db = sqlite3.connect(str(path), check_same_thread=False)
+            self._db.execute("CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, status TEXT)")
+
+    def get(self, key: str) -> str | None:
+        """Cached status or None."""
+        with self._lock:
+            hit = self.mem.get(key)
+            if hit is None and self._db is not None:
+                row = self._db.execute("SELECT status FROM verdicts WHERE key = ?", (key,)).fetchone()
+                hit = row[0] if row else None
+                if hit is not None:
+                    self.mem[key] = hit
+            return hit
+
+    def put_many(self, items: dict[str, str]) -> None:
+        """Store statuses (timeouts and errors are not cached: they may depend on load)."""
+        keep = {k: v for k, v in items.items() if v in ("correct", "incorrect")}
+        with self._lock:
+            self.mem.update(keep)
+            if self._db is not None and keep:
+                self._db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?, ?)", list(keep.items()))
+                self._db.commit()
+
+    def close(self) -> None:
+        """Close the SQLite file, if any."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+_MEMORY_CACHE = VerdictCache()
+
+
+def _grade(pred: str, gold: str, timeout_s: int | None) -> str:
     try:
-        return bool(verify(parse(_wrap(gold)), parse(_wrap(pred))))
+        return "correct" if is_equivalent(pred, gold, timeout_s) else "incorrect"
+    except TimeoutError:
+        return "timeout"
     except Exception:
-        return False
+        return "error"
 
 
 def check_response(response: str, gold: str, convention: str = "auto") -> Verdict:
-    """Verdict for one response against one gold answer."""
+    """Verdict for one response against one gold answer (in-process; math-verify's 5 s timeout in the main
+    thread, none elsewhere)."""
     extracted = extract_answer(response, convention)
     if extracted is None:
         return Verdict("no_answer", None)
-    try:
-        return Verdict("correct" if is_equivalent(extracted, gold) else "incorrect", extracted)
-    except Exception:
-        return Verdict("error", extracted)
+    key = _key(extracted, gold)
+    hit = _MEMORY_CACHE.get(key)
+    if hit is not None:
+        return Verdict(hit, extracted)
+    main = threading.current_thread() is threading.main_thread()
+    status = _grade(extracted, gold, 5 if main else None)
+    _MEMORY_CACHE.put_many({key: status})
+    return Verdict(status, extracted)
+
+
+def _worker_loop(conn) -> None:  # pragma: no cover - runs in a child process
+    import logging
+
+    logging.getLogger("math_verify").setLevel(logging.ERROR)  # "timeout disabled" warnings: we enforce it
+    while True:
+        try:
+            msg = conn.recv()
+        except EOFError:
+            return
+        if msg is None:
+            return
+        pred, gold = msg
+        conn.send(_grade(pred, gold, None))
+
+
+class _GradeWorker:
+    def __init__(self, ctx) -> None:
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_loop, args=(child,), daemon=True)
+        self.proc.start()
+        child.close()
+
+    def grade(self, pred: str, gold: str, timeout_s: float) -> str:
+        self.conn.send((pred, gold))
+        if self.conn.poll(timeout_s):
+            return self.conn.recv()
+        raise TimeoutError
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.join()
+        self.conn.close()
+
+    def close(self) -> None:
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        self.proc.join(timeout=2)
+        if self.proc.is_alive():
+            self.kill()
 
 
 def check_many(items: list[tuple[str, str]], convention: str = "auto", workers: int = 1,
-               timeout_s: float = 5.0) -> list[Verdict]:
-    """Verdicts for (response, gold) pairs, in order."""
-    return [check_response(resp, gold, convention) for resp, gold in items]
+               timeout_s: float = 5.0, cache_path: str | Path | None = None) -> list[Verdict]:
+    """Verdicts for (response, gold) pairs, in order.
+
+    Unique (extracted, gold) pairs not in the cache are graded by ``workers`` grader processes (at least one,
+    so the timeout always holds); an item over ``timeout_s`` gets ``"timeout"`` and its worker is replaced.
+    ``cache_path`` adds a SQLite cache shared across runs.
+    """
+    disk = VerdictCache(cache_path) if cache_path is not None else None
+    extracted = [extract_answer(resp, convention) for resp, _ in items]
+    statuses: dict[str, str] = {}
+    todo: dict[str, tuple[str, str]] = {}
+    for ex, (_, gold) in zip(extracted, items, strict=True):
+        if ex is None:
+            continue
+        k = _key(ex, gold)
+        if k in statuses or k in todo:
+            continue
+        hit = _MEMORY_CACHE.get(k)
+        if hit is None and disk is not None:
+            hit = disk.get(k)
+        if hit is not None:
+            statuses[k] = hit
+        else:
+            todo[k] = (ex, gold)
+    if todo:
+        statuses.update(_grade_pool(todo, max(1, workers), timeout_s))
+    _MEMORY_CACHE.put_many(statuses)
+    if disk is not None:
+        disk.put_many(statuses)
+        disk.close()
+    out = []
+    for ex, (_, gold) in zip(extracted, items, strict=True):
+        out.append(Verdict("no_answer", None) if ex is None else Verdict(statuses[_key(ex, gold)], ex))
+    return out
+
+
+def _grade_pool(todo: dict[str, tuple[str, str]], workers: int, timeout_s: float) -> dict[str, str]:
+    ctx = mp.get_context("fork")
+    keys = list(todo)
+    result: dict[str, str] = {}
+    lock = threading.Lock()
+    pos = [0]
+
+    def drain() -> None:
+        worker = _GradeWorker(ctx)
+        try:
+            while True:
+                with lock:
+                    if pos[0] >= len(keys):
+                        return
+                    k = keys[pos[0]]
+                    pos[0] += 1
+                try:
+                    status = worker.grade(*todo[k], timeout_s)
+                except TimeoutError:
+                    worker.kill()
+                    worker = _GradeWorker(ctx)
+                    status = "timeout"
+                except (EOFError, OSError):
+                    worker.kill()
+                    worker = _GradeWorker(ctx)
+                    status = "error"
+                result[k] = status
+        finally:
+            worker.close()
+
+    threads = [threading.Thread(target=drain, daemon=True) for _ in range(min(workers, len(keys)))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return result
