@@ -9,8 +9,8 @@ Rules written down where the blog is vague:
   implemented by ``looks_like_code`` / ``looks_like_math``: keyword and pattern heuristics (code fences, language
   names, ``def``/``class``/``#include``; equations, arithmetic expressions, math vocabulary in English and
   Chinese). The blog does not say how the authors filtered; this is our documented choice.
-- Exact duplicates (after whitespace/case normalisation) are removed within and across sources; the first
-  occurrence in recipe source order wins.
+- Exact duplicates (after whitespace/case normalisation) and near duplicates (``dedup.py``: word-3-gram Jaccard
+  ≥ ``near_dup_threshold``) are removed within and across sources; the first occurrence in recipe order wins.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from data_construction.dedup import near_duplicates
 from data_construction.sources import MAPPERS, RowError
 from fusechat.io import write_parquet
 from fusechat.recipe import REPO_ROOT, Recipe, SourceConfig
@@ -104,7 +105,7 @@ def select_prompts(recipe: Recipe) -> tuple[list[dict[str, Any]], Counts, dict[s
     world = TinyWorldSettings(recipe.world.seed, recipe.world.prompts_per_source, recipe.world.bench_items)
     sel = recipe.data.selection
     seen: set[str] = set()
-    kept: list[dict[str, Any]] = []
+    candidates: list[tuple[SourceConfig, list[dict[str, Any]], Counter[str]]] = []
     dropped: Counter[str] = Counter()
     per_source: dict[str, dict[str, Any]] = {}
     n_in = 0
@@ -147,12 +148,23 @@ def select_prompts(recipe: Recipe) -> tuple[list[dict[str, Any]], Counts, dict[s
                 "dataset_response_model": rec.get("dataset_response_model"),
                 "metadata": json.dumps(rec.get("metadata") or {}, ensure_ascii=False, sort_keys=True),
             })
+        candidates.append((src, src_kept, src_drop))
+    if sel.dedup and sel.near_dup_threshold:  # near duplicates across all sources, first occurrence wins
+        flat = [r for _, rows, _ in candidates for r in rows]
+        flags = iter(near_duplicates([r["messages"][-1]["content"] for r in flat], sel.near_dup_threshold))
+        for _, rows, src_drop in candidates:
+            keep = [not next(flags) for _ in rows]
+            src_drop["near_duplicate"] += keep.count(False)
+            rows[:] = [r for r, k in zip(rows, keep, strict=True) if k]
+    kept: list[dict[str, Any]] = []
+    for src, src_kept, src_drop in candidates:
         if src.max_prompts is not None and len(src_kept) > src.max_prompts:
             rng = random.Random(f"{recipe.run.seed}-{src.name}")
             keep_idx = set(rng.sample(range(len(src_kept)), src.max_prompts))
             src_drop["over_quota"] += len(src_kept) - src.max_prompts
             src_kept = [r for i, r in enumerate(src_kept) if i in keep_idx]
         kept.extend(src_kept)
+        src_drop = Counter({k: v for k, v in src_drop.items() if v})
         dropped.update(src_drop)
         per_source[src.name] = {"kept": len(src_kept), "dropped": dict(sorted(src_drop.items()))}
     counts = Counts("source rows", n_in, len(kept), dict(dropped))

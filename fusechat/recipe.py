@@ -60,6 +60,9 @@ class SelectionConfig(_Strict):
     min_prompt_chars: int = 4
     max_prompt_chars: int = 8000
     dedup: bool = True
+    near_dup_threshold: float | None = Field(
+        0.9, gt=0, le=1, description="Paper silent: drop prompts whose word-3-gram Jaccard with a kept one is ≥ this "
+        "(MinHash/LSH); null disables near-duplicate removal.")
 
 
 class SourceModelConfig(_Strict):

@@ -51,10 +51,21 @@ def _text_pool(rng: random.Random) -> pa.Array:
     return pa.array([" ".join(rng.choice(words) for _ in range(230))[:1500] for _ in range(TEXT_POOL)], pa.string())
 
 
+VOCAB = [f"{a}{b}" for a in ("ka", "lo", "mi", "ne", "pu", "ro", "sa", "ti", "vo", "ze") for b in
+         ("ban", "cor", "dil", "fen", "gar", "hul", "jor", "kim", "lun", "mar", "nox", "pel", "quin", "rav", "sul")]
+HANZI = "天地人山水火木金土日月星风云雨雪花草鱼鸟马牛羊书画琴棋诗酒茶城河海江湖"
+
+
+def _words(i: int, n: int = 12) -> str:
+    r = random.Random(i)
+    return " ".join(r.choice(VOCAB) for _ in range(n))
+
+
 def source_row(name: str, i: int) -> dict[str, Any]:
-    """One row in the real schema of ``name`` whose prompt text is unique (index ``i``)."""
-    q = f"Question {i}: describe item {i} in detail and give two reasons for your view."
-    zh = f"问题{i}：请介绍一下第{i}个城市的历史和文化。"
+    """One row in the real schema of ``name`` whose prompt text is unique and not a near duplicate (index ``i``)."""
+    q = f"Describe {_words(i)} and give two reasons for your view."
+    zh_rng = random.Random(i)
+    zh = "请介绍一下" + "".join(zh_rng.choice(HANZI) for _ in range(16)) + "的历史。"
     if name == "ultrafeedback":
         return {"source": "ultrachat", "instruction": q, "models": [], "completions": [],
                 "correct_answers": ["None"], "incorrect_answers": ["None"]}
@@ -66,11 +77,11 @@ def source_row(name: str, i: int) -> dict[str, Any]:
         return {"prompt": q, "response": "r", "helpfulness": 3, "correctness": 3, "coherence": 4, "complexity": 2,
                 "verbosity": 2}
     if name == "openmathinstruct2":
-        return {"problem": f"Tom has {i} apples and buys 3 more. How many apples does he have?",
+        return {"problem": f"Tom has {i} apples and buys 3 more ({_words(i, 8)}). How many apples does he have?",
                 "generated_solution": f"{i} + 3 = {i + 3}. The answer is \\boxed{{{i + 3}}}.",
                 "expected_answer": str(i + 3), "problem_source": "augmented_gsm8k"}
     if name == "leetcode":
-        content = (f"Given two integers `a` and `b`, return their sum plus {i}.\n**Example 1:**\n"
+        content = (f"Given two integers `a` and `b`, return their sum plus {i} ({_words(i)}).\n**Example 1:**\n"
                    f"**Input:** a = 1, b = 2\n**Output:** {3 + i}\n**Constraints:**\n* `-100 <= a, b <= 100`")
         return {"id": i, "slug": f"sum-plus-{i}", "title": f"Sum Plus {i}", "difficulty": "Easy", "content": content,
                 "java": "", "c++": "", "python": f"def sum_plus(a, b):\n    return a + b + {i}\n", "javascript": "",
@@ -79,7 +90,7 @@ def source_row(name: str, i: int) -> dict[str, Any]:
         resp = (f"```python\ndef add_{i}(a, b):\n    return a + b + {i}\n```\n\n### Tests\n```python\n"
                 f"assert add_{i}(1, 2) == {3 + i}\n```\n")
         return {"fingerprint": None, "sha1": f"s{i}", "seed": "", "response": resp, "concepts": [],
-                "prompt": "", "instruction": f"Write a Python function add_{i}(a, b) that returns a + b + {i}.",
+                "prompt": "", "instruction": f"Write a Python function add_{i}(a, b) returning a + b + {i}: {_words(i)}.",
                 "id": i}
     if name == "alpaca_gpt4_zh":
         return {"instruction": zh, "input": "", "output": "好的。"}
