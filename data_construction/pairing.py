@@ -9,9 +9,9 @@
 - **Math**: DPO pairs are built first — same source model, chosen = correct with highest RM, rejected = incorrect
   with lowest RM, same gap window; "the left data samples are reserved for the SFT phase, incorporating correct
   answers with the highest RM scores". Prompts with no correct response are dropped.
-- **Code** follows the math rule with "passes the tests" as correctness; prompts where every response fails are
-  dropped ("We excluded cases where all model responses failed"). Until the sandbox stage lands, code prompts
-  without verdicts are dropped as ``not_verified``.
+- **Code** follows the math rule with "passes the static checks and the tests" as correctness; prompts where every
+  response fails are dropped ("We excluded cases where all model responses failed"). Code prompts without
+  verdicts (``not_checked``) are dropped as ``not_verified``.
 - **Chinese**: SFT only (no Chinese RM), the best-RM Qwen2.5-72B-Instruct response.
 
 Every prompt ends in SFT, in DPO, or in ``dropped`` with its reason.
@@ -29,7 +29,8 @@ from typing import Any
 from fusechat.recipe import BuildConfig
 
 CORRECT = {"correct", "passed"}
-INCORRECT = {"incorrect", "no_answer", "failed", "timeout", "error", "memory", "crashed", "syntax_error"}
+INCORRECT = {"incorrect", "no_answer", "failed", "timeout", "error", "memory", "crashed", "syntax_error",
+             "output_limit", "no_code", "static_fail"}
 
 
 @dataclass(frozen=True)

@@ -108,13 +108,20 @@ LEETCODE_INSTRUCTION = "Solve the following problem in Python.\n\n"
 def map_leetcode(row: dict[str, Any]) -> dict[str, Any]:
     """``greengerong/leetcode``: ``content`` (markdown statement with ``**Example N:**`` / ``**Input:**`` /
     ``**Output:**`` blocks) is the prompt, prefixed with a one-line instruction to answer in Python (our choice; the
-    blog does not give the prompt wording). Blog: "retaining prompts with test cases" — a statement without any
-    example is dropped as ``no_test_cases``. ``tests`` carries the statement and the reference Python solution as
-    JSON ``{"kind": "leetcode_examples", …}``; runnable tests are derived from the examples at verification."""
+    blog does not give the prompt wording). Blog: "retaining prompts with test cases": assert-tests are derived
+    from the examples and the reference solution's entry point (``fusechat.code_tests.leetcode_tests``, which
+    documents its limits); a statement without usable examples is dropped as ``no_test_cases``."""
+    from fusechat.code_tests import leetcode_entry_point, leetcode_tests
+
     content = _text(_req(row, "content"))
     if not LEETCODE_EXAMPLE.search(content):
         raise RowError("no_test_cases")
-    tests = {"kind": "leetcode_examples", "content": content, "reference": row.get("python") or ""}
+    reference = row.get("python") or ""
+    derived, _why = leetcode_tests(content, reference)
+    if derived is None:
+        raise RowError("no_test_cases")
+    entry, is_method = leetcode_entry_point(reference)
+    tests = {"kind": "leetcode_examples", "tests": derived, "entry_point": "Solution" if is_method else entry}
     return {"messages": _user(LEETCODE_INSTRUCTION + content), "tests": json.dumps(tests, ensure_ascii=False),
             "metadata": {k: row.get(k) for k in ("id", "slug", "difficulty")}}
 
@@ -125,14 +132,19 @@ SELF_OSS_TESTS = re.compile(r"(^|\n)\s*(#+\s*Tests|\[Tests\])|(^|\n)\s*assert\s"
 def map_self_oss_instruct(row: dict[str, Any]) -> dict[str, Any]:
     """``bigcode/self-oss-instruct-sc2-exec-filter-50k``: ``instruction`` is the prompt; ``response`` holds the
     reference solution followed by its tests (a "Tests" section or ``assert`` lines; the exec-filter kept only rows
-    whose tests passed). A response without tests is dropped as ``no_test_cases``. ``tests`` carries the response
-    as JSON ``{"kind": "self_oss", …}``; the runnable tests are extracted from it at verification."""
+    whose tests passed). The tests are extracted with ``fusechat.code_tests.self_oss_tests``; a response without
+    them is dropped as ``no_test_cases``."""
+    from fusechat.code_tests import self_oss_tests
+
     instruction = _text(_req(row, "instruction"))
     response = _text(_req(row, "response"))
     if not SELF_OSS_TESTS.search(response):
         raise RowError("no_test_cases")
+    _solution, tests = self_oss_tests(response)
+    if not tests:
+        raise RowError("no_test_cases")
     return {"messages": _user(instruction),
-            "tests": json.dumps({"kind": "self_oss", "response": response}, ensure_ascii=False),
+            "tests": json.dumps({"kind": "self_oss", "tests": tests, "entry_point": None}, ensure_ascii=False),
             "metadata": {"sha1": row.get("sha1"), "id": row.get("id")}}
 
 

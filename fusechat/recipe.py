@@ -104,6 +104,7 @@ class ScoringConfig(_Strict):
 
 class VerificationConfig(_Strict):
     math_timeout_s: float = 5.0
+    code_timeout_s: float = Field(10.0, description="Paper silent: wall-clock limit per program in the sandbox.")
     workers: int = 2
 
 

@@ -38,6 +38,8 @@ def test_stages_hand_over_consistent_counts(smoke_run: Path) -> None:
     assert build["stats"]["per_source"]["alpaca_gpt4_zh"]["dpo"] == 0  # Chinese is SFT only
     verdicts = manifest(smoke_run, "verify_answers")["stats"]["verdicts"]
     assert verdicts["correct"] > 0 and verdicts["incorrect"] > 0  # the tiny world branches
+    assert verdicts["passed"] > 0 and verdicts["failed"] + verdicts.get("no_code", 0) > 0  # code ran in the sandbox
+    assert build["counts"][0]["dropped"].get("all_responses_fail_tests", 0) > 0
     export = manifest(smoke_run, "export")["stats"]
     assert (export["sft"], export["dpo"]) == (build["stats"]["sft"], build["stats"]["dpo"])
     assert manifest(smoke_run, "sft")["counts"][0]["in"] == export["sft"]

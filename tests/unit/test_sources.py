@@ -21,7 +21,7 @@ SELF_OSS = ("Here is the implementation:\n```python\ndef add(a, b):\n    return 
     ("alpaca_gpt4_zh", {"instruction": "翻译", "input": "hello", "output": "你好"}, "翻译\nhello"),
     ("magpie_pro_dpo", {"instruction": "Plan a trip.", "task_category": "Planning"}, "Plan a trip."),
     ("helpsteer2", {"prompt": "What is tea?", "response": "A drink."}, "What is tea?"),
-    ("leetcode", {"id": 1, "slug": "two-sum", "content": LEETCODE, "python": "def f(): pass"},
+    ("leetcode", {"id": 1, "slug": "two-sum", "content": LEETCODE, "python": "def two_sum(nums, target): pass"},
      "Solve the following problem in Python.\n\n" + LEETCODE),
     ("self_oss_instruct", {"instruction": "Write add(a, b).", "response": SELF_OSS}, "Write add(a, b)."),
     ("magpie_qwen2_zh", {"conversations": [{"from": "human", "value": "你好"}, {"from": "gpt", "value": "你好！"}],
@@ -57,11 +57,17 @@ def test_helpsteer2_multi_turn_becomes_turns() -> None:
     assert rec["messages"][-1]["content"] == "Tell me a joke."
 
 
-def test_code_rows_carry_their_test_material() -> None:
-    lc = json.loads(MAPPERS["leetcode"]({"content": LEETCODE, "python": "def two_sum(): ..."})["tests"])
-    assert lc["kind"] == "leetcode_examples" and "**Output:**" in lc["content"] and lc["reference"]
+def test_code_rows_carry_runnable_tests() -> None:
+    lc = json.loads(MAPPERS["leetcode"]({"content": LEETCODE, "python": "def two_sum(nums, target): ..."})["tests"])
+    assert lc == {"kind": "leetcode_examples", "tests": "assert two_sum([2, 7, 11, 15], 9) == [0, 1]\n",
+                  "entry_point": "two_sum"}
     so = json.loads(MAPPERS["self_oss_instruct"]({"instruction": "x", "response": SELF_OSS})["tests"])
-    assert so == {"kind": "self_oss", "response": SELF_OSS}
+    assert so == {"kind": "self_oss", "tests": "assert add(1, 2) == 3\n", "entry_point": None}
+
+
+def test_leetcode_without_a_python_entry_point_has_no_tests() -> None:
+    with pytest.raises(RowError, match="^no_test_cases$"):
+        MAPPERS["leetcode"]({"content": LEETCODE, "python": ""})
 
 
 def test_all_eight_sources_have_a_mapper() -> None:
