@@ -39,11 +39,11 @@ def test_shards_and_sigkill_resume_give_the_same_bytes(smoke_run: Path, tmp_path
     a = fresh(smoke_run, tmp_path, "a")
     for script in (sample, score):
         assert stage(script, a).returncode == 0
-    # B: two shards each, then the merging rerun
+    # B: four shards each, then the merging rerun
     b = fresh(smoke_run, tmp_path, "b")
     for script in (sample, score):
-        for i in range(2):
-            proc = stage(script, b, "--shard", f"{i}/2")
+        for i in range(4):
+            proc = stage(script, b, "--shard", f"{i}/4")
             assert proc.returncode == 0, proc.stderr[-2000:]
             assert not (b / STAGES["sample_responses"].folder / "manifest.json").exists() or script == score
         proc = stage(script, b)
