@@ -180,6 +180,8 @@ def _corpus(rng: random.Random, data: dict[str, list[dict[str, Any]]]) -> list[s
     texts += [r["content"] + r["python"] for r in data["leetcode"]]
     texts += [r["instruction"] + r["response"] for r in data["self_oss_instruct"]]
     texts += [r["conversations"][0]["value"] for r in data["magpie_qwen2_zh"]]
+    texts += [r["instruction"] for r in data["magpie_pro_dpo"]]
+    texts += [r["prompt"] for r in data["helpsteer2"]]
     texts += [syn.general_response(syn.general_prompt(rng), rng, 0.5) for _ in range(200)]
     texts += [syn.chinese_response(syn.chinese_prompt(rng), rng) for _ in range(100)]
     texts += ["system user assistant model You are Qwen, created by Alibaba Cloud. You are a helpful assistant."]

@@ -215,37 +215,60 @@ CODE_TASKS = [  # (function name, description, body, examples as (args, result))
     ("square", "return the square of an integer `a`", "return a * a", [((3,), 9), ((-2,), 4)]),
     ("is_even", "return whether the integer `a` is even", "return a % 2 == 0", [((4,), True), ((7,), False)]),
 ]
+MAGPIE_GENERATOR = "meta-llama/Meta-Llama-3-70B-Instruct"
+MAGPIE_QWEN2 = "Qwen/Qwen2-72B-Instruct"
 
 
 def magpie_pro_dpo_rows(rng: random.Random, n: int) -> list[dict[str, Any]]:
-    """Rows in the schema of ``Magpie-Align/Magpie-Pro-DPO-100K-v0.1`` (instruction, task_category, chosen/…);
-    some rows carry the Coding & Debugging / Math categories the blog excludes."""
+    """Rows in the schema of ``Magpie-Align/Magpie-Pro-DPO-100K-v0.1`` (instruction + Magpie tags, five sampled
+    ``responses`` with ArmoRM rewards, ``chosen``/``rejected`` message lists); every 7th row (from the 4th) is a
+    Coding & Debugging or Math prompt with that category (to be dropped by the loader)."""
     rows = []
     for i in range(n):
-        instruction = general_prompt(rng)
-        category = rng.choice(MAGPIE_CATEGORIES)
+        instruction, category = general_prompt(rng), rng.choice(MAGPIE_CATEGORIES)
         if i % 7 == 3:
             category = rng.choice(["Coding & Debugging", "Math"])
+            instruction = rng.choice(CODE_PROMPTS if category == "Coding & Debugging" else MATH_PROMPTS)
+        responses = [general_response(instruction, rng, q) for q in (0.95, 0.7, 0.5, 0.3, 0.05)]
+        rewards = [round(0.2 - 0.03 * k + rng.uniform(-0.005, 0.005), 4) for k in range(5)]
+        best, worst = max(range(5), key=rewards.__getitem__), min(range(5), key=rewards.__getitem__)
         rows.append({
-            "uuid": f"tiny-magpie-{i}", "instruction": instruction, "task_category": category,
-            "difficulty": rng.choice(["easy", "medium"]), "input_quality": "good",
-            "chosen": [{"role": "user", "content": instruction},
-                       {"role": "assistant", "content": general_response(instruction, rng, 0.9)}],
-            "rejected": [{"role": "user", "content": instruction},
-                         {"role": "assistant", "content": general_response(instruction, rng, 0.1)}],
+            "uuid": f"{rng.getrandbits(128):032x}",
+            "instruction": instruction,
+            "gen_input_configs": {"input_generator": MAGPIE_GENERATOR, "temperature": 1.0, "top_p": 1.0},
+            "intent": f"The user wants to {instruction[0].lower()}{instruction[1:].rstrip('.?')}",
+            "knowledge": "To solve this problem, the models need to know basic facts about the topic",
+            "difficulty": rng.choice(["very easy", "easy", "medium"]),
+            "input_quality": rng.choice(["average", "good", "excellent"]),
+            "quality_explanation": "The user query is clear and specific.",
+            "task_category": category,
+            "input_length": len(instruction),
+            "responses": responses,
+            "gen_response_configs": {"engine": "vllm", "max_tokens": 4096, "output_generator": MAGPIE_GENERATOR,
+                                     "prompt": "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n"
+                                               f"{instruction}<|eot_id|>", "repetition_penalty": 1.0,
+                                     "stop_tokens": ["<|eot_id|>", "<|end_of_text|>"], "temperature": 0.8,
+                                     "top_p": 1.0},
+            "rewards_armorm": [{"score": r} for r in rewards],
+            "chosen": [{"content": instruction, "role": "user"}, {"content": responses[best], "role": "assistant"}],
+            "rejected": [{"content": instruction, "role": "user"},
+                         {"content": responses[worst], "role": "assistant"}],
         })
     return rows
 
 
 def helpsteer2_rows(rng: random.Random, n: int) -> list[dict[str, Any]]:
-    """Rows in the schema of ``nvidia/HelpSteer2``: two responses per prompt (so prompts repeat), five attribute
-    scores, and some multi-turn prompts with inline ``<extra_id_1>`` turn markers."""
+    """Rows in the schema of ``nvidia/HelpSteer2``: two annotated responses per prompt (so each prompt repeats),
+    five 0-4 attribute scores; every 4th prompt (from the 2nd) is multi-turn with inline ``<extra_id_1>`` markers
+    and every 4th (from the 4th) is a code prompt (for selection's code filter)."""
     rows = []
     for i in range(max(1, n // 2)):
         prompt = general_prompt(rng)
         if i % 4 == 1:
             prompt = f"{prompt}\n<extra_id_1>Assistant\n{general_response(prompt, rng, 0.8)}\n<extra_id_1>User\n" \
                      f"{general_prompt(rng)}"
+        elif i % 4 == 3:
+            prompt = rng.choice(CODE_PROMPTS)
         for _ in range(2):
             rows.append({"prompt": prompt, "response": general_response(prompt, rng, rng.random()),
                          **{k: rng.randint(0, 4) for k in ("helpfulness", "correctness", "coherence", "complexity",
@@ -253,56 +276,166 @@ def helpsteer2_rows(rng: random.Random, n: int) -> list[dict[str, Any]]:
     return rows
 
 
+def _md(value: Any) -> str:
+    """A value as LeetCode statements in ``greengerong/leetcode`` print it (Markdown: ``\\[1,2\\]``, ``true``)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "\\[" + ",".join(str(v) for v in value) + "\\]"
+    return str(value)
+
+
+# LeetCode-style problems: (slug, title, function name, statement, arg names, python body, examples as
+# (args, result)). The 5th has no examples (dropped: no test cases), the 6th takes a linked list (dropped:
+# untestable examples). Real rows name functions in camelCase (``twoSum``); the four problems that are also
+# CODE_TASKS reuse those snake_case names so the tiny models, which learn CODE_TASKS, can pass some of them.
+LEETCODE_PROBLEMS: list[tuple[str, str, str, str, list[str], str, list[tuple[tuple, Any]]]] = [
+    ("add-two-integers", "Add Two Integers", "add_two",
+     "Given two integers `a` and `b`, return _the **sum** of the two integers_.",
+     ["a", "b"], "return a + b", [((12, 5), 17), ((-10, 4), -6)]),
+    ("reverse-string", "Reverse String", "reverseString",
+     "Given a string `s`, return _the string reversed_.",
+     ["s"], "return s[::-1]", [(("hello",), "olleh"), (("Hannah",), "hannaH")]),
+    ("maximum-of-two", "Maximum of Two Numbers", "max_of",
+     "Given two integers `a` and `b`, return _the larger of the two_.",
+     ["a", "b"], "return max(a, b)", [((3, 7), 7), ((5, -1), 5)]),
+    ("sum-of-array", "Sum of Array", "sumOfArray",
+     "Given an integer array `nums`, return _the sum of its elements_.",
+     ["nums"], "return sum(nums)", [(([1, 2, 3],), 6), (([-1, 1],), 0), (([5],), 5)]),
+    ("design-counter", "Design Counter", "counter",
+     "Design a counter that supports `increment()` and `get()`. Implement the `Counter` class so that `get()` "
+     "returns how many times `increment()` was called.",
+     ["a"], "return a", []),
+    ("reverse-linked-list", "Reverse Linked List", "reverseList",
+     "Given the `head` of a singly linked list, reverse the list, and return _the reversed list_.",
+     ["head"], "return head[::-1]", [(([1, 2, 3],), [3, 2, 1])]),
+    ("square-of-number", "Square of a Number", "square",
+     "Given an integer `a`, return _the square of_ `a`.",
+     ["a"], "return a * a", [((3,), 9), ((-2,), 4)]),
+    ("is-even", "Check Even Number", "is_even",
+     "Given an integer `a`, return `true` _if_ `a` _is even, or_ `false` _otherwise_.",
+     ["a"], "return a % 2 == 0", [((4,), True), ((7,), False)]),
+]
+
+
 def leetcode_rows(rng: random.Random, n: int) -> list[dict[str, Any]]:
-    """Rows in the schema of ``greengerong/leetcode`` (markdown ``content`` with ``**Example N:**`` blocks, reference
-    solutions per language); one row has no example (to be dropped: no test cases)."""
+    """Rows in the schema of ``greengerong/leetcode`` (``content`` in the hub's Markdown: ``**Example N:**``,
+    ``**Input:** a = 1, b = 2``, ``**Output:** 3``, escaped ``\\[ \\]`` brackets; fenced reference solutions per
+    language; ``explanation``). Problems cycle through :data:`LEETCODE_PROBLEMS`: small real-looking tasks whose
+    examples become assert tests, one without examples and one over a linked list (both dropped by the loader)."""
     rows = []
     for i in range(n):
-        name, desc, body, examples = CODE_TASKS[i % len(CODE_TASKS)]
-        args = ["a", "b"][: len(examples[0][0])]
-        blocks = "".join(
-            f"**Example {k + 1}:**\n**Input:** " + ", ".join(f"{a} = {v}" for a, v in zip(args, ex, strict=True))
-            + f"\n**Output:** {str(out).lower() if isinstance(out, bool) else out}\n"
-            for k, (ex, out) in enumerate(examples)
-        )
-        content = f"Given {' and '.join(f'`{a}`' for a in args)}, {desc} (variant {i}).\n"
-        content += "" if i % 5 == 4 else blocks
-        content += "**Constraints:**\n* `-100 <= a, b <= 100`"
-        rows.append({"id": i + 1, "slug": f"{name.replace('_', '-')}-{i}", "title": name, "difficulty": "Easy",
-                     "content": content, "java": "", "c++": "", "javascript": "", "explanation": "",
-                     "python": f"def {name}({', '.join(args)}):\n    {body}\n"})
+        slug, title, name, statement, args, body, examples = LEETCODE_PROBLEMS[i % len(LEETCODE_PROBLEMS)]
+        cycle = i // len(LEETCODE_PROBLEMS)
+        blocks = []
+        for k, (ex, out) in enumerate(examples):
+            given = ", ".join(f"{a} = {_md(v)}" for a, v in zip(args, ex, strict=True))
+            blocks.append(f"**Example {k + 1}:**\n\n**Input:** {given}\n**Output:** {_md(out)}\n")
+        bound = 100 * (cycle + 1)
+        if not examples:
+            limits = f"*   At most `{bound}` calls will be made to `increment` and `get`."
+        elif "head" in args:
+            limits = f"*   The number of nodes in the list is in the range `[0, {bound}]`."
+        else:
+            limits = f"*   `-{bound} <= {args[0]} <= {bound}`"
+        content = f"{statement}\n\n" + "\n".join(blocks) + f"\n**Constraints:**\n\n{limits}"
+        sig = ", ".join(args)
+        python = f"```python\ndef {name}({sig}):\n    {body}\n```\n"
+        if "head" in args:
+            python = ("```python\nclass ListNode:\n    def __init__(self, val=0, next=None):\n        self.val = val\n"
+                      f"        self.next = next\n\ndef {name}(head):\n    prev = None\n    while head:\n"
+                      "        head.next, prev, head = prev, head, head.next\n    return prev\n```\n")
+        rows.append({
+            "id": i + 1, "slug": slug if cycle == 0 else f"{slug}-{cycle + 1}", "title": title,
+            "difficulty": rng.choice(["Easy", "Easy", "Medium"]), "content": content,
+            "java": f"```java\npublic Object {name}(Object {args[0]}) {{\n    return null;\n}}\n```\n",
+            "c++": f"```cpp\nauto {name}(auto {args[0]}) {{\n    return {args[0]};\n}}\n```\n",
+            "python": python,
+            "javascript": f"```javascript\nfunction {name}({sig}) {{\n    return null;\n}}\n```\n",
+            "explanation": f"The algorithm computes the answer directly: {body.replace('return ', '')}.",
+        })
     return rows
 
 
+SELF_OSS_TEMPLATES = [
+    "Write a Python function `{name}` to {desc}.",
+    "Create a Python function `{name}` that takes the input described below and will {desc}. Make sure the "
+    "function also works for negative numbers.",
+    "Implement a function `{name}` in Python. Given the arguments, the function should {desc}. Add a short "
+    "docstring.",
+]
+
+
 def self_oss_instruct_rows(rng: random.Random, n: int) -> list[dict[str, Any]]:
-    """Rows in the schema of ``bigcode/self-oss-instruct-sc2-exec-filter-50k`` (instruction; response = solution
-    followed by a Tests section of asserts); one row has no tests (to be dropped)."""
+    """Rows in the schema of ``bigcode/self-oss-instruct-sc2-exec-filter-50k`` (``instruction``; ``response`` =
+    reasoning, the solution in a fenced Python block, an explanation, then assert tests in a last fenced block).
+    Even rows use the sanitised release form (no section tags), odd rows keep the generation prompt's
+    ``[Reasoning]``/``[Implementation]``/``[Explanation]``/``[Tests]`` tags; every 5th row (from the 5th) has no
+    tests (to be dropped). The first fenced block is always the solution (the tiny models learn it)."""
     rows = []
     for i in range(n):
         name, desc, body, examples = CODE_TASKS[(i + 1) % len(CODE_TASKS)]
         args = ["a", "b"][: len(examples[0][0])]
-        tests = "\n".join(f"assert {name}({', '.join(map(str, ex))}) == {out!r}" for ex, out in examples)
-        response = f"```python\ndef {name}({', '.join(args)}):\n    {body}\n```\n"
-        if i % 5 != 4:
-            response += f"\n### Tests\n```python\n{tests}\n```\n"
-        rows.append({"fingerprint": None, "sha1": f"{i:040x}", "seed": "", "response": response, "concepts": [],
-                     "prompt": "", "instruction": f"Write a Python function `{name}` to {desc} (case {i}).",
-                     "id": i})
+        instruction = SELF_OSS_TEMPLATES[(i // len(CODE_TASKS)) % len(SELF_OSS_TEMPLATES)].format(name=name, desc=desc)
+        reasoning = f"To {desc}, we can use a single expression and return its value."
+        code = f"```python\ndef {name}({', '.join(args)}):\n    {body}\n```"
+        explanation = f"The function `{name}` evaluates `{body.replace('return ', '')}` and returns the result."
+        tests = "```python\n" + "\n".join(f"assert {name}({', '.join(map(str, ex))}) == {out!r}"
+                                          for ex, out in examples) + "\n```"
+        has_tests = i % 5 != 4
+        if i % 2 == 0:
+            parts = [reasoning, f"Here's how you can implement this function:\n\n{code}", explanation]
+            if has_tests:
+                parts.append(f"You can validate this function with the following test cases:\n\n{tests}")
+        else:
+            parts = [f"[Reasoning]\n{reasoning}", f"[Implementation]\n{code}", f"[Explanation]\n{explanation}"]
+            if has_tests:
+                parts.append(f"[Tests]\n{tests}")
+        rows.append({
+            "fingerprint": None, "sha1": f"{rng.getrandbits(160):040x}",
+            "seed": f"def {name}_seed({', '.join(args)}):\n    {body}\n",
+            "response": "\n\n".join(parts),
+            "concepts": "arithmetic expression evaluation, function definition, return values",
+            "prompt": f"[Instruction]\n{instruction}\n\n[Response]\n", "instruction": instruction, "id": i,
+        })
     return rows
 
 
 def magpie_qwen2_zh_rows(rng: random.Random, n: int) -> list[dict[str, Any]]:
     """Rows in the schema of ``Magpie-Align/Magpie-Qwen2-Pro-200K-Chinese`` (ShareGPT ``conversations`` + Magpie
-    metadata); some rows are code/math by category or of poor input quality (to be filtered)."""
+    tags). Every 6th row (from the 3rd) is a code/math prompt with that category, every 6th (from the 6th) has
+    poor/average input quality, and every 8th (from the 8th) is tagged as English: all dropped by the loader."""
     rows = []
     for i in range(n):
-        instruction = chinese_prompt(rng)
-        category, quality = rng.choice(["Information seeking", "Creative writing"]), "good"
+        instruction, language = chinese_prompt(rng), "ZH"
+        category = rng.choice(["Information seeking", "Creative writing", "Advice seeking"])
+        quality = rng.choice(["good", "excellent"])
         if i % 6 == 2:
             category = rng.choice(["Coding & Debugging", "Math"])
+            instruction = ZH_CODE_MATH[0 if category == "Coding & Debugging" else 1]
         elif i % 6 == 5:
-            quality = "poor"
-        rows.append({"uuid": f"tiny-zh-{i}", "conversations": [
-            {"from": "human", "value": instruction}, {"from": "gpt", "value": chinese_response(instruction, rng)}],
-            "task_category": category, "input_quality": quality, "difficulty": "easy", "language": "ZH"})
+            quality = rng.choice(["very poor", "poor", "average"])
+        if i % 8 == 7:
+            instruction, language = general_prompt(rng), "EN"
+        response = chinese_response(instruction, rng)
+        rows.append({
+            "uuid": f"{rng.getrandbits(128):032x}", "model": MAGPIE_QWEN2,
+            "gen_input_configs": {"temperature": 1.0, "top_p": 0.99, "input_generator": MAGPIE_QWEN2, "seed": None,
+                                  "extract_input": "<|im_start|>user\n"},
+            "instruction": instruction, "response": response,
+            "conversations": [{"from": "human", "value": instruction}, {"from": "gpt", "value": response}],
+            "task_category": category, "other_task_category": ["Information seeking"],
+            "task_category_generator": "meta-llama/Meta-Llama-3-8B-Instruct",
+            "difficulty": rng.choice(["very easy", "easy", "medium"]),
+            "intent": "用户想了解相关的信息", "knowledge": "需要了解相关的常识",
+            "difficulty_generator": "meta-llama/Meta-Llama-3-8B-Instruct",
+            "input_quality": quality, "quality_explanation": "用户的问题清晰具体。",
+            "quality_generator": "meta-llama/Meta-Llama-3-8B-Instruct",
+            "llama_guard_2": "safe", "reward_model": "sfairXC/FsfairX-LLaMA3-RM-v0.1",
+            "instruct_reward": round(rng.uniform(-2, 6), 4), "min_neighbor_distance": round(rng.uniform(0, 1), 4),
+            "repeat_count": 0, "min_similar_uuid": None,
+            "instruction_length": len(instruction), "response_length": len(response), "language": language,
+        })
     return rows
