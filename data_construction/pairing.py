@@ -65,14 +65,18 @@ def worst(cands: list[Candidate]) -> Candidate:
     return min(cands, key=lambda c: (c.score, c.model, c.sample_index))
 
 
+def by_model(cands: list[Candidate]) -> dict[str, list[Candidate]]:
+    """Candidates grouped by source model, models in sorted order (pairs never cross source models)."""
+    groups: dict[str, list[Candidate]] = defaultdict(list)
+    for c in cands:
+        groups[c.model].append(c)
+    return dict(sorted(groups.items()))
+
+
 def instruction_pairs(cands: list[Candidate], cfg: BuildConfig) -> list[Pair]:
     """Per source model: its best vs its worst response, kept if the RM gap is inside the window."""
-    by_model: dict[str, list[Candidate]] = defaultdict(list)
-    for c in cands:
-        by_model[c.model].append(c)
     pairs = []
-    for model in sorted(by_model):
-        group = by_model[model]
+    for model, group in by_model(cands).items():
         if len(group) < 2:
             continue
         p = Pair(model, best(group), worst(group))
@@ -83,13 +87,10 @@ def instruction_pairs(cands: list[Candidate], cfg: BuildConfig) -> list[Pair]:
 
 def verified_pairs(cands: list[Candidate], cfg: BuildConfig) -> list[Pair]:
     """Per source model: best-RM correct vs lowest-RM incorrect, kept if the RM gap is inside the window."""
-    by_model: dict[str, list[Candidate]] = defaultdict(list)
-    for c in cands:
-        by_model[c.model].append(c)
     pairs = []
-    for model in sorted(by_model):
-        good = [c for c in by_model[model] if c.status in CORRECT]
-        bad = [c for c in by_model[model] if c.status in INCORRECT]
+    for model, group in by_model(cands).items():
+        good = [c for c in group if c.status in CORRECT]
+        bad = [c for c in group if c.status in INCORRECT]
         if good and bad:
             p = Pair(model, best(good), worst(bad))
             if in_window(p.gap, cfg):

@@ -27,7 +27,7 @@ from fusechat.generation import SamplingParams, load_generator
 from fusechat.io import read_parquet, write_parquet
 from fusechat.recipe import SourceModelConfig
 from fusechat.stage import Counts, StageContext, StageResult
-from fusechat.tiny_world import TinyWorldSettings, resolve
+from fusechat.tiny_world import resolve, settings_from
 
 RESPONSE_FILE = "responses.parquet"
 RESPONSE_SCHEMA = pa.schema([
@@ -71,7 +71,7 @@ def dataset_responses(prompts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def run(ctx: StageContext) -> StageResult:
     recipe = ctx.recipe
     cfg = recipe.data.sampling
-    world = TinyWorldSettings(recipe.world.seed, recipe.world.prompts_per_source, recipe.world.bench_items)
+    world = settings_from(recipe.world)
     prompts = read_parquet(ctx.input("select_prompts") / PROMPT_FILE)
     chunk_dir: Path = ctx.out_dir / "chunks"
     served: set[str] = set()

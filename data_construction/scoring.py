@@ -18,7 +18,7 @@ from data_construction.selection import PROMPT_FILE
 from fusechat.io import read_parquet, write_parquet
 from fusechat.reward import RewardScorer
 from fusechat.stage import Counts, StageContext, StageResult
-from fusechat.tiny_world import TinyWorldSettings, resolve
+from fusechat.tiny_world import resolve, settings_from
 
 SCORE_FILE = "scores.parquet"
 SCORE_SCHEMA = pa.schema([
@@ -29,7 +29,7 @@ SCORE_SCHEMA = pa.schema([
 def run(ctx: StageContext) -> StageResult:
     recipe = ctx.recipe
     cfg = recipe.data.scoring
-    world = TinyWorldSettings(recipe.world.seed, recipe.world.prompts_per_source, recipe.world.bench_items)
+    world = settings_from(recipe.world)
     prompts = {p["id"]: p["messages"] for p in read_parquet(
         ctx.input("select_prompts") / PROMPT_FILE, columns=["id", "messages"])}
     responses = read_parquet(ctx.input("sample_responses") / RESPONSE_FILE,

@@ -29,7 +29,7 @@ from data_construction.sources import MAPPERS, RowError
 from fusechat.io import write_parquet
 from fusechat.recipe import REPO_ROOT, Recipe, SourceConfig
 from fusechat.stage import Counts, StageContext, StageError, StageResult
-from fusechat.tiny_world import TinyWorldSettings, resolve
+from fusechat.tiny_world import TinyWorldSettings, resolve, settings_from
 
 CODE_PATTERNS = re.compile(
     r"```|\bdef \w+\(|\bclass \w+[:(]|#include|\bpython\b|\bjava(script)?\b|c\+\+|\bsql\b|\bcode\b|"
@@ -102,7 +102,7 @@ def prompt_id(source: str, text: str) -> str:
 
 def select_prompts(recipe: Recipe) -> tuple[list[dict[str, Any]], Counts, dict[str, Any]]:
     """Apply mapping, validation, domain filters, dedup and quotas to every source, in recipe order."""
-    world = TinyWorldSettings(recipe.world.seed, recipe.world.prompts_per_source, recipe.world.bench_items)
+    world = settings_from(recipe.world)
     sel = recipe.data.selection
     seen: set[str] = set()
     candidates: list[tuple[SourceConfig, list[dict[str, Any]], Counter[str]]] = []

@@ -15,7 +15,7 @@ from evaluation.benchmarks import get
 from fusechat.generation import SamplingParams, load_generator
 from fusechat.io import write_jsonl
 from fusechat.stage import Counts, StageContext, StageError, StageResult
-from fusechat.tiny_world import TinyWorldSettings, resolve
+from fusechat.tiny_world import TinyWorldSettings, resolve, settings_from
 from training.sft import MODEL_SUBDIR
 
 
@@ -36,7 +36,7 @@ def model_path(ref: str, ctx: StageContext, world: TinyWorldSettings) -> str:
 def run(ctx: StageContext) -> StageResult:
     recipe = ctx.recipe
     cfg = recipe.eval
-    world = TinyWorldSettings(recipe.world.seed, recipe.world.prompts_per_source, recipe.world.bench_items)
+    world = settings_from(recipe.world)
     benches = {b.name: (get(b.name), get(b.name).load(resolve(b.path, world), b.limit, subset=b.subset, split=b.split, revision=b.revision)) for b in cfg.benchmarks}
     params = SamplingParams(n=1, temperature=0.0, max_new_tokens=cfg.max_new_tokens, seed=recipe.run.seed)
     n_items = 0

@@ -13,7 +13,7 @@ from evaluation.generate import slug
 from fusechat import __version__
 from fusechat.io import read_jsonl, write_json, write_jsonl
 from fusechat.stage import Counts, StageContext, StageResult
-from fusechat.tiny_world import TinyWorldSettings, resolve
+from fusechat.tiny_world import resolve, settings_from
 
 SCHEMA = "fusechat-metrics/v1"
 
@@ -21,7 +21,7 @@ SCHEMA = "fusechat-metrics/v1"
 def run(ctx: StageContext) -> StageResult:
     recipe = ctx.recipe
     cfg = recipe.eval
-    world = TinyWorldSettings(recipe.world.seed, recipe.world.prompts_per_source, recipe.world.bench_items)
+    world = settings_from(recipe.world)
     gen_dir = ctx.input("eval_generate")
     index = json.loads((gen_dir / "models.json").read_text())
     decoding = json.loads((gen_dir / "manifest.json").read_text())["stats"]["decoding"]

@@ -20,7 +20,7 @@ import yaml
 from data_construction.export import SFT_NAME
 from fusechat.recipe import REPO_ROOT, SFTConfig
 from fusechat.stage import Counts, StageContext, StageError, StageResult
-from fusechat.tiny_world import TinyWorldSettings, resolve
+from fusechat.tiny_world import resolve, settings_from
 
 MODEL_SUBDIR = "model"
 
@@ -72,7 +72,7 @@ def llamafactory_args(cfg: SFTConfig, model_path: str, dataset_dir: Path, output
 def run(ctx: StageContext) -> StageResult:
     recipe = ctx.recipe
     cfg = recipe.sft
-    world = TinyWorldSettings(recipe.world.seed, recipe.world.prompts_per_source, recipe.world.bench_items)
+    world = settings_from(recipe.world)
     dataset_dir = ctx.input("export") / "llamafactory"
     n_rows = sum(1 for _ in (dataset_dir / f"{SFT_NAME}.jsonl").open())
     if n_rows == 0:

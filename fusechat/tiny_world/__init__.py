@@ -1,5 +1,5 @@
 """The tiny world: tiny models and synthetic rows in the real schemas, built by code and cached (DESIGN.md §5)."""
 
-from fusechat.tiny_world.build import TinyWorldSettings, ensure_world, resolve
+from fusechat.tiny_world.build import TinyWorldSettings, ensure_world, resolve, settings_from
 
-__all__ = ["TinyWorldSettings", "ensure_world", "resolve"]
+__all__ = ["TinyWorldSettings", "ensure_world", "resolve", "settings_from"]

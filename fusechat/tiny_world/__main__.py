@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from fusechat.cli import load_or_exit
-from fusechat.tiny_world.build import TinyWorldSettings, ensure_world
+from fusechat.tiny_world.build import ensure_world, settings_from
 
 
 def main() -> None:
@@ -14,8 +14,7 @@ def main() -> None:
     p.add_argument("overrides", nargs="*")
     args = p.parse_args()
     recipe = load_or_exit(args.recipe, args.overrides)
-    w = recipe.world
-    print(ensure_world(TinyWorldSettings(w.seed, w.prompts_per_source, w.bench_items)))
+    print(ensure_world(settings_from(recipe.world)))
 
 
 if __name__ == "__main__":

@@ -63,6 +63,11 @@ class TinyWorldSettings:
     bench_items: int = 24
 
 
+def settings_from(world_cfg: Any) -> TinyWorldSettings:
+    """The tiny-world settings named by a recipe's ``world`` section."""
+    return TinyWorldSettings(world_cfg.seed, world_cfg.prompts_per_source, world_cfg.bench_items)
+
+
 def cache_root() -> Path:
     return Path(os.environ.get("FUSECHAT_CACHE", REPO_ROOT / ".cache")) / "tiny_world"
 
