@@ -1,4 +1,7 @@
-"""Final stage: the run's results table (markdown) from the metrics JSON files, via ``evaluation.tables``."""
+"""Final stage: the run's results table (Markdown, LaTeX, CSV) from the metrics JSON files, via ``evaluation.tables``.
+
+A real run with ``eval.target_table`` (e.g. ``llama31_8b``) is shown next to the paper's reported column with
+reproduced − reported deltas and out-of-tolerance flags; a smoke run is marked synthetic and never compared."""
 
 from __future__ import annotations
 
@@ -14,6 +17,6 @@ def run(ctx: StageContext) -> StageResult:
     score_dir = ctx.input("eval_score")
     metrics = [json.loads((score_dir / f"{slug(label)}.metrics.json").read_text()) for label in recipe.eval.models]
     title = f"Results: {recipe.run.name}"
-    path = write_run_table(metrics, ctx.out_dir, title, recipe.run.smoke)
+    path = write_run_table(metrics, ctx.out_dir, title, recipe.run.smoke, reported_table=recipe.eval.target_table)
     cells = sum(1 for m in metrics for b in m["benchmarks"].values() if b.get("value") is not None)
     return StageResult([Counts("models", len(metrics), len(metrics))], {"table": str(path), "cells": cells})

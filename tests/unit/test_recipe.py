@@ -45,6 +45,10 @@ def test_target_recipes_carry_the_paper_hyperparameters(target: str, sft_lr: flo
     assert (r.dpo.num_train_epochs, r.dpo.global_batch_size, r.dpo.max_length, r.dpo.save_steps) == (1, 128, 2048, 100)
     # the shared dataset build comes from data_fusechat3.yaml through `defaults:`
     assert len(r.data.sources) == 8 and r.data.scoring.model == "RLHFlow/ArmoRM-Llama3-8B-v0.1"
+    import csv
+
+    tables = {row["table"] for row in csv.DictReader((REPO / "results/reported/fusechat3_tables.csv").open())}
+    assert r.eval.target_table == target and target in tables  # compared with the paper's own table
     params = {m.name: (m.temperature, m.top_p, m.repetition_penalty) for m in r.data.sampling.models}
     assert params["gemma-2-27b-it"] == (0.8, 0.95, 1.0) and params["Qwen2.5-72B-Instruct"] == (0.7, 0.8, 1.05)
 
