@@ -157,7 +157,8 @@ def _build(root: Path, s: TinyWorldSettings) -> None:
     for i, (name, spec) in enumerate({**SOURCE_MODELS, **TARGET_MODELS}.items()):
         fam = FAMILIES[spec["family"]]
         steps = 120 if name in TARGET_MODELS else 220
-        convs = _training_conversations(random.Random(s.seed + 100 + i), spec, data)
+        convs = _training_conversations(random.Random(s.seed + 100 + i), spec, data,
+                                        with_code=name in SOURCE_MODELS)
         _make_causal_lm(fam, tokenizers[fam.name], convs, root / "models" / name, seed=s.seed + i, steps=steps)
     _make_reward_model(tokenizers["llama3"], random.Random(s.seed + 50), data, root / "models" / RM_NAME, s.seed)
 
@@ -243,7 +244,10 @@ def _config(fam: Family, tok, **extra: Any):
     return AutoConfig.for_model(fam.arch, **kwargs)
 
 
-def _training_conversations(rng: random.Random, spec: dict[str, Any], data: dict[str, list]) -> list[list[dict]]:
+def _training_conversations(rng: random.Random, spec: dict[str, Any], data: dict[str, list],
+                            with_code: bool = True) -> list[list[dict]]:
+    """Chat conversations a tiny model is trained on; only source models learn code answers (the tiny target
+    collapses onto code fences otherwise, and no stage asks it for code)."""
     convs = []
     for row in data["ultrafeedback"]:
         for _ in range(3):
@@ -256,7 +260,7 @@ def _training_conversations(rng: random.Random, spec: dict[str, Any], data: dict
     for row in data["alpaca_gpt4_zh"]:
         convs.append([{"role": "user", "content": row["instruction"]},
                       {"role": "assistant", "content": syn.chinese_response(row["instruction"], rng)}])
-    for row in data["self_oss_instruct"]:  # code answers: right with probability `quality`, else a broken body
+    for row in (data["self_oss_instruct"] if with_code else []):  # code answers: right with probability `quality`, else a broken body
         code = row["response"].split("```python\n")[1].split("```")[0]
         if rng.random() > spec["quality"]:
             code = code.replace("return ", "return 1 + ")
