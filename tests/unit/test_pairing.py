@@ -138,3 +138,23 @@ def test_release_tables_sum_to_the_published_totals() -> None:
     assert sum(v[0] for v in SEED.values()) == 94539 and sum(v[1] for v in SEED.values()) == 64245
     assert sum(map(sum, SEED.values())) == 158784 and sum(map(sum, FINAL.values())) == 158667
     assert FINAL["self_oss_instruct"] == (10160, 2732)
+
+
+def test_release_targets_equal_the_reported_dataset_tables() -> None:
+    """data.release targets and results/reported/ are two views of the same published tables."""
+    import csv
+    from pathlib import Path
+
+    from data_construction.release import RELEASES
+
+    names = {"UltraFeedback": "ultrafeedback", "Magpie-Pro-DPO-100K-v0.1": "magpie_pro_dpo", "HelpSteer2": "helpsteer2",
+             "OpenMathInstruct-2": "openmathinstruct2", "leetcode": "leetcode",
+             "self-oss-instruct-sc2-exec-filter-50k": "self_oss_instruct", "alpaca_gpt4_zh": "alpaca_gpt4_zh",
+             "Magpie-Qwen2-Pro-200K-Chinese": "magpie_qwen2_zh"}
+    rows = list(csv.DictReader((Path(__file__).resolve().parents[2] / "results/reported/fusechat3_tables.csv").open()))
+    for release, table in (("seed", "dataset_seed"), ("final", "dataset_final")):
+        reported: dict[str, dict[str, int]] = {}
+        for r in rows:
+            if r["table"] == table and r["model"] in names and r["benchmark"] in ("sft", "dpo"):
+                reported.setdefault(names[r["model"]], {})[r["benchmark"]] = int(float(r["value"]))
+        assert {k: (v["sft"], v["dpo"]) for k, v in reported.items()} == RELEASES[release]
