@@ -106,17 +106,15 @@ def run(ctx: StageContext) -> StageResult:
 
 def dataset_card(ctx: StageContext, sft: list[dict[str, Any]], dpo: list[dict[str, Any]]) -> str:
     """A dataset card: counts per source next to the release targets, the rules applied, sources and licences."""
-    from data_construction.release import RELEASES
+    from collections import Counter
+
+    from data_construction.release import quotas_for
 
     recipe = ctx.recipe
     build = recipe.data.build
-    target = RELEASES.get(recipe.data.release, {})
-    n_sft: dict[str, int] = {}
-    n_dpo: dict[str, int] = {}
-    for r in sft:
-        n_sft[r["source"]] = n_sft.get(r["source"], 0) + 1
-    for r in dpo:
-        n_dpo[r["source"]] = n_dpo.get(r["source"], 0) + 1
+    target = quotas_for(recipe.data.release, [s.name for s in recipe.data.sources], recipe.data.release_scale) or {}
+    n_sft = Counter(r["source"] for r in sft)
+    n_dpo = Counter(r["source"] for r in dpo)
     lines = [f"# FuseChat-3.0 data build: {recipe.run.name}", "",
              f"Release targets: `{recipe.data.release}`. Built by this repository's data_construction stages; "
              "every rule and number below comes from the run's recipe.", "",
