@@ -11,7 +11,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from evaluation.benchmarks import get
+from evaluation.benchmarks import load_benchmark
 from fusechat.generation import SamplingParams, load_generator
 from fusechat.io import write_jsonl
 from fusechat.stage import Counts, StageContext, StageError, StageResult
@@ -37,7 +37,7 @@ def run(ctx: StageContext) -> StageResult:
     recipe = ctx.recipe
     cfg = recipe.eval
     world = settings_from(recipe.world)
-    benches = {b.name: (get(b.name), get(b.name).load(resolve(b.path, world), b.limit, subset=b.subset, split=b.split, revision=b.revision)) for b in cfg.benchmarks}
+    benches = {b.name: load_benchmark(b, world) for b in cfg.benchmarks}
     params = SamplingParams(n=1, temperature=0.0, max_new_tokens=cfg.max_new_tokens, seed=recipe.run.seed)
     n_items = 0
     index: dict[str, Any] = {}

@@ -8,12 +8,12 @@ import json
 import random
 from typing import Any
 
-from evaluation.benchmarks import get
+from evaluation.benchmarks import load_benchmark
 from evaluation.generate import slug
 from fusechat import __version__
 from fusechat.io import read_jsonl, write_json, write_jsonl
 from fusechat.stage import Counts, StageContext, StageResult
-from fusechat.tiny_world import resolve, settings_from
+from fusechat.tiny_world import settings_from
 
 SCHEMA = "fusechat-metrics/v1"
 
@@ -25,6 +25,7 @@ def run(ctx: StageContext) -> StageResult:
     gen_dir = ctx.input("eval_generate")
     index = json.loads((gen_dir / "models.json").read_text())
     decoding = json.loads((gen_dir / "manifest.json").read_text())["stats"]["decoding"]
+    benches = {b.name: load_benchmark(b, world) for b in cfg.benchmarks}
     n = 0
     for label, info in index.items():
         metrics: dict[str, Any] = {
@@ -34,18 +35,16 @@ def run(ctx: StageContext) -> StageResult:
                          "decoding": {"temperature": decoding["temperature"],
                                       "max_new_tokens": decoding["max_new_tokens"]}},
         }
-        for b in cfg.benchmarks:
-            mod = get(b.name)
-            items = mod.load(resolve(b.path, world), b.limit, subset=b.subset, split=b.split, revision=b.revision)
-            gens = read_jsonl(gen_dir / info["folder"] / f"{b.name}.jsonl")
+        for name, (mod, items) in benches.items():
+            gens = read_jsonl(gen_dir / info["folder"] / f"{name}.jsonl")
             rng = random.Random(12345)
             verdicts = []
             for item, g in zip(items, gens, strict=True):
                 ok, extracted = mod.score(item, g["response"], rng)
                 verdicts.append({"index": g["index"], "correct": ok, "extracted": extracted})
-            write_jsonl(verdicts, ctx.out_dir / slug(label) / f"{b.name}.verdicts.jsonl")
+            write_jsonl(verdicts, ctx.out_dir / slug(label) / f"{name}.verdicts.jsonl")
             acc = 100.0 * sum(v["correct"] for v in verdicts) / len(verdicts) if verdicts else None
-            metrics["benchmarks"][b.name] = {"value": acc, "n": len(verdicts), "metric": mod.METRIC,
+            metrics["benchmarks"][name] = {"value": acc, "n": len(verdicts), "metric": mod.METRIC,
                                              "scale": "percent"}
             n += len(verdicts)
         write_json(metrics, ctx.out_dir / f"{slug(label)}.metrics.json")
