@@ -53,7 +53,7 @@ def check_code(items: list[tuple[str, dict[str, Any]]], workers: int, timeout_s:
     out: list[str | None] = [None] * len(items)
     jobs: list[tuple[int, Any]] = []
     for i, (text, tests) in enumerate(items):
-        status, code = static_verdict(text, tests.get("entry_point") if tests.get("entry_point") != "Solution" else None)
+        status, code = static_verdict(text, tests.get("entry_point"))
         if status is not None:
             out[i] = status
         else:

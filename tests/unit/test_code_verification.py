@@ -23,3 +23,11 @@ def test_code_verdicts_cover_every_branch() -> None:
 def test_leetcode_entry_point_must_be_defined() -> None:
     tests = {"kind": "leetcode_examples", "tests": "assert two_sum([1, 2], 3) == [0, 1]\n", "entry_point": "two_sum"}
     assert check_code([("```python\ndef other(nums, t):\n    return [0, 1]\n```", tests)], 1, 5.0) == ["static_fail"]
+
+
+def test_solution_method_problems_need_the_solution_class() -> None:
+    tests = {"kind": "leetcode_examples", "tests": "assert Solution().twoSum([1, 2], 3) == [0, 1]\n",
+             "entry_point": "Solution"}
+    good = "```python\nclass Solution:\n    def twoSum(self, nums, t):\n        return [0, 1]\n```"
+    bare = "```python\ndef twoSum(nums, t):\n    return [0, 1]\n```"
+    assert check_code([(good, tests), (bare, tests)], 1, 5.0) == ["passed", "static_fail"]
