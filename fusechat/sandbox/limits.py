@@ -8,7 +8,6 @@ The probe reports what the kernel of *this* machine allows; the pool puts the an
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import resource
 from dataclasses import asdict, dataclass, field
@@ -36,7 +35,9 @@ def libc() -> ctypes.CDLL:
     """The C library, loaded once with errno support."""
     global _libc
     if _libc is None:
-        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        # The C library the interpreter itself links (dlopen(NULL)); ctypes.util.find_library would import
+        # subprocess and threading, whose at-fork hooks every sandboxed child would then pay for.
+        _libc = ctypes.CDLL(None, use_errno=True)
     return _libc
 
 
@@ -117,22 +118,32 @@ class Isolation:
         return asdict(self)
 
 
-def apply_child_rlimits(limits: Limits, cpu_seconds: int) -> None:
-    """Set the rlimits of the calling (sandboxed) process; called after fork, before dropping privileges."""
+def _set_limit(res: int, soft: int, hard: int) -> None:
+    cur_soft, cur_hard = resource.getrlimit(res)
+    if cur_hard != resource.RLIM_INFINITY:  # never try to raise a hard limit (BigCodeBench #8)
+        hard = min(hard, cur_hard)
+        soft = min(soft, hard)
+    resource.setrlimit(res, (soft, hard))
+
+
+def apply_child_rlimits(limits: Limits) -> None:
+    """Set the job-independent rlimits (all but CPU) of the calling process; inherited by every child forked.
+
+    Called once in the zygote (root, so RLIMIT_NPROC does not bind it; the count is per uid and binds the
+    children once they dropped to their sandbox uid).
+    """
     mib = 1024 * 1024
-    pairs = [
-        (resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1)),
-        (resource.RLIMIT_AS, (limits.memory_mb * mib, limits.memory_mb * mib)),
-        (resource.RLIMIT_FSIZE, (limits.fsize_mb * mib, limits.fsize_mb * mib)),
-        (resource.RLIMIT_NOFILE, (limits.nofile, limits.nofile)),
-        (resource.RLIMIT_CORE, (0, 0)),
-        (resource.RLIMIT_STACK, (limits.stack_mb * mib, limits.stack_mb * mib)),
-        (resource.RLIMIT_NPROC, (limits.nproc, limits.nproc)),
-    ]
-    for res, val in pairs:
-        soft, hard = val
-        cur_soft, cur_hard = resource.getrlimit(res)
-        if cur_hard != resource.RLIM_INFINITY:  # never try to raise a hard limit (BigCodeBench #8)
-            hard = min(hard, cur_hard)
-            soft = min(soft, hard)
-        resource.setrlimit(res, (soft, hard))
+    for res, value in (
+        (resource.RLIMIT_AS, limits.memory_mb * mib),
+        (resource.RLIMIT_FSIZE, limits.fsize_mb * mib),
+        (resource.RLIMIT_NOFILE, limits.nofile),
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_STACK, limits.stack_mb * mib),
+        (resource.RLIMIT_NPROC, limits.nproc),
+    ):
+        _set_limit(res, value, value)
+
+
+def set_cpu_limit(seconds: int) -> None:
+    """RLIMIT_CPU of the calling process (SIGXCPU at ``seconds``, SIGKILL one second later); per job, in the child."""
+    _set_limit(resource.RLIMIT_CPU, seconds, seconds + 1)

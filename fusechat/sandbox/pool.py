@@ -14,7 +14,8 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -59,7 +60,19 @@ class SandboxResult:
         return asdict(self)
 
 
+#: Jobs the pool keeps queued at one worker in ``run_many``: the next job is already in the worker's pipe when
+#: it finishes one, so it never waits on the pool. Results are small (tails are capped), so two in flight cannot
+#: fill a pipe and deadlock.
+PIPELINE_DEPTH = 2
+
+
+def _error_result(detail: str) -> dict:
+    return {"passed": False, "status": "error", "duration_s": 0.0, "detail": detail}
+
+
 class _Worker:
+    """The pool's handle on one worker process (started by :meth:`start`, usable after :meth:`wait_ready`)."""
+
     def __init__(self, slot: int, limits: Limits, uid_base: int, netns: bool) -> None:
         cmd = [sys.executable, "-m", "fusechat.sandbox.worker", "--slot", str(slot), "--uid-base", str(uid_base),
                "--limits", json.dumps(limits.to_dict())]
@@ -67,18 +80,26 @@ class _Worker:
             cmd.append("--no-netns")
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": _REPO_ROOT,
                "PYTHONDONTWRITEBYTECODE": "1"}
+        self.slot = slot
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
                                      bufsize=1, cwd="/", close_fds=True)
+        self.isolation: dict = {}
+        self.cgroups: list[str] = []
+
+    def wait_ready(self) -> _Worker:
         line = self.proc.stdout.readline()
         if not line:
-            raise RuntimeError(f"sandbox worker {slot} failed to start (exit {self.proc.wait()})")
+            raise RuntimeError(f"sandbox worker {self.slot} failed to start (exit {self.proc.wait()})")
         hello = json.loads(line)
-        self.isolation: dict = hello["isolation"]
-        self.cgroups: list[str] = hello.get("cgroups", [])
+        self.isolation = hello["isolation"]
+        self.cgroups = hello.get("cgroups", [])
+        return self
 
-    def run(self, job: CodeJob) -> dict:
+    def send(self, job: CodeJob) -> None:
         self.proc.stdin.write(json.dumps(asdict(job)) + "\n")
         self.proc.stdin.flush()
+
+    def receive(self) -> dict:
         line = self.proc.stdout.readline()
         if not line:
             raise RuntimeError("sandbox worker died")
@@ -102,11 +123,11 @@ class _Worker:
 
 
 class SandboxPool:
-    """``workers`` pre-started worker processes, each forking one sandboxed child per job.
+    """``workers`` pre-started worker processes, each running one sandboxed child per job through its zygote.
 
     Worker ``i`` runs its programs as uid ``uid_base + i``; the uids must be otherwise unused on the machine.
-    A worker that dies is replaced and its job reported with status ``"error"``. Thread-safe: ``run_many``
-    may be called from several threads.
+    A worker that dies is replaced and its jobs reported with status ``"error"``. Thread-safe: ``run`` and
+    ``run_many`` may be called from several threads.
     """
 
     def __init__(self, workers: int = 2, limits: Limits | None = None, uid_base: int = 64000,
@@ -115,10 +136,11 @@ class SandboxPool:
         self._uid_base = uid_base
         self._netns = network_namespace
         self._free: queue.Queue[int] = queue.Queue()
-        self._workers: list[_Worker | None] = [None] * workers
-        for i in range(workers):
-            self._workers[i] = _Worker(i, self.limits, uid_base, network_namespace)
-            self._free.put(i)
+        # Start every worker first, then wait for them: their start-ups overlap.
+        self._workers: list[_Worker] = [_Worker(i, self.limits, uid_base, network_namespace) for i in range(workers)]
+        for w in self._workers:
+            w.wait_ready()
+            self._free.put(w.slot)
         self.isolation = self._workers[0].isolation if workers else {}
 
     def __enter__(self) -> SandboxPool:
@@ -130,47 +152,68 @@ class SandboxPool:
     def close(self) -> None:
         """Stop every worker and remove its cgroups."""
         for w in self._workers:
-            if w is not None:
-                w.close()
+            w.close()
         self._workers = []
+
+    def _replace(self, slot: int) -> _Worker:
+        self._workers[slot].close()
+        self._workers[slot] = _Worker(slot, self.limits, self._uid_base, self._netns).wait_ready()
+        return self._workers[slot]
+
+    def _drive(self, slot: int, jobs: list[CodeJob], take: Callable[[], int | None],
+               results: list[SandboxResult | None]) -> None:
+        """Run jobs from ``take`` on worker ``slot``, keeping up to PIPELINE_DEPTH of them queued there."""
+        worker = self._workers[slot]
+        pending: deque[int] = deque()
+        more = True
+        while True:
+            try:
+                while more and len(pending) < PIPELINE_DEPTH:
+                    i = take()
+                    if i is None:
+                        more = False
+                        break
+                    pending.append(i)
+                    worker.send(jobs[i])
+                if not pending:
+                    return
+                raw = worker.receive()
+                results[pending.popleft()] = SandboxResult(**raw, isolation=worker.isolation)
+            except (RuntimeError, OSError, ValueError) as exc:
+                for i in pending:  # every job queued at the dead worker is reported, none is lost
+                    results[i] = SandboxResult(**_error_result(f"pool: {exc}"), isolation=worker.isolation)
+                pending.clear()
+                worker = self._replace(slot)
 
     def run(self, job: CodeJob) -> SandboxResult:
         """Run one job on the next free worker."""
-        slot = self._free.get()
-        try:
-            worker = self._workers[slot]
-            assert worker is not None
-            try:
-                raw = worker.run(job)
-                iso = worker.isolation
-            except (RuntimeError, OSError, ValueError) as exc:
-                worker.close()
-                self._workers[slot] = _Worker(slot, self.limits, self._uid_base, self._netns)
-                raw = {"passed": False, "status": "error", "duration_s": 0.0, "detail": f"pool: {exc}"}
-                iso = self._workers[slot].isolation
-            return SandboxResult(**raw, isolation=iso)
-        finally:
-            self._free.put(slot)
+        return self.run_many([job])[0]
 
     def run_many(self, jobs: Iterable[CodeJob]) -> list[SandboxResult]:
-        """Run ``jobs`` on all workers at once; results in input order."""
+        """Run ``jobs`` on all free workers at once; results in input order."""
         jobs = list(jobs)
         results: list[SandboxResult | None] = [None] * len(jobs)
-        todo: queue.Queue[int] = queue.Queue()
-        for i in range(len(jobs)):
-            todo.put(i)
+        order = iter(range(len(jobs)))
+        lock = threading.Lock()
 
-        def drain() -> None:
-            while True:
-                try:
-                    i = todo.get_nowait()
-                except queue.Empty:
-                    return
-                results[i] = self.run(jobs[i])
+        def take() -> int | None:
+            with lock:
+                return next(order, None)
 
-        threads = [threading.Thread(target=drain, daemon=True) for _ in range(max(1, len(self._workers)))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        def drive() -> None:
+            slot = self._free.get()
+            try:
+                self._drive(slot, jobs, take, results)
+            finally:
+                self._free.put(slot)
+
+        n_threads = min(len(self._workers), len(jobs))
+        if n_threads <= 1:
+            drive()
+        else:
+            threads = [threading.Thread(target=drive, daemon=True) for _ in range(n_threads)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
         return [r for r in results if r is not None]

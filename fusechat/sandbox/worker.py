@@ -1,7 +1,8 @@
-"""A pre-forked sandbox worker: set up isolation once, then fork one sandboxed child per job.
+"""A pre-forked sandbox worker: set up isolation once, then run jobs through its zygote.
 
 Protocol (trusted, pool <-> worker): one JSON object per line on stdin (a job), one per line on stdout (a
-result). The worker starts with a scrubbed environment and, when root:
+result), answered in order (the pool may queue the next job before the last result came back). The worker
+starts with a scrubbed environment and, when root:
 
 1. ``unshare(CLONE_NEWNS | CLONE_NEWNET)``: a private mount namespace and a network namespace holding only a
    down loopback, so no socket can reach anything (not even 127.0.0.1 of the host);
@@ -11,31 +12,29 @@ result). The worker starts with a scrubbed environment and, when root:
 3. its own cgroup (v1 ``pids`` and ``memory``) where the machine lets it make one;
 4. child subreaper, so daemonised grandchildren are re-parented to the worker and reaped.
 
-Per job it forks a child that: starts a new session, sets rlimits, drops to the worker's sandbox uid (distinct
-per worker, so RLIMIT_NPROC counts only that worker's programs), enters a fresh empty work dir, points
-stdin at /dev/null and stdout/stderr at size-capped files, closes every other descriptor but the result pipe,
-and runs :mod:`fusechat.sandbox.harness`. The worker enforces the wall clock with a pidfd, then kills the
-session and every process of the sandbox uid (``kill(-1)`` from a helper running as that uid), reaps, and
-removes the work dir.
+Then it forks its zygote (:mod:`fusechat.sandbox.zygote`), which forks one sandboxed child per job: a new
+session, rlimits, the worker's sandbox uid (distinct per worker, so RLIMIT_NPROC counts only that worker's
+programs), a fresh empty work dir, stdout/stderr into size-capped files, no descriptor but the result pipe, and
+the harness (:mod:`fusechat.sandbox.harness`). The zygote enforces the wall clock; the worker then kills every
+process of the sandbox uid that is left (``kill(-1)`` from a helper running as that uid), reaps, reads the
+child's record (a per-job nonce proves it is this job's), and empties the work dir.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
+import hmac
+import importlib
 import json
-import math
 import os
-import secrets
 import select
 import shutil
 import signal
 import sys
-import tempfile
 import time
+from collections import OrderedDict
 from pathlib import Path
 
-from fusechat.sandbox import harness
 from fusechat.sandbox.limits import (
     CLONE_NEWNET,
     CLONE_NEWNS,
@@ -49,25 +48,34 @@ from fusechat.sandbox.limits import (
     WORLD_WRITABLE_DIRS,
     Isolation,
     Limits,
-    apply_child_rlimits,
     mount,
     set_parent_death_signal,
     set_subreaper,
     umount_detach,
     unshare,
 )
+from fusechat.sandbox.zygote import (
+    HEADER,
+    STATUS,
+    TEST_SLOTS,
+    JobPaths,
+    pack_payload,
+    pack_tests,
+    zygote_main,
+)
 
-#: Modules imported once in the worker so that forked children do not pay for them.
+#: Modules imported once, before the zygote is forked, so that children do not pay for them.
 PRELOAD = ("math", "re", "collections", "itertools", "functools", "heapq", "bisect", "string", "typing",
            "json", "random", "statistics", "fractions", "decimal", "datetime", "copy", "operator", "cmath",
            "dataclasses", "enum", "abc", "textwrap", "unittest", "hashlib", "struct", "array", "numbers",
            "collections.abc", "io", "time", "sys", "os.path", "traceback", "inspect", "contextlib")
 
-CHILD_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-             "HOME": "/nonexistent", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TZ": "UTC"}
 JOB_ROOT = "/tmp/fc_sandbox_jobs"
-_exit = os._exit  # bound early: the child must reach it whatever the program did to modules
+#: Processes of the worker's cgroup that are not the sandbox's: the worker and its zygote.
+TRUSTED_PROCESSES = 2
+#: Seconds the worker waits for the zygote beyond a job's own timeout before it gives the zygote up for dead.
+ZYGOTE_GRACE_S = 10.0
+_NO_RECORD_SIZE = 1 << 20
 
 
 def _hide_root_home(iso: Isolation) -> None:
@@ -80,7 +88,8 @@ def _hide_root_home(iso: Isolation) -> None:
             if os.stat(anc).st_mode & 0o001:
                 continue
             # anc is not enterable by others: stage the prefix, cover anc with a tmpfs, bind the prefix back.
-            stage = tempfile.mkdtemp(prefix="fc_prefix_", dir="/tmp")
+            stage = f"/tmp/fc_prefix_{os.getpid()}"
+            os.mkdir(stage, 0o700)
             mount(prefix, stage, None, MS_BIND | MS_REC)
             mount("tmpfs", anc, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
             os.makedirs(prefix, mode=0o755, exist_ok=True)
@@ -199,108 +208,17 @@ def _kill_uid(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
-def _reap_all(deadline: float) -> int:
-    """Reap children (we are subreaper) until none is left or the deadline passes; return how many remain."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return 0
-        if pid == 0:
-            if time.monotonic() > deadline:
-                return 1
-            time.sleep(0.001)
-
-
 def _read_tail(path: str, n: int) -> str:
     try:
         size = os.path.getsize(path)
+        if size == 0:
+            return ""
         with open(path, "rb") as fh:
             if size > n:
                 fh.seek(size - n)
             return fh.read().decode("utf-8", "replace")
     except OSError:
         return ""
-
-
-_TESTS_CACHE: dict[str, tuple] = {}
-
-
-def _compiled_tests(tests: str) -> tuple | None:
-    """Compile (with assert rewriting) a test suite once per worker; None when it does not compile."""
-    hit = _TESTS_CACHE.get(tests)
-    if hit is None:
-        try:
-            hit = harness.rewrite_tests(tests)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None
-        if len(_TESTS_CACHE) > 4096:
-            _TESTS_CACHE.clear()
-        _TESTS_CACHE[tests] = hit
-    return hit
-
-
-def _uid_has_processes(iso: Isolation, cgroups: list[str]) -> bool:
-    """Whether anything but the worker may be left: read the worker's pids cgroup, else assume yes."""
-    for d in cgroups:
-        if "/pids/" in d:
-            try:
-                return int(Path(d, "pids.current").read_text()) > 1
-            except (OSError, ValueError):
-                return True
-    return True
-
-
-def _child(job: dict, limits: Limits, iso: Isolation, workdir: str, out_path: str, err_path: str,
-           wfd: int, nonce: str) -> None:
-    """Body of the forked child; never returns."""
-    try:
-        os.setsid()
-        try:
-            with open("/proc/self/oom_score_adj", "w") as fh:
-                fh.write("1000")
-        except OSError:
-            pass
-        devnull = os.open("/dev/null", os.O_RDONLY)
-        out = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        err = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(devnull, 0)
-        os.dup2(out, 1)
-        os.dup2(err, 2)
-        res_fd = os.dup2(wfd, 3, inheritable=False) if wfd != 3 else wfd
-        os.closerange(4, 65536)
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        timeout = float(job.get("timeout_s", 10.0))
-        apply_child_rlimits(limits, cpu_seconds=max(1, math.ceil(timeout)) + 1)
-        if iso.uid_switch and iso.sandbox_uid is not None:
-            os.setgroups([])
-            os.setgid(iso.sandbox_uid)
-            os.setuid(iso.sandbox_uid)
-        os.chdir(workdir)
-        os.environ.clear()
-        os.environ.update(CHILD_ENV)
-        os.environ["TMPDIR"] = workdir
-        tempfile.tempdir = workdir
-        sys.argv = ["solution.py"]
-        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - fresh text layers on the redirected fds
-        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
-        sys.stdin = open(0, closefd=False)  # noqa: SIM115
-        record = harness.run(job["program"], job.get("tests", ""), job.get("entry_point"),
-                             compiled_tests=_compiled_tests(job.get("tests", "")))
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except BaseException:  # noqa: B036
-            pass
-        harness.report(res_fd, nonce, record)
-    except BaseException as exc:  # noqa: B036 - setup failures become an "error" record, never a pass
-        try:
-            harness.report(3, nonce, {"status": "error", "error": f"sandbox setup: {exc!r}"})
-        except BaseException:  # noqa: B036
-            pass
-    finally:
-        _exit(0)
 
 
 def _oom_kills(cgroups: list[str]) -> int:
@@ -326,109 +244,271 @@ def _status_from_signal(sig: int, oom: bool) -> str:
     return "crashed"
 
 
-def run_job(job: dict, limits: Limits, iso: Isolation, cgroups: list[str] | None = None) -> dict:
-    """Run one job in a fresh sandboxed child; return the result record (trusted side)."""
-    t0 = time.monotonic()
-    timeout = float(job.get("timeout_s", 10.0))
-    os.makedirs(JOB_ROOT, mode=0o711, exist_ok=True)
-    jobdir = tempfile.mkdtemp(prefix="job_", dir=JOB_ROOT)
-    os.chmod(jobdir, 0o711)
-    workdir = os.path.join(jobdir, "work")
-    os.mkdir(workdir, 0o700)
-    if iso.uid_switch and iso.sandbox_uid is not None:
-        os.chown(workdir, iso.sandbox_uid, iso.sandbox_uid)
-    out_path, err_path = os.path.join(jobdir, "stdout"), os.path.join(jobdir, "stderr")
-    nonce = secrets.token_hex(16)
-    _compiled_tests(job.get("tests", ""))
-    oom_before = _oom_kills(cgroups or [])
-    rfd, wfd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(rfd)
-        _child(job, limits, iso, workdir, out_path, err_path, wfd, nonce)
-    os.close(wfd)
-    status, detail, wait_status, timed_out = None, "", None, False
-    try:
-        pidfd = os.pidfd_open(pid)
-    except OSError:
-        pidfd = None
-    deadline = t0 + timeout
-    while wait_status is None:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            timed_out = True
-            break
-        if pidfd is not None:
-            select.select([pidfd], [], [], remaining)
-        else:
-            time.sleep(min(0.002, remaining))
-        wpid, st = os.waitpid(pid, os.WNOHANG)
-        if wpid == pid:
-            wait_status = st
-    if timed_out:
+def read_exact(fd: int, n: int) -> bytes | None:
+    """Read exactly ``n`` bytes from ``fd``; None on end of file."""
+    chunks, got = [], 0
+    while got < n:
+        chunk = os.read(fd, n - got)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+class _Zygote:
+    """The worker's handle on its zygote (see :mod:`fusechat.sandbox.zygote`): three pipes and a pid."""
+
+    def __init__(self, paths: JobPaths, iso: Isolation, limits: Limits, close_in_child: tuple[int, ...]) -> None:
+        job_r, self.job_w = os.pipe()
+        self.status_r, status_w = os.pipe()
+        self.result_r, result_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                for fd in (self.job_w, self.status_r, self.result_r, *close_in_child):
+                    os.close(fd)
+                zygote_main(job_r, status_w, result_w, paths, iso, limits)
+            finally:
+                os._exit(1)
+        for fd in (job_r, status_w, result_w):
+            os.close(fd)
+        os.set_blocking(self.result_r, False)
+        self.pid: int | None = pid
+        self.slots: OrderedDict[str, int] = OrderedDict()  # test source -> the zygote's slot compiled from it
+
+    def _slot(self, tests: str) -> tuple[int, bytes]:
+        """The zygote's slot for ``tests``, and the source to send when the zygote does not hold it yet."""
+        slot = self.slots.get(tests)
+        if slot is not None:
+            self.slots.move_to_end(tests)
+            return slot, b""
+        slot = len(self.slots) if len(self.slots) < TEST_SLOTS else self.slots.popitem(last=False)[1]
+        self.slots[tests] = slot
+        return slot, pack_tests(tests)
+
+    def run(self, payload: bytes, tests: str, timeout: float) -> tuple[int, int, bool] | None:
+        """Hand one job over; (child pid, wait status, timed out), or None when the zygote is gone."""
+        slot, source = self._slot(tests)
         try:
-            os.killpg(pid, signal.SIGKILL)
+            view = memoryview(HEADER.pack(timeout, slot, len(source), len(payload)) + source + payload)
+            while view:
+                view = view[os.write(self.job_w, view):]
         except OSError:
+            return None
+        ready, _, _ = select.select([self.status_r], [], [], timeout + ZYGOTE_GRACE_S)
+        raw = read_exact(self.status_r, STATUS.size) if ready else None
+        if raw is None:
+            return None
+        pid, status, timed_out = STATUS.unpack(raw)
+        return pid, status, bool(timed_out)
+
+    def drain(self) -> bytes:
+        """Everything children wrote to the result pipe so far (at most 1 MiB; never blocks)."""
+        buf = b""
+        try:
+            while len(buf) <= _NO_RECORD_SIZE:
+                chunk = os.read(self.result_r, 65536)
+                if not chunk:
+                    break
+                buf += chunk
+        except BlockingIOError:
             pass
-        os.kill(pid, signal.SIGKILL)
-        _, wait_status = os.waitpid(pid, 0)
-    if pidfd is not None:
-        os.close(pidfd)
-    # Collect what the harness wrote; other writers (forked copies) may also hold the pipe, so do not block.
-    os.set_blocking(rfd, False)
-    buf = b""
-    try:
+        return buf
+
+    def kill(self) -> None:
+        """Stop the zygote for good (its children die with it: parent-death signal)."""
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            self.pid = None
+        for fd in (self.job_w, self.status_r, self.result_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+class Worker:
+    """The trusted side of one pool slot: isolation, its zygote, per-job bookkeeping and clean-up."""
+
+    def __init__(self, slot: int, limits: Limits, uid_base: int, want_netns: bool,
+                 close_in_zygote: tuple[int, ...] = ()) -> None:
+        self.limits = limits
+        self.iso, self.cgroups = setup(slot, limits, uid_base, want_netns)
+        jobdir = os.path.join(JOB_ROOT, f"w{slot}_{os.getpid()}")
+        os.makedirs(jobdir, mode=0o711, exist_ok=True)
+        os.chmod(jobdir, 0o711)
+        self.paths = JobPaths(os.path.join(jobdir, "work"), os.path.join(jobdir, "stdout"),
+                              os.path.join(jobdir, "stderr"))
+        self.jobdir = jobdir
+        self._close_in_zygote = close_in_zygote
+        for mod in PRELOAD:
+            try:
+                importlib.import_module(mod)
+            except ImportError:
+                pass
+        self.zygote = _Zygote(self.paths, self.iso, limits, close_in_zygote)
+
+    # -- clean-up -------------------------------------------------------------------------------------------
+    def _reap_orphans(self) -> None:
+        """Reap whatever was re-parented to us (we are subreaper); notice a dead zygote."""
         while True:
-            chunk = os.read(rfd, 65536)
-            if not chunk:
-                break
-            buf += chunk
-            if len(buf) > 1 << 20:
-                break
-    except BlockingIOError:
-        pass
-    os.close(rfd)
-    # Kill everything the program left (its session, then every process of the sandbox uid) and reap.
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
-    if iso.uid_switch and iso.sandbox_uid is not None and _uid_has_processes(iso, cgroups or []):
-        _kill_uid(iso.sandbox_uid)
-    leftover = _reap_all(time.monotonic() + 2.0)
-    record = None
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid == self.zygote.pid:
+                self.zygote.pid = None
+
+    def _pids_current(self) -> int | None:
+        for d in self.cgroups:
+            if "/pids/" in d:
+                try:
+                    return int(Path(d, "pids.current").read_text())
+                except (OSError, ValueError):
+                    return None
+        return None
+
+    def _sandbox_processes_left(self) -> bool:
+        """Whether any process of this job is still there (zombies included until reaped)."""
+        current = self._pids_current()
+        if current is not None:
+            trusted = TRUSTED_PROCESSES if self.zygote.pid is not None else TRUSTED_PROCESSES - 1
+            return current > trusted
+        if self.iso.uid_switch and self.iso.sandbox_uid is not None:
+            return bool(_pids_of_uid(self.iso.sandbox_uid))
+        return bool(self._stray_children())
+
+    def _stray_children(self) -> list[int]:
+        """Our children other than the zygote (non-root mode, where there is no sandbox uid to kill)."""
+        me = os.getpid()
+        try:
+            kids = Path(f"/proc/{me}/task/{me}/children").read_text().split()
+        except OSError:
+            return []
+        return [int(k) for k in kids if int(k) != self.zygote.pid]
+
+    def clean_up(self, child_pid: int) -> bool:
+        """Kill and reap every process the job left; True when something is still there after 2 seconds."""
+        self._reap_orphans()
+        if not self._sandbox_processes_left():
+            return False
+        uid_mode = self.iso.uid_switch and self.iso.sandbox_uid is not None
+        if not uid_mode:
+            try:
+                os.killpg(child_pid, signal.SIGKILL)
+            except OSError:
+                pass
+        deadline = time.monotonic() + 2.0
+        while True:
+            if uid_mode:
+                _kill_uid(self.iso.sandbox_uid)
+            else:
+                for pid in self._stray_children():  # our own unreaped children: no pid reuse possible
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+            self._reap_orphans()
+            if not self._sandbox_processes_left():
+                return False
+            if time.monotonic() > deadline:
+                return True
+            time.sleep(0.002)
+
+    # -- one job --------------------------------------------------------------------------------------------
+    def run_job(self, job: dict) -> dict:
+        """Run one job in a fresh sandboxed child; return the result record (trusted side)."""
+        t0 = time.monotonic()
+        timeout = float(job.get("timeout_s", 10.0))
+        if self.zygote.pid is None:
+            self.zygote.kill()
+            self.zygote = _Zygote(self.paths, self.iso, self.limits, self._close_in_zygote)
+        self.zygote.drain()  # nothing from an earlier job may stand before this job's record
+        os.mkdir(self.paths.workdir, 0o700)
+        if self.iso.uid_switch and self.iso.sandbox_uid is not None:
+            os.chown(self.paths.workdir, self.iso.sandbox_uid, self.iso.sandbox_uid)
+        nonce = os.urandom(16).hex()
+        oom_before = _oom_kills(self.cgroups)
+        ended = self.zygote.run(pack_payload(nonce, job.get("entry_point"), job["program"]), job.get("tests", ""),
+                                timeout)
+        if ended is None:  # the zygote died or hung: it takes its child down with it
+            self.zygote.kill()
+            leftover = self.clean_up(-1)
+            oom = _oom_kills(self.cgroups) > oom_before
+            return self._result("memory" if oom else "error", "sandbox zygote died" + (
+                " (cgroup OOM killer)" if oom else ""), None, t0, leftover)
+        pid, wait_status, timed_out = ended
+        leftover = self.clean_up(pid)
+        record = _find_record(self.zygote.drain(), nonce)
+        if timed_out:
+            status, detail = "timeout", f"wall clock {timeout:g}s exceeded"
+        elif os.WIFSIGNALED(wait_status) and record is None:
+            sig = os.WTERMSIG(wait_status)
+            oom = _oom_kills(self.cgroups) > oom_before
+            status, detail = _status_from_signal(sig, oom), f"killed by {signal.Signals(sig).name}" + (
+                " (cgroup OOM killer)" if oom else "")
+        elif record is None:
+            status = "failed"
+            detail = f"no harness record (program exited early with code {os.waitstatus_to_exitcode(wait_status)})"
+        else:
+            status, detail = record.get("status", "error"), record.get("error", "")
+        return self._result(status, detail, record, t0, leftover)
+
+    def _result(self, status: str, detail: str, record: dict | None, t0: float, leftover: bool) -> dict:
+        res = {
+            "passed": status == "passed",
+            "status": status,
+            "duration_s": round(time.monotonic() - t0, 6),
+            "detail": detail[-1500:] if detail else "",
+            "asserts": (record or {}).get("asserts", 0),
+            "stdout_tail": _read_tail(self.paths.stdout, self.limits.output_tail_chars),
+            "stderr_tail": _read_tail(self.paths.stderr, self.limits.output_tail_chars),
+            "leftover_processes": bool(leftover),
+        }
+        try:
+            os.rmdir(self.paths.workdir)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            shutil.rmtree(self.paths.workdir, ignore_errors=True)
+        return res
+
+    def close(self) -> None:
+        """Stop the zygote and remove the job dir."""
+        self.zygote.kill()
+        shutil.rmtree(self.jobdir, ignore_errors=True)
+
+
+def _pids_of_uid(uid: int) -> list[int]:
+    """Processes owned by ``uid`` (a /proc scan: only used where no pids cgroup counts them)."""
+    out = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    out.append(int(entry.name))
+            except OSError:
+                continue
+    return out
+
+
+def _find_record(buf: bytes, nonce: str) -> dict | None:
+    """The harness record of this job: the first ``FCRESULT <nonce> <json>`` line carrying our nonce."""
     for line in buf.decode("utf-8", "replace").splitlines():
         parts = line.split(" ", 2)
-        if len(parts) == 3 and parts[0] == "FCRESULT" and secrets.compare_digest(parts[1], nonce):
+        if len(parts) == 3 and parts[0] == "FCRESULT" and hmac.compare_digest(parts[1], nonce):
             try:
-                record = json.loads(parts[2])
+                return json.loads(parts[2])
             except ValueError:
-                record = None
-            break
-    if timed_out:
-        status, detail = "timeout", f"wall clock {timeout:g}s exceeded"
-    elif os.WIFSIGNALED(wait_status) and record is None:
-        sig = os.WTERMSIG(wait_status)
-        oom = _oom_kills(cgroups or []) > oom_before
-        status, detail = _status_from_signal(sig, oom), f"killed by {signal.Signals(sig).name}" + (
-            " (cgroup OOM killer)" if oom else "")
-    elif record is None:
-        status = "failed"
-        detail = f"no harness record (program exited early with code {os.waitstatus_to_exitcode(wait_status)})"
-    else:
-        status, detail = record.get("status", "error"), record.get("error", "")
-    res = {
-        "passed": status == "passed",
-        "status": status,
-        "duration_s": round(time.monotonic() - t0, 6),
-        "detail": detail[-1500:] if detail else "",
-        "asserts": (record or {}).get("asserts", 0),
-        "stdout_tail": _read_tail(out_path, limits.output_tail_chars),
-        "stderr_tail": _read_tail(err_path, limits.output_tail_chars),
-        "leftover_processes": bool(leftover),
-    }
-    shutil.rmtree(jobdir, ignore_errors=True)
-    return res
+                return None
+    return None
 
 
 def main() -> None:
@@ -446,28 +526,25 @@ def main() -> None:
     null = os.open("/dev/null", os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(null, 1)
-    iso, cgroups = setup(args.slot, limits, args.uid_base, not args.no_netns)
-    import importlib
-
-    for mod in PRELOAD:
-        try:
-            importlib.import_module(mod)
-        except ImportError:
-            pass
-    gc.freeze()  # keep the preloaded heap out of the collector: fewer copy-on-write faults per fork
-    proto_out.write(json.dumps({"ready": True, "isolation": iso.to_dict(), "cgroups": cgroups}) + "\n")
+    os.close(null)
+    worker = Worker(args.slot, limits, args.uid_base, not args.no_netns,
+                    close_in_zygote=(proto_in.fileno(), proto_out.fileno()))
+    proto_out.write(json.dumps({"ready": True, "isolation": worker.iso.to_dict(), "cgroups": worker.cgroups}) + "\n")
     proto_out.flush()
-    for line in proto_in:
-        if not line.strip():
-            continue
-        job = json.loads(line)
-        try:
-            res = run_job(job, limits, iso, cgroups)
-        except Exception as exc:  # a worker-side failure is reported, the worker keeps serving
-            res = {"passed": False, "status": "error", "duration_s": 0.0, "detail": f"worker: {exc!r}",
-                   "asserts": 0, "stdout_tail": "", "stderr_tail": "", "leftover_processes": False}
-        proto_out.write(json.dumps(res) + "\n")
-        proto_out.flush()
+    try:
+        for line in proto_in:
+            if not line.strip():
+                continue
+            job = json.loads(line)
+            try:
+                res = worker.run_job(job)
+            except Exception as exc:  # a worker-side failure is reported, the worker keeps serving
+                res = {"passed": False, "status": "error", "duration_s": 0.0, "detail": f"worker: {exc!r}",
+                       "asserts": 0, "stdout_tail": "", "stderr_tail": "", "leftover_processes": False}
+            proto_out.write(json.dumps(res) + "\n")
+            proto_out.flush()
+    finally:
+        worker.close()
 
 
 if __name__ == "__main__":
