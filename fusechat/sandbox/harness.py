@@ -22,7 +22,6 @@ module; it is kernel-enforced by the worker.
 
 from __future__ import annotations
 
-import ast
 import builtins
 import json
 import operator
@@ -38,10 +37,8 @@ _GUARDED_DUNDERS = ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", 
                     "__contains__")
 _GUARDED_MODULES = ("math", "operator", "builtins", "collections", "itertools", "functools", "re", "json",
                     "unittest", "cmath", "fractions", "decimal", "string", "typing", "heapq", "bisect")
-_CMP_OPS = {ast.Eq: ("==", operator.eq), ast.NotEq: ("!=", operator.ne), ast.Lt: ("<", operator.lt),
-            ast.LtE: ("<=", operator.le), ast.Gt: (">", operator.gt), ast.GtE: (">=", operator.ge),
-            ast.In: ("in", lambda a, b: a in b), ast.NotIn: ("not in", lambda a, b: a not in b)}
-_OP_BY_NAME = {name: fn for name, fn in _CMP_OPS.values()}
+_OP_BY_NAME = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+               ">=": operator.ge, "in": lambda a, b: a in b, "not in": lambda a, b: a not in b}
 _CONTAINERS = (list, tuple, set, frozenset, dict)
 
 
@@ -98,60 +95,6 @@ def _fc_truth(value: Any) -> bool:
         raise SuspiciousValueError(f"truth value decided by solution-defined {bad}")
     _Counter.asserts += 1
     return bool(value)
-
-
-_STMT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
-
-
-class _AssertRewriter:
-    """``assert a OP b, m`` -> ``assert __fc_truth__(__fc_cmp__('OP', a, b)), m`` (and ``assert x`` likewise).
-
-    Asserts are statements, so only statement lists are walked (bodies, ``else``/``finally`` blocks, exception
-    handlers, ``match`` cases), never expressions: test suites are mostly large literals, and visiting every
-    node of them made rewriting ~4x slower than parsing.
-    """
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def _new(self, node: ast.AST, at: ast.stmt) -> Any:
-        node.lineno, node.col_offset = at.lineno, at.col_offset
-        node.end_lineno, node.end_col_offset = at.end_lineno, at.end_col_offset
-        return node
-
-    def _call(self, name: str, args: list[ast.expr], at: ast.stmt) -> ast.Call:
-        return self._new(ast.Call(self._new(ast.Name(name, ast.Load()), at), args, []), at)
-
-    def _wrap_test(self, test: ast.expr, at: ast.stmt) -> ast.expr:
-        if isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _CMP_OPS:
-            name = _CMP_OPS[type(test.ops[0])][0]
-            return self._call("__fc_cmp__", [self._new(ast.Constant(name), at), test.left, test.comparators[0]], at)
-        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-            inner = self._call("__fc_truth__", [self._wrap_test(test.operand, at)], at)
-            return self._new(ast.UnaryOp(ast.Not(), inner), at)
-        return test
-
-    def rewrite(self, node: ast.AST) -> None:
-        """Rewrite every assert in the statement lists under ``node``, in place."""
-        for field in _STMT_LISTS:
-            block = getattr(node, field, None)
-            if not isinstance(block, list):
-                continue
-            for i, stmt in enumerate(block):
-                if isinstance(stmt, ast.Assert):
-                    self.count += 1
-                    wrapped = self._call("__fc_truth__", [self._wrap_test(stmt.test, stmt)], stmt)
-                    block[i] = ast.copy_location(ast.Assert(wrapped, stmt.msg), stmt)
-                else:
-                    self.rewrite(stmt)
-
-
-def rewrite_tests(source: str) -> tuple[Any, int]:
-    """Compile ``source`` with asserts rewritten; return (code object, number of assert statements)."""
-    tree = ast.parse(source, TESTS_FILENAME)
-    rw = _AssertRewriter()
-    rw.rewrite(tree)
-    return compile(tree, TESTS_FILENAME, "exec"), rw.count
 
 
 def _module_snapshot() -> dict[tuple[str, str], int]:
@@ -312,8 +255,8 @@ def run(program: str, tests: str, entry_point: str | None,
         compiled_tests: tuple[Any, int] | None = None) -> dict:
     """Execute program then tests; return the verdict record (never raises).
 
-    ``compiled_tests`` is ``rewrite_tests(tests)`` done beforehand by the (trusted) zygote, which caches it
-    across the samples that share one test suite.
+    ``compiled_tests`` is :func:`fusechat.sandbox.rewrite.rewrite_tests` of ``tests``, done beforehand by the
+    (trusted) worker and kept by the zygote for all the samples that share one test suite.
     """
     if sys.flags.optimize:
         return {"status": "error", "error": "interpreter runs with -O: asserts would be stripped"}
@@ -322,7 +265,11 @@ def run(program: str, tests: str, entry_point: str | None,
     except (SyntaxError, ValueError) as exc:
         return {"status": "syntax_error", "error": _tail(f"program: {exc!r}")}
     try:
-        tests_code, n_asserts = compiled_tests or rewrite_tests(tests)
+        if compiled_tests is None:
+            from fusechat.sandbox.rewrite import rewrite_tests  # ``ast`` is kept out of the zygote
+
+            compiled_tests = rewrite_tests(tests)
+        tests_code, n_asserts = compiled_tests
     except (SyntaxError, ValueError) as exc:
         return {"status": "error", "error": _tail(f"tests do not parse: {exc!r}")}
     if _Before.builtins is not None:  # prepared before the fork (the sandbox's zygote)

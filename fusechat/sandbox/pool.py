@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import site
 import subprocess
 import sys
 import threading
@@ -66,6 +67,11 @@ class SandboxResult:
 PIPELINE_DEPTH = 2
 
 
+def _site_dirs() -> list[str]:
+    """This environment's site-packages directories (what a program in the sandbox may import besides stdlib)."""
+    return [d for d in site.getsitepackages() if os.path.isdir(d)]
+
+
 def _error_result(detail: str) -> dict:
     return {"passed": False, "status": "error", "duration_s": 0.0, "detail": detail}
 
@@ -74,8 +80,11 @@ class _Worker:
     """The pool's handle on one worker process (started by :meth:`start`, usable after :meth:`wait_ready`)."""
 
     def __init__(self, slot: int, limits: Limits, uid_base: int, netns: bool) -> None:
-        cmd = [sys.executable, "-m", "fusechat.sandbox.worker", "--slot", str(slot), "--uid-base", str(uid_base),
-               "--limits", json.dumps(limits.to_dict())]
+        # -S: the worker needs only the standard library and this repository (PYTHONPATH); the directories the
+        # sandboxed programs may import from are handed over explicitly.
+        cmd = [sys.executable, "-S", "-c", "from fusechat.sandbox.worker import main; main()", "--slot", str(slot),
+               "--uid-base", str(uid_base), "--limits", json.dumps(limits.to_dict()), "--site-dirs",
+               json.dumps(_site_dirs())]
         if not netns:
             cmd.append("--no-netns")
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": _REPO_ROOT,
@@ -99,6 +108,13 @@ class _Worker:
         self.proc.stdin.write(json.dumps(asdict(job)) + "\n")
         self.proc.stdin.flush()
 
+    def stop(self) -> None:
+        """Ask the worker to finish (end of its job stream); :meth:`close` waits for it."""
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+
     def receive(self) -> dict:
         line = self.proc.stdout.readline()
         if not line:
@@ -106,10 +122,7 @@ class _Worker:
         return json.loads(line)
 
     def close(self) -> None:
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
+        self.stop()
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -151,6 +164,8 @@ class SandboxPool:
 
     def close(self) -> None:
         """Stop every worker and remove its cgroups."""
+        for w in self._workers:  # all at once: their shut-downs overlap
+            w.stop()
         for w in self._workers:
             w.close()
         self._workers = []

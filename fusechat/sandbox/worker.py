@@ -23,9 +23,8 @@ child's record (a per-job nonce proves it is this job's), and empties the work d
 from __future__ import annotations
 
 import argparse
-import hmac
-import importlib
 import json
+import marshal
 import os
 import select
 import shutil
@@ -34,8 +33,11 @@ import sys
 import time
 from collections import OrderedDict
 from pathlib import Path
+from typing import NamedTuple
 
-from fusechat.sandbox.limits import (
+from fusechat.sandbox.limits import Isolation, Limits
+from fusechat.sandbox.rewrite import rewrite_tests
+from fusechat.sandbox.syscalls import (
     CLONE_NEWNET,
     CLONE_NEWNS,
     MS_BIND,
@@ -46,29 +48,13 @@ from fusechat.sandbox.limits import (
     MS_REC,
     MS_REMOUNT,
     WORLD_WRITABLE_DIRS,
-    Isolation,
-    Limits,
     mount,
     set_parent_death_signal,
     set_subreaper,
     umount_detach,
     unshare,
 )
-from fusechat.sandbox.zygote import (
-    HEADER,
-    STATUS,
-    TEST_SLOTS,
-    JobPaths,
-    pack_payload,
-    pack_tests,
-    zygote_main,
-)
-
-#: Modules imported once, before the zygote is forked, so that children do not pay for them.
-PRELOAD = ("math", "re", "collections", "itertools", "functools", "heapq", "bisect", "string", "typing",
-           "json", "random", "statistics", "fractions", "decimal", "datetime", "copy", "operator", "cmath",
-           "dataclasses", "enum", "abc", "textwrap", "unittest", "hashlib", "struct", "array", "numbers",
-           "collections.abc", "io", "time", "sys", "os.path", "traceback", "inspect", "contextlib")
+from fusechat.sandbox.zygote import HEADER, STATUS, TEST_SLOTS, TESTS_SRC_LEN, pack_payload
 
 JOB_ROOT = "/tmp/fc_sandbox_jobs"
 #: Processes of the worker's cgroup that are not the sandbox's: the worker and its zygote.
@@ -221,15 +207,39 @@ def _read_tail(path: str, n: int) -> str:
         return ""
 
 
-def _oom_kills(cgroups: list[str]) -> int:
+class _CgroupFile:
+    """One cgroup control file kept open and re-read with ``pread`` (one system call per look, several per job)."""
+
+    def __init__(self, cgroups: list[str], controller: str, name: str) -> None:
+        self.fd: int | None = None
+        for d in cgroups:
+            if f"/{controller}/" in d:
+                try:
+                    self.fd = os.open(os.path.join(d, name), os.O_RDONLY | os.O_CLOEXEC)
+                except OSError:
+                    self.fd = None
+
+    def read(self) -> str | None:
+        if self.fd is None:
+            return None
+        try:
+            return os.pread(self.fd, 4096, 0).decode()
+        except OSError:
+            return None
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def _oom_kills(oom_control: _CgroupFile) -> int:
     """The memory cgroup's OOM-kill counter (0 when there is no memory cgroup)."""
-    for d in cgroups:
-        if "/memory/" in d:
+    for line in (oom_control.read() or "").splitlines():
+        if line.startswith("oom_kill "):
             try:
-                for line in Path(d, "memory.oom_control").read_text().splitlines():
-                    if line.startswith("oom_kill "):
-                        return int(line.split()[1])
-            except (OSError, ValueError):
+                return int(line.split()[1])
+            except ValueError:
                 return 0
     return 0
 
@@ -256,25 +266,53 @@ def read_exact(fd: int, n: int) -> bytes | None:
     return b"".join(chunks)
 
 
+def pack_tests(tests: str) -> bytes:
+    """A test suite for a zygote slot: its source and its compiled form (``rewrite.rewrite_tests``, marshalled).
+
+    Compiled by the worker, which has no fork-protected memory, so parsing and rewriting cost no page faults;
+    the zygote only unmarshals. An empty compiled part means the tests do not compile (the child reports why).
+    """
+    try:
+        blob = marshal.dumps(rewrite_tests(tests))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        blob = b""
+    src = tests.encode("utf-8", "surrogatepass")
+    return TESTS_SRC_LEN.pack(len(src)) + src + blob
+
+
+class JobPaths(NamedTuple):
+    """The worker's fixed per-job paths (inside the worker's private /tmp)."""
+
+    workdir: str
+    stdout: str
+    stderr: str
+
+
+#: How the worker starts its zygote: a fresh interpreter without site processing (see the zygote's docstring).
+ZYGOTE_CMD = ("-S", "-c", "from fusechat.sandbox.zygote import main; main()")
+
+
 class _Zygote:
     """The worker's handle on its zygote (see :mod:`fusechat.sandbox.zygote`): three pipes and a pid."""
 
-    def __init__(self, paths: JobPaths, iso: Isolation, limits: Limits, close_in_child: tuple[int, ...]) -> None:
+    def __init__(self, paths: JobPaths, iso: Isolation, limits: Limits, site_dirs: list[str]) -> None:
         job_r, self.job_w = os.pipe()
         self.status_r, status_w = os.pipe()
         self.result_r, result_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                for fd in (self.job_w, self.status_r, self.result_r, *close_in_child):
-                    os.close(fd)
-                zygote_main(job_r, status_w, result_w, paths, iso, limits)
-            finally:
-                os._exit(1)
+        conf = {"fds": [job_r, status_w, result_w], "workdir": paths.workdir, "stdout": paths.stdout,
+                "stderr": paths.stderr, "limits": limits.to_dict(), "site_dirs": site_dirs,
+                "sandbox_uid": iso.sandbox_uid if iso.uid_switch else None, "worker_pid": os.getpid()}
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
+               "PYTHONPATH": os.environ.get("PYTHONPATH", ""), "PYTHONDONTWRITEBYTECODE": "1"}
         for fd in (job_r, status_w, result_w):
-            os.close(fd)
+            os.set_inheritable(fd, True)  # every other descriptor of the worker is close-on-exec
+        try:
+            self.pid: int | None = os.posix_spawn(sys.executable, [sys.executable, *ZYGOTE_CMD, json.dumps(conf)],
+                                                  env)
+        finally:
+            for fd in (job_r, status_w, result_w):
+                os.close(fd)
         os.set_blocking(self.result_r, False)
-        self.pid: int | None = pid
         self.slots: OrderedDict[str, int] = OrderedDict()  # test source -> the zygote's slot compiled from it
 
     def _slot(self, tests: str) -> tuple[int, bytes]:
@@ -336,7 +374,7 @@ class Worker:
     """The trusted side of one pool slot: isolation, its zygote, per-job bookkeeping and clean-up."""
 
     def __init__(self, slot: int, limits: Limits, uid_base: int, want_netns: bool,
-                 close_in_zygote: tuple[int, ...] = ()) -> None:
+                 site_dirs: list[str] | None = None) -> None:
         self.limits = limits
         self.iso, self.cgroups = setup(slot, limits, uid_base, want_netns)
         jobdir = os.path.join(JOB_ROOT, f"w{slot}_{os.getpid()}")
@@ -345,13 +383,10 @@ class Worker:
         self.paths = JobPaths(os.path.join(jobdir, "work"), os.path.join(jobdir, "stdout"),
                               os.path.join(jobdir, "stderr"))
         self.jobdir = jobdir
-        self._close_in_zygote = close_in_zygote
-        for mod in PRELOAD:
-            try:
-                importlib.import_module(mod)
-            except ImportError:
-                pass
-        self.zygote = _Zygote(self.paths, self.iso, limits, close_in_zygote)
+        self.site_dirs = list(site_dirs or [])
+        self._pids = _CgroupFile(self.cgroups, "pids", "pids.current")
+        self._oom = _CgroupFile(self.cgroups, "memory", "memory.oom_control")
+        self.zygote = _Zygote(self.paths, self.iso, limits, self.site_dirs)
 
     # -- clean-up -------------------------------------------------------------------------------------------
     def _reap_orphans(self) -> None:
@@ -367,13 +402,11 @@ class Worker:
                 self.zygote.pid = None
 
     def _pids_current(self) -> int | None:
-        for d in self.cgroups:
-            if "/pids/" in d:
-                try:
-                    return int(Path(d, "pids.current").read_text())
-                except (OSError, ValueError):
-                    return None
-        return None
+        text = self._pids.read()
+        try:
+            return int(text) if text is not None else None
+        except ValueError:
+            return None
 
     def _sandbox_processes_left(self) -> bool:
         """Whether any process of this job is still there (zombies included until reaped)."""
@@ -429,19 +462,19 @@ class Worker:
         timeout = float(job.get("timeout_s", 10.0))
         if self.zygote.pid is None:
             self.zygote.kill()
-            self.zygote = _Zygote(self.paths, self.iso, self.limits, self._close_in_zygote)
+            self.zygote = _Zygote(self.paths, self.iso, self.limits, self.site_dirs)
         self.zygote.drain()  # nothing from an earlier job may stand before this job's record
         os.mkdir(self.paths.workdir, 0o700)
         if self.iso.uid_switch and self.iso.sandbox_uid is not None:
             os.chown(self.paths.workdir, self.iso.sandbox_uid, self.iso.sandbox_uid)
         nonce = os.urandom(16).hex()
-        oom_before = _oom_kills(self.cgroups)
+        oom_before = _oom_kills(self._oom)
         ended = self.zygote.run(pack_payload(nonce, job.get("entry_point"), job["program"]), job.get("tests", ""),
                                 timeout)
         if ended is None:  # the zygote died or hung: it takes its child down with it
             self.zygote.kill()
             leftover = self.clean_up(-1)
-            oom = _oom_kills(self.cgroups) > oom_before
+            oom = _oom_kills(self._oom) > oom_before
             return self._result("memory" if oom else "error", "sandbox zygote died" + (
                 " (cgroup OOM killer)" if oom else ""), None, t0, leftover)
         pid, wait_status, timed_out = ended
@@ -451,7 +484,7 @@ class Worker:
             status, detail = "timeout", f"wall clock {timeout:g}s exceeded"
         elif os.WIFSIGNALED(wait_status) and record is None:
             sig = os.WTERMSIG(wait_status)
-            oom = _oom_kills(self.cgroups) > oom_before
+            oom = _oom_kills(self._oom) > oom_before
             status, detail = _status_from_signal(sig, oom), f"killed by {signal.Signals(sig).name}" + (
                 " (cgroup OOM killer)" if oom else "")
         elif record is None:
@@ -483,6 +516,8 @@ class Worker:
     def close(self) -> None:
         """Stop the zygote and remove the job dir."""
         self.zygote.kill()
+        self._pids.close()
+        self._oom.close()
         shutil.rmtree(self.jobdir, ignore_errors=True)
 
 
@@ -503,7 +538,7 @@ def _find_record(buf: bytes, nonce: str) -> dict | None:
     """The harness record of this job: the first ``FCRESULT <nonce> <json>`` line carrying our nonce."""
     for line in buf.decode("utf-8", "replace").splitlines():
         parts = line.split(" ", 2)
-        if len(parts) == 3 and parts[0] == "FCRESULT" and hmac.compare_digest(parts[1], nonce):
+        if len(parts) == 3 and parts[0] == "FCRESULT" and parts[1] == nonce:
             try:
                 return json.loads(parts[2])
             except ValueError:
@@ -518,6 +553,7 @@ def main() -> None:
     ap.add_argument("--uid-base", type=int, default=64000)
     ap.add_argument("--limits", default="{}")
     ap.add_argument("--no-netns", action="store_true")
+    ap.add_argument("--site-dirs", default="[]", help="JSON list of directories the programs may import from")
     args = ap.parse_args()
     limits = Limits(**json.loads(args.limits))
     proto_in = os.fdopen(os.dup(0), "r")
@@ -528,7 +564,7 @@ def main() -> None:
     os.dup2(null, 1)
     os.close(null)
     worker = Worker(args.slot, limits, args.uid_base, not args.no_netns,
-                    close_in_zygote=(proto_in.fileno(), proto_out.fileno()))
+                    site_dirs=json.loads(args.site_dirs))
     proto_out.write(json.dumps({"ready": True, "isolation": worker.iso.to_dict(), "cgroups": worker.cgroups}) + "\n")
     proto_out.flush()
     try:

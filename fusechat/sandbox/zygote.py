@@ -1,21 +1,22 @@
-"""The zygote: a quiet process that forks one sandboxed child per job and reports how it ended.
+"""The zygote: a small, quiet process that forks one sandboxed child per job and reports how it ended.
 
 Why a separate process: ``fork`` write-protects every page of the forking process, so whatever the forking
-process touches between two forks costs it a copy-on-write fault, and so does everything the child touches.
-The worker (JSON protocol, job directories, result records, clean-up) touches hundreds of pages per job; the
-zygote only reads a job, forks and waits, so both it and its children fault far less. Measured on HumanEval
-samples, this and the precomputed harness snapshots (:func:`fusechat.sandbox.harness.prepare`) cut a job from
-~1,100 child + ~380 parent page faults to a fraction of that (numbers in ``docs/sandbox.md``).
+process touches between two forks costs it a copy-on-write fault, and so does everything the child touches;
+and the kernel's fork and exit work grows with the forking process's memory. The worker (JSON protocol, job
+directories, result records, clean-up, the worker's own imports) is neither quiet nor small. So the worker
+starts this module as a fresh interpreter (``python -S``, in the worker's namespaces and cgroups, as root),
+which imports little beyond the harness and ``PRELOAD``, only reads a job, forks and waits. Measured numbers
+are in ``docs/sandbox.md``.
 
 Everything the jobs share is set once here, before the first fork, and inherited by every child: environment,
 ``sys.argv``, temp dir, signal dispositions, ``oom_score_adj`` 1000 (children are the OOM killer's first choice;
 the worker stays at -1000), the constant rlimits (the zygote is root, so RLIMIT_NPROC does not bind it, and it
-never writes files), the imported modules and the harness's "before" snapshots. Per job the child only starts
+never writes files), a fixed hash seed, the imported modules and the harness's "before" snapshots. Per job the child only starts
 a session, points fds 1/2/3 at its output files and the result pipe, closes every other descriptor, sets its
 CPU limit, drops to the sandbox uid, enters its empty work dir and runs the harness.
 
 Protocol (trusted, worker <-> zygote): the worker writes ``HEADER`` (wall-clock timeout, test-suite slot, length
-of the test suite that follows when the slot is new (:func:`pack_tests`), payload length), then that suite, then the payload
+of the test suite that follows when the slot is new (``worker.pack_tests``), payload length), then that suite, then the payload
 (:func:`pack_payload`: nonce, entry point, program); the zygote answers ``STATUS`` (child pid, wait status, timed out) once
 the child has been reaped. The zygote keeps each compiled test suite in its slot (the samples of one prompt
 share it), reads payloads into one reused buffer and leaves parsing them to the child, so that it touches as
@@ -26,6 +27,8 @@ through a pidfd, so no pid can have been recycled when it is killed.
 from __future__ import annotations
 
 import gc
+import importlib
+import json
 import marshal
 import math
 import os
@@ -33,36 +36,27 @@ import select
 import signal
 import struct
 import sys
-from dataclasses import dataclass
 
 from fusechat.sandbox import harness
-from fusechat.sandbox.limits import (
-    Isolation,
-    Limits,
-    apply_child_rlimits,
-    set_cpu_limit,
-    set_parent_death_signal,
-)
+from fusechat.sandbox.syscalls import apply_child_rlimits, set_cpu_limit, set_parent_death_signal
 
+#: Modules imported before the first fork, so that children do not pay for importing them: the light ones
+#: model-written solutions import most (HumanEval: typing, math, copy, string, collections, re). Each further
+#: module makes every fork and exit dearer (a fork from the former 35-module worker cost ~0.3 ms more than from
+#: this set), and ``random`` (imported by ``statistics``, ``tempfile``, ``secrets``) re-seeds itself in every
+#: child through an at-fork hook (~40 page faults): a program that imports them pays once, in its own child.
+PRELOAD = ("math", "re", "collections", "itertools", "functools", "heapq", "bisect", "string", "typing", "copy",
+           "operator", "json")
 HEADER = struct.Struct("!dIII")  # timeout seconds, tests slot, tests source bytes (0: slot known), payload bytes
 STATUS = struct.Struct("!iii")  # pid, wait status, timed out (0/1)
 NONCE_BYTES = 32  # hex digits
 _EP_LEN = struct.Struct("!H")
-_SRC_LEN = struct.Struct("!I")
+TESTS_SRC_LEN = struct.Struct("!I")  # a test-suite message: source length, source, marshalled code
 CHILD_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
              "HOME": "/nonexistent", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
              "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TZ": "UTC"}
 TEST_SLOTS = 64
 _exit = os._exit  # bound early: the child must reach it whatever the program did to modules
-
-
-@dataclass(frozen=True)
-class JobPaths:
-    """The worker's fixed per-job paths (inside the worker's private /tmp)."""
-
-    workdir: str
-    stdout: str
-    stderr: str
 
 
 def read_into(fd: int, buf: bytearray, n: int) -> bool:
@@ -97,52 +91,39 @@ def _unpack_payload(buf: bytearray, size: int) -> tuple[str, str | None, str]:
     return nonce, entry_point, program
 
 
-def pack_tests(tests: str) -> bytes:
-    """A test suite for a zygote slot: its source and its compiled form (``harness.rewrite_tests``, marshalled).
-
-    Compiled by the worker, which has no fork-protected memory, so parsing and rewriting cost no page faults;
-    the zygote only unmarshals. An empty compiled part means the tests do not compile (the child reports why).
-    """
-    try:
-        blob = marshal.dumps(harness.rewrite_tests(tests))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        blob = b""
-    src = tests.encode("utf-8", "surrogatepass")
-    return _SRC_LEN.pack(len(src)) + src + blob
-
-
 def _unpack_tests(buf: bytearray, n: int) -> tuple[str, tuple | None]:
-    (src_len,) = _SRC_LEN.unpack_from(buf)
-    start = _SRC_LEN.size
+    (src_len,) = TESTS_SRC_LEN.unpack_from(buf)
+    start = TESTS_SRC_LEN.size
     tests = bytes(buf[start:start + src_len]).decode("utf-8", "surrogatepass")
     blob = bytes(buf[start + src_len:n])
     return tests, (marshal.loads(blob) if blob else None)
 
 
-def _child(buf: bytearray, size: int, tests: str, compiled: tuple | None, timeout: float, paths: JobPaths,
-           iso: Isolation, result_fd: int) -> None:
+def _child(buf: bytearray, size: int, tests: str, compiled: tuple | None, timeout: float, conf: dict,
+           result_fd: int) -> None:
     """Body of the forked child; never returns. Writes its verdict record to fd 3 (the result pipe)."""
     nonce = ""
     try:
         nonce, entry_point, program = _unpack_payload(buf, size)
         os.setsid()
-        out = os.open(paths.stdout, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        err = os.open(paths.stderr, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        out = os.open(conf["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        err = os.open(conf["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(out, 1)
         os.dup2(err, 2)
         if result_fd != 3:
             os.dup2(result_fd, 3, inheritable=False)
         os.closerange(4, 65536)
         set_cpu_limit(max(1, math.ceil(timeout)) + 1)
-        if iso.uid_switch and iso.sandbox_uid is not None:
+        uid = conf["sandbox_uid"]
+        if uid is not None:
             os.setgroups([])
-            os.setgid(iso.sandbox_uid)
-            os.setuid(iso.sandbox_uid)
+            os.setgid(uid)
+            os.setuid(uid)
         try:
             set_parent_death_signal(signal.SIGKILL)  # after setuid, which clears it
         except OSError:
             pass
-        os.chdir(paths.workdir)
+        os.chdir(conf["workdir"])
         record = harness.run(program, tests, entry_point, compiled_tests=compiled)
         try:
             sys.stdout.flush()
@@ -176,21 +157,30 @@ def _wait_child(pid: int, timeout: float) -> tuple[int, bool]:
     return os.waitpid(pid, 0)[1], True
 
 
-def setup_zygote(paths: JobPaths, limits: Limits) -> None:
+def setup_zygote(conf: dict) -> None:
     """One-time state every child inherits (see the module docstring)."""
     try:
         set_parent_death_signal(signal.SIGKILL)
     except OSError:
         pass
+    if os.getppid() != conf["worker_pid"]:  # the worker died before the death signal was armed
+        _exit(1)
     try:
         fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
         os.write(fd, b"1000")
         os.close(fd)
     except OSError:
         pass
+    # Programs may import what the environment's site-packages hold (without .pth files: ``-S``).
+    sys.path.extend(d for d in conf["site_dirs"] if d not in sys.path)
+    for mod in PRELOAD:
+        try:
+            importlib.import_module(mod)
+        except ImportError:
+            pass
     os.environ.clear()
     os.environ.update(CHILD_ENV)
-    os.environ["TMPDIR"] = paths.workdir  # tempfile is not imported yet: a child's first use reads this
+    os.environ["TMPDIR"] = conf["workdir"]  # tempfile is not imported yet: a child's first use reads this
     sys.argv = ["solution.py"]
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -198,17 +188,18 @@ def setup_zygote(paths: JobPaths, limits: Limits) -> None:
     sys.stdin = open(0, closefd=False)  # noqa: SIM115
     sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
-    apply_child_rlimits(limits)
+    apply_child_rlimits(conf["limits"])
     harness.prepare()
     gc.collect()
     gc.freeze()  # keep the inherited heap out of the collector: fewer copy-on-write faults per child
 
 
-def zygote_main(job_fd: int, status_fd: int, result_fd: int, paths: JobPaths, iso: Isolation,
-                limits: Limits) -> None:
-    """The zygote's loop (runs in the process the worker forked); never returns."""
+def main() -> None:
+    """The zygote's loop; ``sys.argv[1]`` is its JSON configuration (see ``worker._Zygote``). Never returns."""
     try:
-        setup_zygote(paths, limits)
+        conf = json.loads(sys.argv[1])
+        job_fd, status_fd, result_fd = conf["fds"]
+        setup_zygote(conf)
         slots: dict[int, tuple[str, tuple | None]] = {}
         buf = bytearray(1 << 16)
         while True:
@@ -228,8 +219,10 @@ def zygote_main(job_fd: int, status_fd: int, result_fd: int, paths: JobPaths, is
             tests, compiled = slots.get(slot, ("", None))
             pid = os.fork()
             if pid == 0:
-                _child(buf, size, tests, compiled, timeout, paths, iso, result_fd)
+                _child(buf, size, tests, compiled, timeout, conf, result_fd)
             status, timed_out = _wait_child(pid, timeout)
             os.write(status_fd, STATUS.pack(pid, status, int(timed_out)))
+    except BaseException as exc:  # noqa: B036 - say why on stderr; the worker sees the pipes close
+        os.write(2, f"fusechat sandbox zygote: {exc!r}\n".encode())
     finally:
         _exit(0)
