@@ -151,6 +151,8 @@ class _Before:
     loaded: tuple[tuple[str, types.ModuleType], ...] = ()
     tags: tuple[Any, ...] | None = None
     versions: tuple[int, ...] = ()
+    modules_tag: Any = None  # version tag of sys.modules
+    modules_version: int = -1  # ... read right after the solution module was registered
 
 
 def prepare() -> None:
@@ -164,15 +166,18 @@ def prepare() -> None:
     _Before.builtins = dict(vars(builtins))
     _Before.modules = _module_snapshot()
     _Before.loaded = tuple((m, sys.modules[m]) for m in _GUARDED_MODULES if m in sys.modules)
-    _Before.tags = _dict_version_views(tuple(vars(mod) for _, mod in _Before.loaded))
-    if _Before.tags is not None:
+    views = _dict_version_views((sys.modules, *(vars(mod) for _, mod in _Before.loaded)))
+    if views is not None:
+        _Before.modules_tag, _Before.tags = views[0], views[1:]
         _Before.versions = tuple(t.value for t in _Before.tags)
 
 
 def _after_program(builtins_snapshot: dict[str, Any], modules_before: dict[tuple[str, str], int]) -> list[str]:
     """Restore builtins if the program changed them; return the guarded module attributes it rebound."""
     tags = _Before.tags if builtins_snapshot is _Before.builtins else None
-    if (tags is not None and all(sys.modules.get(name) is mod for name, mod in _Before.loaded)
+    if (tags is not None
+            and (_Before.modules_tag.value == _Before.modules_version  # sys.modules untouched since registration
+                 or all(sys.modules.get(name) is mod for name, mod in _Before.loaded))
             and tuple(t.value for t in tags) == _Before.versions):
         return []  # the same module objects, and not one of their dicts was modified
     _restore_builtins(builtins_snapshot)
@@ -279,6 +284,8 @@ def run(program: str, tests: str, entry_point: str | None,
     module = types.ModuleType(MODULE_NAME)
     module.__file__ = PROGRAM_FILENAME
     sys.modules[MODULE_NAME] = module  # dataclasses, pickle and typing look the module up
+    if _Before.modules_tag is not None:
+        _Before.modules_version = _Before.modules_tag.value
     ns: dict[str, Any] = module.__dict__
     ns["__builtins__"] = builtins
     stage = "program"

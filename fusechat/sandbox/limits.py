@@ -7,16 +7,16 @@ Each worker reports what the kernel of *this* machine allowed; the pool puts the
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):
     """Per-program limits. Every field is enforced by the kernel in the sandboxed child (see docs/sandbox.md).
 
     ``nproc`` counts processes *and threads* of the sandbox uid (RLIMIT_NPROC is per real uid, and is ignored
     for root, which is why the child drops to a dedicated uid per worker). ``memory_mb`` is RLIMIT_AS of each
     process; ``cgroup_memory_mb`` caps the sum over all processes of one worker where a cgroup can be made.
+    (A NamedTuple, not a dataclass: ``dataclasses`` imports ``inspect``, a tenth of a worker's start-up.)
     """
 
     memory_mb: int = 1024
@@ -30,25 +30,28 @@ class Limits:
 
     def to_dict(self) -> dict:
         """Plain-dict view (for JSON metadata)."""
-        return asdict(self)
+        return dict(self._asdict())
 
 
-@dataclass
 class Isolation:
     """What a worker actually got. Each flag is True only when the corresponding step succeeded."""
 
-    root: bool = False
-    uid_switch: bool = False
-    sandbox_uid: int | None = None
-    network_namespace: bool = False
-    mount_namespace: bool = False
-    private_tmp: bool = False
-    hidden_root_home: bool = False
-    cgroup_pids: bool = False
-    cgroup_memory: bool = False
-    subreaper: bool = False
-    notes: list[str] = field(default_factory=list)
+    FIELDS = ("root", "uid_switch", "sandbox_uid", "network_namespace", "mount_namespace", "private_tmp",
+              "hidden_root_home", "cgroup_pids", "cgroup_memory", "subreaper", "notes")
+
+    def __init__(self, root: bool = False) -> None:
+        self.root = root
+        self.uid_switch = False
+        self.sandbox_uid: int | None = None
+        self.network_namespace = False
+        self.mount_namespace = False
+        self.private_tmp = False
+        self.hidden_root_home = False
+        self.cgroup_pids = False
+        self.cgroup_memory = False
+        self.subreaper = False
+        self.notes: list[str] = []
 
     def to_dict(self) -> dict:
         """Plain-dict view (for JSON metadata)."""
-        return asdict(self)
+        return {f: (list(self.notes) if f == "notes" else getattr(self, f)) for f in self.FIELDS}

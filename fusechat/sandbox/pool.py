@@ -77,16 +77,14 @@ def _error_result(detail: str) -> dict:
 
 
 class _Worker:
-    """The pool's handle on one worker process (started by :meth:`start`, usable after :meth:`wait_ready`)."""
+    """The pool's handle on one worker process (started on creation, usable after :meth:`wait_ready`)."""
 
     def __init__(self, slot: int, limits: Limits, uid_base: int, netns: bool) -> None:
         # -S: the worker needs only the standard library and this repository (PYTHONPATH); the directories the
         # sandboxed programs may import from are handed over explicitly.
-        cmd = [sys.executable, "-S", "-c", "from fusechat.sandbox.worker import main; main()", "--slot", str(slot),
-               "--uid-base", str(uid_base), "--limits", json.dumps(limits.to_dict()), "--site-dirs",
-               json.dumps(_site_dirs())]
-        if not netns:
-            cmd.append("--no-netns")
+        conf = {"slot": slot, "uid_base": uid_base, "limits": limits.to_dict(), "netns": netns,
+                "site_dirs": _site_dirs()}
+        cmd = [sys.executable, "-S", "-c", "from fusechat.sandbox.worker import main; main()", json.dumps(conf)]
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": _REPO_ROOT,
                "PYTHONDONTWRITEBYTECODE": "1"}
         self.slot = slot
@@ -232,3 +230,10 @@ class SandboxPool:
             for t in threads:
                 t.join()
         return [r for r in results if r is not None]
+
+
+def run_program(program: str, tests: str = "", timeout_s: float = 10.0, entry_point: str | None = None,
+                limits: Limits | None = None) -> SandboxResult:
+    """Run one program in a one-worker pool (convenience; start a :class:`SandboxPool` for many)."""
+    with SandboxPool(workers=1, limits=limits) as pool:
+        return pool.run(CodeJob(program=program, tests=tests, timeout_s=timeout_s, entry_point=entry_point))

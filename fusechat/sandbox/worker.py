@@ -22,12 +22,10 @@ child's record (a per-job nonce proves it is this job's), and empties the work d
 
 from __future__ import annotations
 
-import argparse
 import json
 import marshal
 import os
 import select
-import shutil
 import signal
 import sys
 import time
@@ -510,6 +508,8 @@ class Worker:
         except FileNotFoundError:
             pass
         except OSError:
+            import shutil  # rare (the program left files); kept out of every worker's start-up
+
             shutil.rmtree(self.paths.workdir, ignore_errors=True)
         return res
 
@@ -518,6 +518,8 @@ class Worker:
         self.zygote.kill()
         self._pids.close()
         self._oom.close()
+        import shutil
+
         shutil.rmtree(self.jobdir, ignore_errors=True)
 
 
@@ -548,14 +550,10 @@ def _find_record(buf: bytes, nonce: str) -> dict | None:
 
 def main() -> None:
     """Worker entry point (started by :class:`fusechat.sandbox.pool.SandboxPool`)."""
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--slot", type=int, required=True)
-    ap.add_argument("--uid-base", type=int, default=64000)
-    ap.add_argument("--limits", default="{}")
-    ap.add_argument("--no-netns", action="store_true")
-    ap.add_argument("--site-dirs", default="[]", help="JSON list of directories the programs may import from")
-    args = ap.parse_args()
-    limits = Limits(**json.loads(args.limits))
+    # One JSON argument from the pool (argparse alone would be an eighth of the start-up):
+    # {"slot": int, "uid_base": int, "limits": Limits fields, "netns": bool, "site_dirs": [str]}
+    conf = json.loads(sys.argv[1])
+    limits = Limits(**conf["limits"])
     proto_in = os.fdopen(os.dup(0), "r")
     proto_out = os.fdopen(os.dup(1), "w")
     # The protocol lives on private descriptors; 0/1 point at /dev/null, 2 stays for crash messages.
@@ -563,8 +561,7 @@ def main() -> None:
     os.dup2(null, 0)
     os.dup2(null, 1)
     os.close(null)
-    worker = Worker(args.slot, limits, args.uid_base, not args.no_netns,
-                    site_dirs=json.loads(args.site_dirs))
+    worker = Worker(conf["slot"], limits, conf["uid_base"], conf["netns"], site_dirs=conf["site_dirs"])
     proto_out.write(json.dumps({"ready": True, "isolation": worker.iso.to_dict(), "cgroups": worker.cgroups}) + "\n")
     proto_out.flush()
     try:
