@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tests", type=Path, default=None)
     ap.add_argument("--timeout", type=float, default=10.0, help="wall-clock seconds for the whole job")
     ap.add_argument("--entry-point", default=None, help="call check(<entry_point>) after the tests (HumanEval)")
-    ap.add_argument("--memory-mb", type=int, default=Limits.memory_mb)
+    ap.add_argument("--memory-mb", type=int, default=Limits().memory_mb)
     ap.add_argument("--no-netns", action="store_true", help="do not create a network namespace")
     args = ap.parse_args(argv)
     job = CodeJob(program=args.program.read_text(), tests=args.tests.read_text() if args.tests else "",
