@@ -100,5 +100,14 @@ HOSTILE: list[tuple[str, str, str, set[str]]] = [
     ("signal_self_segv", "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n", TESTS_ADD, {"crashed"}),
     ("chmod_workdir_then_hang", "import os\nos.chmod('.', 0)\nos.mkdir('x') if False else None\n"
      "while True:\n    pass\n", TESTS_ADD, {"timeout"}),
+    ("replace_module_in_sys_modules", "import sys, types\nfake = types.ModuleType('math')\n"
+     "fake.isclose = lambda *a, **k: True\nsys.modules['math'] = fake\ndef area(r):\n    return 0.0\n",
+     "import math\nassert math.isclose(area(1.0), 3.14159, rel_tol=1e-3)\n", FAIL),
+    ("patch_after_new_import", "import fractions, math\nmath.isclose = lambda *a, **k: True\n"
+     "def area(r):\n    return 0.0\n", "import math\nassert math.isclose(area(1.0), 3.14159, rel_tol=1e-3)\n", FAIL),
+    ("rebind_own_builtins", "__builtins__ = dict(vars(__import__('builtins')), isinstance=lambda *a: True)\n"
+     "def add(a, b):\n    return 'x'\n", "assert isinstance(add(1, 2), int)\n", FAIL),
+    ("flood_result_pipe", "import os\nif os.fork() == 0:\n    while True:\n        os.write(3, b'x' * 4096)\n"
+     "def add(a, b):\n    return a + b\n", TESTS_ADD, ANY_BAD),
     ("stdin_read", "import sys\ndata = sys.stdin.read()\ndef add(a, b):\n    return len(data)\n", TESTS_ADD, FAIL),
 ]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -17,6 +20,7 @@ import pytest
 from hostile_programs import GOOD_ADD, HOSTILE, TESTS_ADD
 
 from fusechat.sandbox import CodeJob, Limits, SandboxPool
+from fusechat.sandbox.pool import PIPELINE_DEPTH
 
 REPO = Path(__file__).resolve().parents[2]
 UID_BASE = 64000
@@ -146,3 +150,70 @@ def test_cli(tmp_path):
     assert ok.returncode == 0 and rec_ok["passed"] is True and rec_ok["status"] == "passed"
     assert isinstance(rec_ok["duration_s"], float)
     assert bad.returncode == 1 and rec_bad["passed"] is False and rec_bad["status"] == "failed"
+
+
+def _zygote_pid(worker_pid: int) -> int:
+    kids = Path(f"/proc/{worker_pid}/task/{worker_pid}/children").read_text().split()
+    for k in kids:
+        if b"fusechat.sandbox.zygote" in Path(f"/proc/{k}/cmdline").read_bytes():
+            return int(k)
+    raise AssertionError(f"no zygote among {kids}")
+
+
+def test_zygote_death_is_reported_and_replaced():
+    """A zygote killed mid-job (say by the OOM killer) costs that job an error, not the pool."""
+    with SandboxPool(workers=1, uid_base=UID_BASE + 8) as pool:
+        assert pool.run(CodeJob(program=GOOD_ADD, tests=TESTS_ADD, timeout_s=5)).passed
+        zygote = _zygote_pid(pool._workers[0].proc.pid)
+        killer = threading.Timer(0.5, os.kill, (zygote, signal.SIGKILL))
+        killer.start()
+        res = pool.run(CodeJob(program="import time\ntime.sleep(3)\n" + GOOD_ADD, tests=TESTS_ADD, timeout_s=5))
+        killer.join()
+        assert res.status == "error" and "zygote" in res.detail, res
+        assert not res.leftover_processes
+        again = pool.run(CodeJob(program=GOOD_ADD, tests=TESTS_ADD, timeout_s=5))
+        assert again.passed, again
+        assert _zygote_pid(pool._workers[0].proc.pid) != zygote
+    assert not _sandbox_uid_processes()
+
+
+def test_pipelined_jobs_survive_a_dead_worker(monkeypatch):
+    """Jobs queued at a worker that dies are reported as errors; the rest run on its replacement."""
+    with SandboxPool(workers=1, uid_base=UID_BASE + 8) as pool:
+        worker = pool._workers[0]
+        real = worker.receive
+        calls = {"n": 0}
+
+        def dies_once() -> dict:
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise RuntimeError("sandbox worker died")
+            return real()
+
+        monkeypatch.setattr(worker, "receive", dies_once)
+        res = pool.run_many([CodeJob(program=GOOD_ADD, tests=TESTS_ADD, timeout_s=5) for _ in range(6)])
+        assert len(res) == 6
+        n_err = PIPELINE_DEPTH
+        assert [r.status for r in res] == ["error"] * n_err + ["passed"] * (6 - n_err)
+        assert pool._workers[0] is not worker
+
+
+def test_hash_seed_is_fixed():
+    """Every child starts from PYTHONHASHSEED=0: set/dict orders, and so verdicts, repeat across runs."""
+    prog = "print(hash('fusechat'), list({'a', 'b', 'c', 'd'}))\n"
+    with SandboxPool(workers=1, uid_base=UID_BASE + 8) as pool:
+        outs = [r.stdout_tail for r in pool.run_many([CodeJob(program=prog, timeout_s=5)] * 2)]
+    want = subprocess.run([sys.executable, "-c", prog], env={**os.environ, "PYTHONHASHSEED": "0"},
+                          capture_output=True, text=True).stdout
+    assert outs == [want, want]
+
+
+def test_site_packages_importable():
+    """Programs may import what the environment installs (the zygote runs with -S and adds site dirs)."""
+    pkg = next((m for m in ("numpy", "yaml", "packaging") if importlib.util.find_spec(m)), None)
+    if pkg is None:
+        pytest.skip("no third-party package installed")
+    with SandboxPool(workers=1, uid_base=UID_BASE + 8) as pool:
+        res = pool.run(CodeJob(program=f"import {pkg}\ndef f():\n    return 1\n", tests="assert f() == 1\n",
+                               timeout_s=20))
+    assert res.passed, res
