@@ -108,6 +108,6 @@ HOSTILE: list[tuple[str, str, str, set[str]]] = [
     ("rebind_own_builtins", "__builtins__ = dict(vars(__import__('builtins')), isinstance=lambda *a: True)\n"
      "def add(a, b):\n    return 'x'\n", "assert isinstance(add(1, 2), int)\n", FAIL),
     ("flood_result_pipe", "import os\nif os.fork() == 0:\n    while True:\n        os.write(3, b'x' * 4096)\n"
-     "def add(a, b):\n    return a + b\n", TESTS_ADD, ANY_BAD),
+     "def add(a, b):\n    return 0\n", TESTS_ADD, ANY_BAD),
     ("stdin_read", "import sys\ndata = sys.stdin.read()\ndef add(a, b):\n    return len(data)\n", TESTS_ADD, FAIL),
 ]
