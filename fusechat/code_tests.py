@@ -132,7 +132,7 @@ def static_check(src: str, entry_point: str | None = None) -> StaticReport:
     try:
         ast.parse(src)
         rep.parses = True
-        compile(src, "<program>", "exec")
+        compile(src, "<program>", "exec", dont_inherit=True)
         rep.compiles = True
     except (SyntaxError, ValueError) as exc:
         rep.error = f"{type(exc).__name__}: {exc}"

@@ -256,19 +256,30 @@ def _tail(text: str, n: int = 1500) -> str:
     return text if len(text) <= n else "..." + text[-n:]
 
 
+def compile_program(program: str) -> types.CodeType:
+    """The program's code object, compiled as ``python solution.py`` would: no ``__future__`` flags inherited
+    from this module (``from __future__ import annotations`` here must not turn the program's annotations into
+    strings)."""
+    return compile(program, PROGRAM_FILENAME, "exec", dont_inherit=True)
+
+
 def run(program: str, tests: str, entry_point: str | None,
-        compiled_tests: tuple[Any, int] | None = None) -> dict:
+        compiled_tests: tuple[Any, int] | None = None, compiled_program: types.CodeType | None = None) -> dict:
     """Execute program then tests; return the verdict record (never raises).
 
     ``compiled_tests`` is :func:`fusechat.sandbox.rewrite.rewrite_tests` of ``tests``, done beforehand by the
-    (trusted) worker and kept by the zygote for all the samples that share one test suite.
+    (trusted) worker and kept by the zygote for all the samples that share one test suite; ``compiled_program``
+    is :func:`compile_program` of ``program``, likewise done by the worker (``program`` is still needed for the
+    source lines of tracebacks).
     """
     if sys.flags.optimize:
         return {"status": "error", "error": "interpreter runs with -O: asserts would be stripped"}
-    try:
-        prog_code = compile(program, PROGRAM_FILENAME, "exec")
-    except (SyntaxError, ValueError) as exc:
-        return {"status": "syntax_error", "error": _tail(f"program: {exc!r}")}
+    prog_code = compiled_program
+    if prog_code is None:
+        try:
+            prog_code = compile_program(program)
+        except (SyntaxError, ValueError) as exc:
+            return {"status": "syntax_error", "error": _tail(f"program: {exc!r}")}
     try:
         if compiled_tests is None:
             from fusechat.sandbox.rewrite import rewrite_tests  # ``ast`` is kept out of the zygote

@@ -62,8 +62,11 @@ class _AssertRewriter:
 
 
 def rewrite_tests(source: str) -> tuple[Any, int]:
-    """Compile ``source`` with asserts rewritten; return (code object, number of assert statements)."""
+    """Compile ``source`` with asserts rewritten; return (code object, number of assert statements).
+
+    No ``__future__`` flags are inherited from this module: the tests compile as they would on their own.
+    """
     tree = ast.parse(source, TESTS_FILENAME)
     rw = _AssertRewriter()
     rw.rewrite(tree)
-    return compile(tree, TESTS_FILENAME, "exec"), rw.count
+    return compile(tree, TESTS_FILENAME, "exec", dont_inherit=True), rw.count

@@ -33,6 +33,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import NamedTuple
 
+from fusechat.sandbox.harness import compile_program
 from fusechat.sandbox.limits import Isolation, Limits
 from fusechat.sandbox.rewrite import rewrite_tests
 from fusechat.sandbox.syscalls import (
@@ -278,6 +279,27 @@ def pack_tests(tests: str) -> bytes:
     return TESTS_SRC_LEN.pack(len(src)) + src + blob
 
 
+#: Programs up to this many characters are compiled by the worker (see :func:`pack_program`); longer ones by
+#: their sandboxed child, so that no program can make the worker spend unbounded time compiling it.
+PRECOMPILE_MAX_CHARS = 64 * 1024
+
+
+def pack_program(program: str) -> bytes:
+    """The program's code object, marshalled, or b"" when the sandboxed child should compile it.
+
+    Compiling costs a freshly forked child ~0.4 ms and ~80 page faults; the worker compiles (never runs) the
+    program in ~0.15 ms without them. Programs that do not compile, or are over ``PRECOMPILE_MAX_CHARS``, go to
+    the child as source, which reports a syntax error with the usual record. Compiling untrusted source runs no
+    part of it (the data build's static checks do the same outside the sandbox).
+    """
+    if len(program) > PRECOMPILE_MAX_CHARS:
+        return b""
+    try:
+        return marshal.dumps(compile_program(program))
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return b""
+
+
 class JobPaths(NamedTuple):
     """The worker's fixed per-job paths (inside the worker's private /tmp)."""
 
@@ -467,8 +489,9 @@ class Worker:
             os.chown(self.paths.workdir, self.iso.sandbox_uid, self.iso.sandbox_uid)
         nonce = os.urandom(16).hex()
         oom_before = _oom_kills(self._oom)
-        ended = self.zygote.run(pack_payload(nonce, job.get("entry_point"), job["program"]), job.get("tests", ""),
-                                timeout)
+        program = job["program"]
+        ended = self.zygote.run(pack_payload(nonce, job.get("entry_point"), program, pack_program(program)),
+                                job.get("tests", ""), timeout)
         if ended is None:  # the zygote died or hung: it takes its child down with it
             self.zygote.kill()
             leftover = self.clean_up(-1)

@@ -17,7 +17,7 @@ CPU limit, drops to the sandbox uid, enters its empty work dir and runs the harn
 
 Protocol (trusted, worker <-> zygote): the worker writes ``HEADER`` (wall-clock timeout, test-suite slot, length
 of the test suite that follows when the slot is new (``worker.pack_tests``), payload length), then that suite, then the payload
-(:func:`pack_payload`: nonce, entry point, program); the zygote answers ``STATUS`` (child pid, wait status, timed out) once
+(:func:`pack_payload`: nonce, entry point, compiled program, program); the zygote answers ``STATUS`` (child pid, wait status, timed out) once
 the child has been reaped. The zygote keeps each compiled test suite in its slot (the samples of one prompt
 share it), reads payloads into one reused buffer and leaves parsing them to the child, so that it touches as
 little memory as it can between two forks. The wall clock is enforced here, by the child's parent,
@@ -51,6 +51,7 @@ HEADER = struct.Struct("!dIII")  # timeout seconds, tests slot, tests source byt
 STATUS = struct.Struct("!iii")  # pid, wait status, timed out (0/1)
 NONCE_BYTES = 32  # hex digits
 _EP_LEN = struct.Struct("!H")
+_CODE_LEN = struct.Struct("!I")
 TESTS_SRC_LEN = struct.Struct("!I")  # a test-suite message: source length, source, marshalled code
 CHILD_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
              "HOME": "/nonexistent", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
@@ -71,24 +72,30 @@ def read_into(fd: int, buf: bytearray, n: int) -> bool:
     return True
 
 
-def pack_payload(nonce: str, entry_point: str | None, program: str) -> bytes:
-    """Job payload: the nonce, the entry point (empty for none) and the program, no JSON to decode in the child
-    (decoding JSON alone costs a fresh child about 60 page faults)."""
+def pack_payload(nonce: str, entry_point: str | None, program: str, code: bytes = b"") -> bytes:
+    """Job payload: the nonce, the entry point (empty for none), the program's code object marshalled by the
+    worker (empty: the child compiles the program itself) and the program's source, no JSON to decode in the child
+    (decoding JSON alone costs a fresh child about 60 page faults; compiling, about 80 and 0.4 ms)."""
     ep = (entry_point or "").encode()
     raw = nonce.encode()
     if len(raw) != NONCE_BYTES:
         raise ValueError(f"nonce must be {NONCE_BYTES} hex digits")
-    return raw + _EP_LEN.pack(len(ep)) + ep + program.encode("utf-8", "surrogatepass")
+    return (raw + _EP_LEN.pack(len(ep)) + ep + _CODE_LEN.pack(len(code)) + code
+            + program.encode("utf-8", "surrogatepass"))
 
 
-def _unpack_payload(buf: bytearray, size: int) -> tuple[str, str | None, str]:
+def _unpack_payload(buf: bytearray, size: int) -> tuple[str, str | None, bytes, str]:
     view = memoryview(buf)
     nonce = bytes(view[:NONCE_BYTES]).decode()
     (ep_len,) = _EP_LEN.unpack_from(buf, NONCE_BYTES)
     start = NONCE_BYTES + _EP_LEN.size
     entry_point = bytes(view[start:start + ep_len]).decode() or None
-    program = bytes(view[start + ep_len:size]).decode("utf-8", "surrogatepass")
-    return nonce, entry_point, program
+    start += ep_len
+    (code_len,) = _CODE_LEN.unpack_from(buf, start)
+    start += _CODE_LEN.size
+    code = bytes(view[start:start + code_len])
+    program = bytes(view[start + code_len:size]).decode("utf-8", "surrogatepass")
+    return nonce, entry_point, code, program
 
 
 def _unpack_tests(buf: bytearray, n: int) -> tuple[str, tuple | None]:
@@ -104,7 +111,7 @@ def _child(buf: bytearray, size: int, tests: str, compiled: tuple | None, timeou
     """Body of the forked child; never returns. Writes its verdict record to fd 3 (the result pipe)."""
     nonce = ""
     try:
-        nonce, entry_point, program = _unpack_payload(buf, size)
+        nonce, entry_point, code, program = _unpack_payload(buf, size)
         os.setsid()
         out = os.open(conf["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         err = os.open(conf["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -124,7 +131,8 @@ def _child(buf: bytearray, size: int, tests: str, compiled: tuple | None, timeou
         except OSError:
             pass
         os.chdir(conf["workdir"])
-        record = harness.run(program, tests, entry_point, compiled_tests=compiled)
+        record = harness.run(program, tests, entry_point, compiled_tests=compiled,
+                             compiled_program=marshal.loads(code) if code else None)
         try:
             sys.stdout.flush()
             sys.stderr.flush()

@@ -21,6 +21,7 @@ from hostile_programs import GOOD_ADD, HOSTILE, TESTS_ADD
 
 from fusechat.sandbox import CodeJob, Limits, SandboxPool
 from fusechat.sandbox.pool import PIPELINE_DEPTH
+from fusechat.sandbox.worker import PRECOMPILE_MAX_CHARS, pack_program
 
 REPO = Path(__file__).resolve().parents[2]
 UID_BASE = 64000
@@ -89,6 +90,22 @@ def test_honest_objects_still_pass(pool):
     tests = "assert mk(1) == P(1)\nassert mk(1) != P(2)\nassert [mk(1)] == [P(1)]\nassert mk(2).x == 2\n"
     res = pool.run(CodeJob(program=prog, tests=tests, timeout_s=5))
     assert res.status == "passed", res.detail
+
+
+def test_programs_compile_as_on_their_own(pool):
+    """Worker-compiled, child-compiled (over the size cap) and uncompilable programs: same verdicts as running
+    them alone; the harness's own ``from __future__ import annotations`` never leaks into a program."""
+    ann = "def f(x: int) -> int:\n    return x\nA = f.__annotations__\n"
+    pad = "#" + "x" * PRECOMPILE_MAX_CHARS + "\n"
+    tests = "assert A['x'] is int\n"
+    res = pool.run_many([CodeJob(program=ann, tests=tests, timeout_s=5),
+                         CodeJob(program=pad + ann, tests=tests, timeout_s=5),
+                         CodeJob(program="from __future__ import annotations\n" + ann, tests=tests, timeout_s=5),
+                         CodeJob(program="def f(:\n", tests=tests, timeout_s=5),
+                         CodeJob(program=pad + "def f(:\n", tests=tests, timeout_s=5)])
+    assert [r.status for r in res] == ["passed", "passed", "failed", "syntax_error", "syntax_error"], res
+    assert "line 3" in res[2].detail or "A['x'] is int" in res[2].detail
+    assert pack_program(ann) and not pack_program(pad + ann) and not pack_program("def f(:\n")
 
 
 def test_isolation_metadata_is_honest(pool):

@@ -138,3 +138,12 @@ def test_builtins_restored_when_changed(prepared):
         assert builtins.len is original
     finally:
         builtins.len = original
+
+
+def test_programs_and_tests_do_not_inherit_future_flags():
+    """This module and the harness use ``from __future__ import annotations``; programs must not."""
+    prog = "def f(x: int) -> int:\n    return x\nA = f.__annotations__\n"
+    assert harness.run(prog, "assert A['x'] is int\n", None)["status"] == "passed"
+    code, _ = rewrite_tests("def g(y: int):\n    pass\nassert g.__annotations__['y'] is int\n")
+    ns: dict = {"__fc_truth__": bool, "__fc_cmp__": lambda op, a, b: a is b if op == "is" else a == b}
+    exec(code, ns)
