@@ -89,6 +89,42 @@ def _hide_root_home(iso: Isolation) -> None:
             break
 
 
+def _paths_under_private_tmp(needed: list[str]) -> list[str]:
+    """Those of ``needed`` (or their real paths) that lie under a directory the private tmpfs covers, outermost
+    only: a repository, virtual environment or interpreter kept in ``/tmp`` must stay visible to the zygote."""
+    found: list[str] = []
+    for path in needed:
+        for cand in {os.path.abspath(path), os.path.realpath(path)}:
+            if any(cand.startswith(d + "/") for d in WORLD_WRITABLE_DIRS) and os.path.isdir(cand):
+                found.append(cand)
+    kept: list[str] = []
+    for cand in sorted(set(found), key=len):
+        if not any(cand == k or cand.startswith(k + "/") for k in kept):
+            kept.append(cand)
+    return kept
+
+
+def _private_tmp(iso: Isolation, limits: Limits, needed: list[str]) -> None:
+    """Cover every world-writable directory with a private tmpfs; bind ``needed`` paths under them back, read-only.
+
+    The paths are opened (``O_PATH``) before they are covered and bound from ``/proc/self/fd`` afterwards, the
+    one way left to reach them.
+    """
+    keep = {p: os.open(p, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) for p in _paths_under_private_tmp(needed)}
+    try:
+        for d in WORLD_WRITABLE_DIRS:
+            if os.path.isdir(d):
+                mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, f"size={limits.tmpfs_mb}m,mode=1777")
+        for path, fd in keep.items():
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+            mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
+            iso.notes.append(f"{path} is under a private tmp dir: bound back read-only")
+    finally:
+        for fd in keep.values():
+            os.close(fd)
+
+
 def _make_cgroup(iso: Isolation, limits: Limits, tag: str) -> list[str]:
     """Join a fresh cgroup v1 pids/memory group where possible; return the directories made."""
     made = []
@@ -122,8 +158,10 @@ def _make_cgroup(iso: Isolation, limits: Limits, tag: str) -> list[str]:
     return made
 
 
-def setup(slot: int, limits: Limits, uid_base: int, want_netns: bool) -> tuple[Isolation, list[str]]:
-    """One-time isolation of this worker; every step that fails is recorded, none is assumed."""
+def setup(slot: int, limits: Limits, uid_base: int, want_netns: bool,
+          needed: list[str] | None = None) -> tuple[Isolation, list[str]]:
+    """One-time isolation of this worker; every step that fails is recorded, none is assumed. ``needed``: the
+    directories the zygote and the programs must still see (interpreter, environment, this repository)."""
     iso = Isolation(root=os.geteuid() == 0)
     try:
         set_parent_death_signal(signal.SIGKILL)
@@ -155,9 +193,7 @@ def setup(slot: int, limits: Limits, uid_base: int, want_netns: bool) -> tuple[I
         iso.notes.append("network namespace disabled by the caller")
     if iso.mount_namespace:
         try:
-            for d in WORLD_WRITABLE_DIRS:
-                if os.path.isdir(d):
-                    mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, f"size={limits.tmpfs_mb}m,mode=1777")
+            _private_tmp(iso, limits, needed or [])
             iso.private_tmp = True
             _hide_root_home(iso)
         except OSError as exc:
@@ -396,14 +432,14 @@ class Worker:
     def __init__(self, slot: int, limits: Limits, uid_base: int, want_netns: bool,
                  site_dirs: list[str] | None = None) -> None:
         self.limits = limits
-        self.iso, self.cgroups = setup(slot, limits, uid_base, want_netns)
+        self.site_dirs = list(site_dirs or [])
+        self.iso, self.cgroups = setup(slot, limits, uid_base, want_netns, needed=_needed_paths(self.site_dirs))
         jobdir = os.path.join(JOB_ROOT, f"w{slot}_{os.getpid()}")
         os.makedirs(jobdir, mode=0o711, exist_ok=True)
         os.chmod(jobdir, 0o711)
         self.paths = JobPaths(os.path.join(jobdir, "work"), os.path.join(jobdir, "stdout"),
                               os.path.join(jobdir, "stderr"))
         self.jobdir = jobdir
-        self.site_dirs = list(site_dirs or [])
         self._pids = _CgroupFile(self.cgroups, "pids", "pids.current")
         self._oom = _CgroupFile(self.cgroups, "memory", "memory.oom_control")
         self.zygote = _Zygote(self.paths, self.iso, limits, self.site_dirs)
@@ -544,6 +580,14 @@ class Worker:
         import shutil
 
         shutil.rmtree(self.jobdir, ignore_errors=True)
+
+
+def _needed_paths(site_dirs: list[str]) -> list[str]:
+    """What the zygote needs to start and the programs to import: interpreter, prefixes, site dirs, PYTHONPATH."""
+    paths = [os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable)), sys.prefix,
+             sys.base_prefix, *site_dirs]
+    paths += [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return paths
 
 
 def _pids_of_uid(uid: int) -> list[int]:

@@ -234,3 +234,31 @@ def test_site_packages_importable():
         res = pool.run(CodeJob(program=f"import {pkg}\ndef f():\n    return 1\n", tests="assert f() == 1\n",
                                timeout_s=20))
     assert res.passed, res
+
+
+def test_repository_under_tmp(tmp_path_factory):
+    """A checkout (or environment) kept under /tmp stays usable: the worker binds it back read-only over its
+    private /tmp, and nothing else of the host's /tmp becomes visible."""
+    base = Path(tempfile.mkdtemp(prefix="fc_repo_under_tmp_", dir="/tmp"))
+    try:
+        os.chmod(base, 0o755)
+        repo = base / "checkout"
+        shutil.copytree(REPO / "fusechat", repo / "fusechat", ignore=shutil.ignore_patterns("__pycache__"))
+        (base / "secret.txt").write_text("outside the checkout")
+        tests = "assert SEEN == ['checkout'], SEEN\nassert not WROTE\n"
+        prog = (f"import os\nSEEN = os.listdir({str(base)!r})\n"
+                f"try:\n    open({str(repo / 'planted.txt')!r}, 'w')\n    WROTE = True\n"
+                "except OSError:\n    WROTE = False\n")
+        driver = (f"import json, sys\nsys.path.insert(0, {str(repo)!r})\n"
+                  "from fusechat.sandbox import CodeJob, SandboxPool\n"
+                  f"with SandboxPool(workers=1, uid_base={UID_BASE + 8}) as pool:\n"
+                  f"    res = pool.run(CodeJob(program={prog!r}, tests={tests!r}, timeout_s=10))\n"
+                  "print(json.dumps(res.to_dict()))\n")
+        out = subprocess.run([sys.executable, "-c", driver], capture_output=True, text=True, cwd="/", timeout=120)
+        assert out.returncode == 0, out.stderr[-2000:]
+        res = json.loads(out.stdout.strip().splitlines()[-1])
+        assert res["passed"], res
+        assert not (repo / "planted.txt").exists()
+        assert any("bound back read-only" in n for n in res["isolation"]["notes"]) == res["isolation"]["private_tmp"]
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
