@@ -262,3 +262,26 @@ def test_repository_under_tmp(tmp_path_factory):
         assert any("bound back read-only" in n for n in res["isolation"]["notes"]) == res["isolation"]["private_tmp"]
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_workers_start_from_cached_bytecode(tmp_path):
+    """The pool byte-compiles its package once, so workers and zygotes (PYTHONDONTWRITEBYTECODE=1) do not compile
+    it at every start; stale bytecode is rewritten, current bytecode left alone."""
+    shutil.copytree(REPO / "fusechat", tmp_path / "fusechat", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(tmp_path)}
+    env.pop("PYTHONPYCACHEPREFIX", None)
+
+    def ensure() -> int:
+        out = subprocess.run([sys.executable, "-c", "from fusechat.sandbox.pool import ensure_bytecode as e; "
+                              "print(e())"], env=env, cwd=tmp_path, capture_output=True, text=True, check=True)
+        return int(out.stdout)
+
+    n_files = 1 + len(list((tmp_path / "fusechat" / "sandbox").glob("*.py")))
+    assert ensure() == n_files
+    assert ensure() == 0
+    src = tmp_path / "fusechat" / "sandbox" / "worker.py"
+    src.write_text(src.read_text() + "\n# edited\n")
+    assert ensure() == 1
+    verbose = subprocess.run([sys.executable, "-S", "-v", "-c", "import fusechat.sandbox.worker"], env=env,
+                             cwd="/", capture_output=True, text=True, check=True).stderr
+    assert f"{src.parent / '__pycache__' / 'worker.'}" in verbose and f" matches {src}" in verbose
