@@ -57,11 +57,6 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int, data:
            f"mount {target}")
 
 
-def umount_detach(target: str) -> None:
-    """``umount2(target, MNT_DETACH)``."""
-    _check(libc().umount2(target.encode(), 2), f"umount {target}")
-
-
 def set_subreaper() -> None:
     """Make this process the reaper of orphaned descendants (so daemonised grandchildren come back to us)."""
     _check(libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(SUBREAPER)")

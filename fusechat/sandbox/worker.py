@@ -50,7 +50,6 @@ from fusechat.sandbox.syscalls import (
     mount,
     set_parent_death_signal,
     set_subreaper,
-    umount_detach,
     unshare,
 )
 from fusechat.sandbox.zygote import HEADER, STATUS, TEST_SLOTS, TESTS_SRC_LEN, pack_payload
@@ -63,6 +62,30 @@ ZYGOTE_GRACE_S = 10.0
 _NO_RECORD_SIZE = 1 << 20
 
 
+def _cover_keeping(covers: list[tuple[str, str]], keep: list[str]) -> None:
+    """Mount a fresh tmpfs over each ``(directory, tmpfs options)`` of ``covers``, then make each path of ``keep``
+    (lying under one of them) visible again, read-only, at the same place.
+
+    ``keep`` is opened (``O_PATH``) before it is covered and bound from ``/proc/self/fd`` afterwards, the one way
+    left to reach it; the directories leading to it on the new tmpfs are made enterable by all (0755).
+    """
+    fds = {p: os.open(p, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) for p in keep}
+    try:
+        for d, options in covers:
+            mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, options)
+        for path, fd in fds.items():
+            root = next(d for d, _ in covers if path.startswith(d.rstrip("/") + "/"))
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            rel = Path(path).relative_to(root).parts
+            for k in range(1, len(rel) + 1):
+                os.chmod(os.path.join(root, *rel[:k]), 0o755)
+            mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+            mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+
+
 def _hide_root_home(iso: Isolation) -> None:
     """If the interpreter lives under a directory others cannot enter (``/root``), make only it visible."""
     prefixes = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)}
@@ -72,18 +95,8 @@ def _hide_root_home(iso: Isolation) -> None:
             anc = str(Path(*parts[:i]))
             if os.stat(anc).st_mode & 0o001:
                 continue
-            # anc is not enterable by others: stage the prefix, cover anc with a tmpfs, bind the prefix back.
-            stage = f"/tmp/fc_prefix_{os.getpid()}"
-            os.mkdir(stage, 0o700)
-            mount(prefix, stage, None, MS_BIND | MS_REC)
-            mount("tmpfs", anc, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
-            os.makedirs(prefix, mode=0o755, exist_ok=True)
-            for j in range(i, len(parts) + 1):
-                os.chmod(str(Path(*parts[:j])), 0o755)
-            mount(stage, prefix, None, MS_BIND | MS_REC)
-            mount(None, prefix, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
-            umount_detach(stage)
-            os.rmdir(stage)
+            # anc is not enterable by others: cover it with a tmpfs that holds only the prefix.
+            _cover_keeping([(anc, "size=1m,mode=0755")], [prefix])
             iso.hidden_root_home = True
             iso.notes.append(f"{anc} replaced by a tmpfs exposing only {prefix} read-only")
             break
@@ -105,24 +118,11 @@ def _paths_under_private_tmp(needed: list[str]) -> list[str]:
 
 
 def _private_tmp(iso: Isolation, limits: Limits, needed: list[str]) -> None:
-    """Cover every world-writable directory with a private tmpfs; bind ``needed`` paths under them back, read-only.
-
-    The paths are opened (``O_PATH``) before they are covered and bound from ``/proc/self/fd`` afterwards, the
-    one way left to reach them.
-    """
-    keep = {p: os.open(p, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) for p in _paths_under_private_tmp(needed)}
-    try:
-        for d in WORLD_WRITABLE_DIRS:
-            if os.path.isdir(d):
-                mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, f"size={limits.tmpfs_mb}m,mode=1777")
-        for path, fd in keep.items():
-            os.makedirs(path, mode=0o755, exist_ok=True)
-            mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-            mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
-            iso.notes.append(f"{path} is under a private tmp dir: bound back read-only")
-    finally:
-        for fd in keep.values():
-            os.close(fd)
+    """Cover every world-writable directory with a private tmpfs; bind ``needed`` paths under them back, read-only."""
+    keep = _paths_under_private_tmp(needed)
+    _cover_keeping([(d, f"size={limits.tmpfs_mb}m,mode=1777") for d in WORLD_WRITABLE_DIRS if os.path.isdir(d)],
+                   keep)
+    iso.notes.extend(f"{path} is under a private tmp dir: bound back read-only" for path in keep)
 
 
 def _make_cgroup(iso: Isolation, limits: Limits, tag: str) -> list[str]:

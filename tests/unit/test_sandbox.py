@@ -108,6 +108,20 @@ def test_programs_compile_as_on_their_own(pool):
     assert pack_program(ann) and not pack_program(pad + ann) and not pack_program("def f(:\n")
 
 
+def test_closed_home_of_the_interpreter_shows_only_the_interpreter(pool):
+    """An interpreter under a directory others cannot enter (/root here) is exposed alone, read-only."""
+    notes = [n for n in pool.isolation["notes"] if " replaced by a tmpfs exposing only " in n]
+    if not notes:
+        pytest.skip("the interpreter does not live under a closed directory here")
+    anc, rest = notes[0].split(" replaced by a tmpfs exposing only ")
+    prefix = rest.removesuffix(" read-only")
+    first = Path(prefix).relative_to(anc).parts[0]
+    assert set(os.listdir(anc)) - {first}, "nothing else there: the check would be vacuous"
+    res = pool.run(CodeJob(program=f"import os\nSEEN = os.listdir({anc!r})\nW = os.access({prefix!r}, os.W_OK)\n",
+                           tests=f"assert SEEN == [{first!r}], SEEN\nassert not W\n", timeout_s=5))
+    assert res.passed, res
+
+
 def test_isolation_metadata_is_honest(pool):
     iso = pool.isolation
     assert set(iso) >= {"network_namespace", "uid_switch", "private_tmp", "notes"}
