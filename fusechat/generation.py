@@ -24,6 +24,8 @@ class SamplingParams:
     repetition_penalty: float = 1.0
     max_new_tokens: int = 512
     seed: int = 0
+    top_k: int = -1  # -1: no top-k filtering
+    stop: tuple[str, ...] = ()  # extra stop strings (the model's own stop tokens always apply)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -42,6 +44,12 @@ class Generator(Protocol):
 
     def chat(self, conversations: list[list[dict[str, str]]], params: SamplingParams) -> list[list[Completion]]:
         ...
+
+
+def cut_at_stop(text: str, stop: tuple[str, ...]) -> tuple[str, bool]:
+    """``text`` up to the earliest stop string (excluded), and whether one was found (vLLM's ``stop`` rule)."""
+    hits = [i for i in (text.find(s) for s in stop if s) if i >= 0]
+    return (text[:min(hits)], True) if hits else (text, False)
 
 
 def vllm_usable() -> bool:
@@ -108,7 +116,7 @@ class HFGenerator:
             eos_token_id=sorted(self.stop_ids),
         )
         if not greedy:
-            kwargs.update(temperature=p.temperature, top_p=p.top_p)
+            kwargs.update(temperature=p.temperature, top_p=p.top_p, top_k=p.top_k if p.top_k > 0 else None)
         else:
             kwargs.update(temperature=None, top_p=None, top_k=None)
         torch.manual_seed(seed)
@@ -123,9 +131,10 @@ class HFGenerator:
                 ids = gen[i * p.n + j, plen:].tolist()
                 stop_at = next((k for k, t in enumerate(ids) if t in self.stop_ids), None)
                 body = ids[:stop_at] if stop_at is not None else [t for t in ids if t != self.tok.pad_token_id]
+                text, cut = cut_at_stop(self.tok.decode(body, skip_special_tokens=True), p.stop)
                 row.append(Completion(
-                    text=self.tok.decode(body, skip_special_tokens=True).strip(),
-                    finish_reason="stop" if stop_at is not None else "length",
+                    text=text.strip(),
+                    finish_reason="stop" if stop_at is not None or cut else "length",
                     prompt_tokens=int(prompt_tokens[i]), completion_tokens=len(body),
                 ))
             results.append(row)
@@ -153,7 +162,7 @@ class VLLMGenerator:
         sp = [
             VllmSamplingParams(n=params.n, temperature=params.temperature, top_p=params.top_p,
                 repetition_penalty=params.repetition_penalty, max_tokens=params.max_new_tokens,
-                seed=params.seed + i)
+                top_k=params.top_k, stop=list(params.stop) or None, seed=params.seed + i)
             for i in range(len(conversations))
         ]
         outs = self.llm.chat(conversations, sp, use_tqdm=True)

@@ -1,0 +1,154 @@
+"""The evaluation task contract: one benchmark = one self-describing ``Task`` in one file of ``evaluation/tasks/``.
+
+The idea is lm-evaluation-harness's (a task owns its data, prompt, decoding, extraction, metric and a version):
+adding a benchmark means adding one module that defines ``TASK = MyTask()``; the registry
+(``evaluation.tasks.all_tasks``) finds it, the generation and scoring stages run it, and the paper-table layout
+is derived from the tasks' ``table_rows``. Nothing else is edited.
+
+A task states, as data:
+
+* ``data``: where the real items come from (hub id, config, split, pinned revision, expected item count, licence;
+  extra files at pinned URLs with checksums), and ``synthetic`` builds a few items in the same schema for the tiny
+  world (real benchmark items are never committed);
+* ``prompt(item, family)``: the conversation exactly as the paper's harness (FuseEval) builds it for a model family
+  (``llama3 | qwen2 | gemma2 | mistral``), with an optional assistant-turn ``prefill``;
+* ``decoding`` / ``decoding_for``: greedy or sampled, n, max tokens, extra stop strings (per item when the protocol
+  has per-category temperatures);
+* ``score`` / ``score_batch``: extraction + per-item verdict, and ``aggregate``: the benchmark's metric;
+* ``version``: bumped whenever anything above changes; it and ``protocol()`` go into every metrics JSON.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar, Literal
+
+from fusechat.generation import SamplingParams
+
+Scale = Literal["percent", "1-10"]
+Family = Literal["llama3", "qwen2", "gemma2", "mistral"]
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """A file that no hub dataset or installed package provides, fetched at a pinned URL and checked."""
+
+    name: str
+    url: str
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Where a task's real items live. ``expected_items`` is checked after loading (a wrong copy fails loudly)."""
+
+    hub_id: str | None
+    config: str | None = None
+    split: str = "test"
+    revision: str | None = None
+    expected_items: int | None = None
+    licence: str = ""
+    gated: bool = False
+    files: tuple[DataFile, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """Decoding for one request. ``temperature == 0`` is greedy; ``stop`` adds stop strings to the family's own."""
+
+    temperature: float = 0.0
+    top_p: float = 1.0
+    top_k: int = -1
+    n: int = 1
+    max_new_tokens: int = 2048
+    repetition_penalty: float = 1.0
+    stop: tuple[str, ...] = ()
+
+    def sampling(self, seed: int) -> SamplingParams:
+        """The generation backends' parameters for this decoding."""
+        return SamplingParams(n=self.n, temperature=self.temperature, top_p=self.top_p, top_k=self.top_k,
+                              repetition_penalty=self.repetition_penalty, max_new_tokens=self.max_new_tokens,
+                              seed=seed, stop=self.stop)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A conversation to generate from; ``prefill`` starts the assistant turn (the response is prefill + output)."""
+
+    messages: list[dict[str, str]]
+    prefill: str = ""
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """One item's verdict: ``score`` in the task's per-item unit (1/0, an estimated pass@1, a rating …)."""
+
+    score: float
+    extracted: Any = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ScoreContext:
+    """What scoring may need besides the item: a seeded RNG (FuseEval's random fallback) and shared resources
+    (e.g. a sandbox pool for code tasks), created lazily by the scoring stage and closed after it."""
+
+    rng: random.Random = field(default_factory=lambda: random.Random(12345))
+    resources: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class Task:
+    """Base class of every benchmark. Subclasses set the class attributes and override what differs."""
+
+    id: ClassVar[str]
+    version: ClassVar[str]
+    display: ClassVar[str]
+    category: ClassVar[str]  # instruction_following | general | math | code
+    metric: ClassVar[str]
+    scale: ClassVar[Scale] = "percent"
+    tolerance: ClassVar[float]
+    tolerance_why: ClassVar[str]
+    judge: ClassVar[str | None] = None
+    data: ClassVar[DataSpec]
+    decoding: ClassVar[Decoding] = Decoding()
+
+    # ------------------------------------------------------------------ data
+    def synthetic(self, rng: random.Random, n: int) -> list[dict[str, Any]]:
+        """``n`` made-up items in the real dataset's schema, for the tiny world and tests."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ generation
+    def prompt(self, item: dict[str, Any], family: Family) -> Prompt:
+        raise NotImplementedError
+
+    def decoding_for(self, item: dict[str, Any], family: Family) -> Decoding:
+        """Per-item decoding; the default is the task's single ``decoding``."""
+        return self.decoding
+
+    # ------------------------------------------------------------------ scoring
+    def score(self, item: dict[str, Any], responses: Sequence[str], ctx: ScoreContext) -> ItemResult:
+        raise NotImplementedError
+
+    def score_batch(self, items: Sequence[dict[str, Any]], responses: Sequence[Sequence[str]],
+                    ctx: ScoreContext) -> list[ItemResult]:
+        """Score every item; override to batch (e.g. run all programs through one sandbox pool)."""
+        return [self.score(it, rs, ctx) for it, rs in zip(items, responses, strict=True)]
+
+    def aggregate(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> float | None:
+        """The benchmark's number; default: mean per-item score, ×100 on the percent scale."""
+        if not results:
+            return None
+        mean = sum(r.score for r in results) / len(results)
+        return 100.0 * mean if self.scale == "percent" else mean
+
+    # ------------------------------------------------------------------ provenance
+    def protocol(self) -> dict[str, Any]:
+        """The full protocol as data, written into every metrics JSON beside ``version``."""
+        return {
+            "task": self.id, "version": self.version, "metric": self.metric, "scale": self.scale,
+            "judge": self.judge, "data": asdict(self.data), "decoding": asdict(self.decoding),
+        }
