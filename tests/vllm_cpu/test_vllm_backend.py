@@ -139,3 +139,10 @@ def test_smoke_sampling_stage_with_vllm_resumes_byte_identical(tmp_path):
     assert mb["output_hash"] == ma["output_hash"]
     for f in merged:
         assert f.read_bytes() == (a / folder / f.name).read_bytes()
+
+
+def test_generation_stages_import_in_the_vllm_environment():
+    """The code the vLLM environment runs imports there: no CPU-set-only package at import time."""
+    proc = subprocess.run([str(PY), "-c", "import data_construction.sampling, evaluation.generate, fusechat.pipeline"],
+                          cwd=REPO, env=vllm_env(), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
