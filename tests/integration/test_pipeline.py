@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SMOKE, run_pipeline
 
+from fusechat.envlock import current_lock
 from fusechat.stages import STAGES
 
 
@@ -24,6 +25,7 @@ def test_every_stage_has_a_complete_manifest_whose_counts_add_up(smoke_run: Path
         assert m["stage"] == name and m["fingerprint"] and m["output_hash"] and m["git_commit"]
         assert m["recipe"]["run"]["dir"] == str(smoke_run)
         assert {"python", "torch", "transformers", "trl"} <= set(m["versions"])
+        assert m["env_lock"] == current_lock()  # the lock this interpreter was built from (None: not from a lock)
         for c in m["counts"]:
             if c["additive"]:
                 assert c["in"] == c["out"] + sum(c["dropped"].values()), (name, c)
