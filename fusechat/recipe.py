@@ -109,7 +109,11 @@ class VerificationConfig(_Strict):
 
 
 class BuildConfig(_Strict):
-    """Pairing rules of blog §Filtering / research upstream.md §1.4."""
+    """Pairing rules of the blog's "Filtering" section (see docs/method.md).
+
+    A field whose description starts with "Paper silent" is a choice the paper does not make; each has a row in
+    the README's "Unknowns and deviations" table (``tests/unit/test_fidelity.py`` checks it).
+    """
 
     sft_ratio: float = Field(0.4, ge=0.0, le=1.0, description="Instruction data split 4:6 SFT:DPO by prompt.")
     rm_gap_min: float = 0.01
@@ -118,6 +122,28 @@ class BuildConfig(_Strict):
         "best_chosen",
         description="Paper silent: which source model's pair to keep when several qualify.",
     )
+    code_scoring: Literal["dual", "gate"] = Field(
+        "dual", description="Blog: a 'dual-scoring system' for code, the RM score plus points for passing the "
+        "static and the dynamic checks; 'gate' ranks code responses by the RM score alone (a pass only gates).")
+    code_static_points: float = Field(
+        1.0, ge=0.0, description="Paper silent: points added to a code response's RM score when it passes the "
+        "static checks (dual scoring).")
+    code_test_points: float = Field(
+        1.0, ge=0.0, description="Paper silent: points added to a code response's RM score when it passes the "
+        "tests (dual scoring).")
+    code_rm_window: bool = Field(
+        False, description="Paper silent: whether code pairs must also have an RM gap in [rm_gap_min, rm_gap_max] "
+        "(the blog states the window for instruction and math pairs only); checked on the raw RM scores.")
+    code_same_model: bool = Field(
+        True, description="Paper silent: code pairs come from one source model, as the instruction and math rules "
+        "say (the blog does not restate it for code).")
+    code_prompts: Literal["shared", "disjoint"] = Field(
+        "shared", description="Paper silent: 'shared' lets one code prompt give both an SFT row and a DPO pair (the "
+        "only reading that reaches the published LeetCode count from greengerong/leetcode); 'disjoint' uses each "
+        "code prompt once, like math.")
+    grader_failures: Literal["neither", "incorrect"] = Field(
+        "neither", description="Paper silent: a response whose grading failed (math grader error or timeout, "
+        "sandbox error) is 'neither' side of a pair (counted by reason), or counted as 'incorrect'.")
 
     @model_validator(mode="after")
     def _gap_order(self) -> BuildConfig:
