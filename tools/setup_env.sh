@@ -2,7 +2,7 @@
 # Create (or reuse) the CPU environment .venv/ at the repository root.
 # The environment is rebuilt only when requirements/cpu.txt (or this script) changes:
 # a stamp file in .venv records the hash of both.
-# Post-install fixes (research/packages.md §6.1):
+# Post-install fixes (README, "Deviations from the authors' stack"):
 #   1. PyPI torchvision is a CUDA build that breaks `import transformers` next to CPU torch -> uninstall it.
 #   2. PyPI torchaudio links CUDA libraries; LLaMA-Factory imports it at module level -> strip its .so files.
 set -euo pipefail
