@@ -191,9 +191,10 @@ def _code_rules(build: Any) -> list[str]:
              f"highest-scoring passing response with the lowest-scoring failing one ({scope}, {window}); prompts "
              "where every response fails are dropped."]
     if build.code_prompts == "shared":
-        lines.append("- Code prompts are `shared`: one prompt may give both an SFT row and a DPO pair. This is the "
-                     "only reading that reaches the published LeetCode row (1,877 SFT + 1,236 DPO = 3,113 entries) "
-                     "from greengerong/leetcode's ~2,360 problems.")
+        lines.append("- Code prompts are `shared`: a prompt may give both an SFT row and a DPO pair (under release "
+                     "targets, SFT reuses DPO prompts only once the other prompts run out). This is the only reading "
+                     "that reaches the published LeetCode row (1,877 SFT + 1,236 DPO = 3,113 entries) from "
+                     "greengerong/leetcode's ~2,360 problems.")
     else:
         lines.append("- Code prompts are `disjoint`: each prompt gives an SFT row or a DPO pair. greengerong/leetcode "
                      "has ~2,360 problems, fewer than the published LeetCode row's 3,113 entries, so that row "

@@ -230,8 +230,8 @@ def build(prompts: list[dict[str, Any]], cands_by_prompt: dict[str, list[Candida
     pair or are dropped), math/code prompts go to DPO when a verified pair exists, else to SFT with their best
     correct response (a shared code prompt with a pair goes to both). With quotas (``data.release``), each source
     fills exactly its published (SFT, DPO) counts: DPO first, from prompts with a qualifying pair in a seeded
-    order, then SFT from the remaining prompts (from all prompts for shared code prompts); ``sft_ratio`` is not
-    used. Prompts left over are dropped as ``over_quota``; an unfilled target is a shortfall with its reason.
+    order, then SFT from the remaining prompts (shared code prompts: then from the DPO prompts, when the remaining
+    ones run out); ``sft_ratio`` is not used. Prompts left over are dropped as ``over_quota``; an unfilled target is a shortfall with its reason.
     """
     rng = random.Random(seed)
     result = BuildResult([], [], Counter())
@@ -287,8 +287,11 @@ def _assign_by_quota(source: str, plist: list[dict[str, Any]], options: dict, ta
     by_id = {p["id"]: p for p in plist}
     order = seeded_order(list(by_id), seed)
     dpo_ids = [pid for pid in order if options[pid][0] is not None][:want_dpo]
-    taken = set() if shared else set(dpo_ids)
-    sft_ids = [pid for pid in order if pid not in taken and options[pid][1] is not None][:want_sft]
+    in_dpo = set(dpo_ids)
+    sft_ids = [pid for pid in order if pid not in in_dpo and options[pid][1] is not None]
+    if shared:  # prompts outside DPO first; a DPO prompt gives an SFT row only when those run out
+        sft_ids += [pid for pid in dpo_ids if options[pid][1] is not None]
+    sft_ids = sft_ids[:want_sft]
     used = set(dpo_ids) | set(sft_ids)
     result.dpo.extend(_dpo_row(by_id[pid], options[pid][0]) for pid in dpo_ids)  # both already in seeded order
     result.sft.extend(_sft_row(by_id[pid], options[pid][1]) for pid in sft_ids)

@@ -143,9 +143,9 @@ class BuildConfig(_Strict):
         True, description="Paper silent: code pairs come from one source model, as the instruction and math rules "
         "say (the blog does not restate it for code).")
     code_prompts: Literal["shared", "disjoint"] = Field(
-        "shared", description="Paper silent: 'shared' lets one code prompt give both an SFT row and a DPO pair (the "
-        "only reading that reaches the published LeetCode count from greengerong/leetcode); 'disjoint' uses each "
-        "code prompt once, like math.")
+        "shared", description="Paper silent: 'shared' lets a code prompt give both an SFT row and a DPO pair (under "
+        "release targets only once the prompts outside DPO run out: the one reading that reaches the published "
+        "LeetCode row from greengerong/leetcode); 'disjoint' uses each code prompt once, like math.")
     grader_failures: Literal["neither", "incorrect"] = Field(
         "neither", description="Paper silent: a response whose grading failed (math grader error or timeout, "
         "sandbox error) is 'neither' side of a pair (counted by reason), or counted as 'incorrect'.")

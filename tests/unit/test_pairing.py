@@ -236,6 +236,8 @@ def test_shared_code_prompts_give_both_rows_and_reach_more_than_the_prompt_count
     prompts, cands = _code_world()
     shared = build(prompts, cands, CFG, seed=1, quotas={"lc": (9, 5)})
     assert (len(shared.sft), len(shared.dpo), shared.shortfall) == (9, 5, {})  # 14 entries from 10 prompts
+    both = {r["prompt_id"] for r in shared.sft} & {r["prompt_id"] for r in shared.dpo}
+    assert len(both) == 4  # the 5 prompts outside DPO go to SFT first; only 4 DPO prompts are reused
     assert shared.prompts_used + sum(shared.dropped.values()) == len(prompts)
     disjoint = build(prompts, cands, BuildConfig(code_prompts="disjoint"), seed=1, quotas={"lc": (9, 5)})
     assert (len(disjoint.sft), len(disjoint.dpo)) == (5, 5)
