@@ -90,9 +90,9 @@ def test_the_check_catches_a_missing_row() -> None:
 
 # ------------------------------------------------------------------------------------------ stand-alone repository
 TEXT_SUFFIXES = {".py", ".md", ".sh", ".yaml", ".yml", ".txt", ".toml", ".cfg", ".ini", ".json", ".sbatch"}
-OUTSIDE = [  # material the repository does not contain (spelled in pieces so this file does not match itself)
-    re.compile(r"\.\./" + "shared"), re.compile("/work/" + "shared"), re.compile(r"\bshared/" + "seeds"),
-    re.compile(r"\bDESIGN\." + "md"), re.compile(r"(?<![\w/.-])" + "research/"), re.compile(r"(?<![\w/.-])" + "seeds/"),
+OUTSIDE = [  # material the repository does not contain (character classes keep this file from matching itself)
+    re.compile(r"\.\./share[d]"), re.compile(r"/work/share[d]"), re.compile(r"\bshare[d]/seeds"),
+    re.compile(r"\bDESIG[N]\.md"), re.compile(r"(?<![\w/.-])researc[h]/"), re.compile(r"(?<![\w/.-])seed[s]/"),
 ]
 PARENT_PATH = re.compile(r"(?<![\w.])((?:\.\./)+[\w.\-/]*)")
 
@@ -119,10 +119,10 @@ def references_outside(path: Path, text: str) -> list[str]:
 
 def test_the_path_check_catches_each_kind_of_escape() -> None:
     probe = ROOT / "docs" / "probe.md"
-    for bad in ("[blog](../../" + "x/blog.md)", "see " + "DESIGN" + ".md", "notes in research" + "/upstream.md",
-                "../" + "shared/seeds/blog.md"):
+    for bad in ("[blog](../../x/blog.md)", "see " + "DESIG" + "N.md", "notes in " + "researc" + "h/upstream.md",
+                "../" + "sha" + "red/x/blog.md", "the " + "seed" + "s/ folder"):
         assert references_outside(probe, bad), bad
-    for fine in ("[sandbox](../docs/sandbox.md)", "https://example.org/research/x", "value.startswith('../')"):
+    for fine in ("[sandbox](../docs/sandbox.md)", "https://example.org/" + "researc" + "h/x", "value.startswith('../')"):
         assert not references_outside(probe, fine), fine
 
 
