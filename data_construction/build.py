@@ -93,15 +93,19 @@ def run(ctx: StageContext) -> StageResult:
         per_source[row["source"]]["sft"] += 1
     for row in result.dpo:
         per_source[row["source"]]["dpo"] += 1
+    used = result.prompts_used
     stats: dict[str, Any] = {"sft": len(result.sft), "dpo": len(result.dpo),
-                             "per_source": dict(sorted(per_source.items())), "release": recipe.data.release}
+                             "per_source": dict(sorted(per_source.items())), "release": recipe.data.release,
+                             "prompts_in_sft_and_dpo": len(result.sft) + len(result.dpo) - used,
+                             "code_prompts": cfg.code_prompts, "code_scoring": cfg.code_scoring}
     if result.shortfall:
         stats["shortfall"] = result.shortfall
         for src, rows in result.shortfall.items():
             for split, info in rows.items():
                 print(f"[build_sft_dpo] SHORTFALL {src} {split}: wanted {info['wanted']}, got {info['got']} "
                       f"({info['reason']})", flush=True)
-    counts = Counts("prompts", len(prompts), len(result.sft) + len(result.dpo), dict(result.dropped))
-    response_counts = Counts("responses", scores.num_rows, scores.num_rows - non_finite,
-                             {"non_finite_score": non_finite} if non_finite else {})
+    counts = Counts("prompts", len(prompts), used, dict(result.dropped))
+    response_drops = {**({"non_finite_score": non_finite} if non_finite else {}), **result.ungraded}
+    response_counts = Counts("responses", scores.num_rows, scores.num_rows - sum(response_drops.values()),
+                             response_drops)
     return StageResult([counts, response_counts], stats)

@@ -3,7 +3,7 @@
     python data_construction/compare_release.py --released-sft train_sft.json --released-dpo train_dpo.json \\
         --build runs/<name>/data/06_export/fuseai [--out report.md]
 
-Both sides are in the released schema (research/upstream.md §1.6): SFT rows ``dataset, source_model,
+Both sides are in the released schema (docs/method.md, "Released data schema"): SFT rows ``dataset, source_model,
 conversations``; DPO rows ``dataset, source_model, prompt, chosen, rejected``; JSON lists or JSONL. The report
 gives counts per (dataset, source_model) side by side and the overlap of prompts (normalised first user turn).
 """

@@ -3,7 +3,7 @@
 - LLaMA-Factory: ShareGPT JSONL (``conversations`` of ``{from: human|gpt, value}``), a ranking file for
   preference data, and the ``dataset_info.json`` that registers both (``formatting: sharegpt``).
 - TRL: conversational preference format (``prompt``/``chosen``/``rejected`` message lists) and SFT ``messages``.
-- The released FuseAI schema (research/upstream.md §1.6): SFT ``dataset, source_model, conversations``;
+- The released FuseAI schema (docs/method.md, "Released data"): SFT ``dataset, source_model, conversations``;
   DPO ``dataset, source_model, prompt, chosen, rejected``.
 """
 
@@ -69,7 +69,8 @@ def run(ctx: StageContext) -> StageResult:
     sft = read_parquet(build_dir / SFT_FILE)
     dpo = read_parquet(build_dir / DPO_FILE)
     wanted = {_key(r["prompt_id"], r["source_model"], r["sample_index"]) for r in sft}
-    wanted |= {_key(r["prompt_id"], r["source_model"], r[k]) for r in dpo for k in ("chosen_index", "rejected_index")}
+    wanted |= {_key(r["prompt_id"], r["source_model"], r["chosen_index"]) for r in dpo}
+    wanted |= {_key(r["prompt_id"], r["rejected_model"], r["rejected_index"]) for r in dpo}
     texts = fetch_texts(ctx.input("sample_responses") / RESPONSE_FILE, wanted)
     used = {r["prompt_id"] for r in sft} | {r["prompt_id"] for r in dpo}
     prompts = {p["id"]: p["messages"] for p in read_parquet(ctx.input("select_prompts") / PROMPT_FILE,
@@ -81,7 +82,7 @@ def run(ctx: StageContext) -> StageResult:
 
     def pair(r: dict[str, Any]) -> tuple[str, str]:
         return (texts[_key(r["prompt_id"], r["source_model"], r["chosen_index"])],
-                texts[_key(r["prompt_id"], r["source_model"], r["rejected_index"])])
+                texts[_key(r["prompt_id"], r["rejected_model"], r["rejected_index"])])
 
     sft_rows = [(r, sft_messages(r)) for r in sft]
     dpo_rows = [(r, prompts[r["prompt_id"]], *pair(r)) for r in dpo]
@@ -126,17 +127,76 @@ def dataset_card(ctx: StageContext, sft: list[dict[str, Any]], dpo: list[dict[st
     lines.append(f"| **total** | | | {len(sft)} | {len(dpo)} | "
                  f"{sum(v[0] for v in target.values()) if target else '—'} | "
                  f"{sum(v[1] for v in target.values()) if target else '—'} |")
+    build_stats = _build_stats(ctx)
+    for src, rows in sorted(build_stats.get("shortfall", {}).items()):
+        for split, info in sorted(rows.items()):
+            lines.append(f"\n**Shortfall** {src} {split}: {info['got']} of {info['wanted']} ({info['reason']}).")
+    if build_stats.get("prompts_in_sft_and_dpo"):
+        lines.append(f"\n{build_stats['prompts_in_sft_and_dpo']} prompts give both an SFT row and a DPO pair "
+                     "(shared code prompts).")
     models = ", ".join(f"{m.name} (T {m.temperature}, top-p {m.top_p}, rep {m.repetition_penalty})"
                        for m in recipe.data.sampling.models)
-    lines += ["", "## Rules", "",
-              f"- Instruction prompts split {build.sft_ratio:.0%} SFT / {1 - build.sft_ratio:.0%} DPO; SFT takes the "
-              "highest-RM response across source models.",
+    lines += ["", "## Rules", "", *_split_rule(recipe),
               f"- DPO pairs come from one source model (its best vs its worst response) with an RM gap in "
               f"[{build.rm_gap_min}, {build.rm_gap_max}]; when several models qualify: `{build.pair_choice}`.",
               "- Math: chosen must be correct and rejected incorrect against the gold answer; the rest go to SFT "
-              "with their best correct response. Code: the same with passing/failing tests. Chinese: SFT only.",
+              "with their best correct response. The dataset's Llama-3.1-405B solution (one response) can only "
+              "serve SFT.", *_code_rules(build),
+              f"- Grader failures (math grader error or timeout, sandbox error): `{build.grader_failures}`"
+              + (" (neither side of a pair; counted in the build manifest)." if build.grader_failures == "neither"
+                 else " (counted as incorrect)."),
+              "- Chinese: SFT only.",
               f"- Reward model: {recipe.data.scoring.model}. Source models: {models}.", "",
               "## Licences", "",
-              "Each source dataset keeps its own licence (see the hub cards; research/evaluation.md §6.1); model "
+              "Each source dataset keeps its own licence (see the hub cards and docs/sources.md); model "
               "outputs follow the source models' terms. Check both before redistributing this build."]
     return "\n".join(lines) + "\n"
+
+
+def _build_stats(ctx: StageContext) -> dict[str, Any]:
+    """The build stage's manifest stats (shortfalls, shared prompts); empty when unreadable."""
+    import json
+
+    from fusechat.stage import MANIFEST
+
+    try:
+        return json.loads((ctx.input("build_sft_dpo") / MANIFEST).read_text(encoding="utf-8")).get("stats", {})
+    except (OSError, ValueError):
+        return {}
+
+
+def _split_rule(recipe: Any) -> list[str]:
+    """How SFT and DPO prompts were split: the 4:6 rule, or the release targets (which do not use ``sft_ratio``)."""
+    build = recipe.data.build
+    if recipe.data.release == "none":
+        return [f"- Instruction prompts split {build.sft_ratio:.0%} SFT / {1 - build.sft_ratio:.0%} DPO; SFT takes "
+                "the highest-RM response across source models."]
+    return [f"- Release targets `{recipe.data.release}` fix each source's SFT and DPO counts (the published table, "
+            "whose instruction rows are 4:6 themselves): prompts with a qualifying pair fill DPO first, in a seeded "
+            "order, then SFT takes the remaining prompts; `data.build.sft_ratio` is not used. SFT takes the "
+            "highest-RM response across source models."]
+
+
+def _code_rules(build: Any) -> list[str]:
+    """The code rules as built, and which reading can reach the published LeetCode count."""
+    if build.code_scoring == "dual":
+        score = (f"dual scoring: RM + {build.code_static_points:g} for passing the static checks + "
+                 f"{build.code_test_points:g} for passing the tests")
+    else:
+        score = "gate only: a pass decides the side, the RM score alone ranks"
+    window = (f"RM gap in [{build.rm_gap_min}, {build.rm_gap_max}]" if build.code_rm_window
+              else "no RM-gap window")
+    scope = "one source model" if build.code_same_model else "any source models"
+    lines = [f"- Code ({score}): SFT takes the highest-RM response that passed all tests; DPO pairs the "
+             f"highest-scoring passing response with the lowest-scoring failing one ({scope}, {window}); prompts "
+             "where every response fails are dropped."]
+    if build.code_prompts == "shared":
+        lines.append("- Code prompts are `shared`: a prompt may give both an SFT row and a DPO pair (under release "
+                     "targets, SFT reuses DPO prompts only once the other prompts run out). This is the only reading "
+                     "that reaches the published LeetCode row (1,877 SFT + 1,236 DPO = 3,113 entries) from "
+                     "greengerong/leetcode's ~2,360 problems.")
+    else:
+        lines.append("- Code prompts are `disjoint`: each prompt gives an SFT row or a DPO pair. greengerong/leetcode "
+                     "has ~2,360 problems, fewer than the published LeetCode row's 3,113 entries, so that row "
+                     "cannot be reached (see the shortfall in the build manifest).")
+    return lines

@@ -1,13 +1,15 @@
 """Per-dataset SFT/DPO targets of the two published composition tables (``data.release``).
 
-- ``seed``: the seed blog table (shared/seeds/fusechat3_blog.md, "Dataset Construction"), 2024-12-11:
+- ``seed``: the seed blog table (https://slit-ai.github.io/FuseChat-3.0/, "Dataset Construction"; README of
+  SLIT-AI/FuseChat-3.0 at commit bb38687, 2024-12-11):
   94,539 SFT + 64,245 DPO = 158,784 entries.
-- ``final``: the README table after commit b0b496a (2025-02-07, research/upstream.md §1.5): self-oss-instruct DPO
+- ``final``: the README table after commit b0b496a (2025-02-07; = arXiv 2503.04222 Table 1): self-oss-instruct DPO
   2,849 → 2,732, so 64,128 DPO and 158,667 entries.
 - ``none``: no targets; the rules alone decide (the tiny world and ablations).
 
 Both published tables have row-total inconsistencies (OpenMath 58,546 ≠ 40,188 + 11,615; self-oss 13,696 ≠
 10,160 + 2,849 in the seed table); the targets here are the SFT and DPO columns, which sum to the stated totals.
+The numbers and their history: docs/method.md, "Dataset counts and their history".
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """Reward scoring of every sampled response (blog §Filtering: "we employed ArmoRM for annotation").
 
+Code responses are read whole or as their code blocks only (``data.scoring.code_input``, paper silent).
+
 Responses are scored in fixed chunks of the sorted response table; each chunk is written as soon as it is done, so
 a crashed run resumes without losing or duplicating a row; ``--shard i/N`` scores chunks ≡ i (mod N) and an
 unsharded rerun merges. Non-finite scores are kept as NaN here and counted as
@@ -26,12 +28,25 @@ SCORE_SCHEMA = pa.schema([
 ])
 
 
+def rm_text(text: str, code_only: bool) -> str:
+    """What the RM reads of a response: all of it, or for code under ``data.scoring.code_input: code_blocks`` only
+    its fenced code blocks (blog: "ArmoRM annotation of code segments"), re-fenced; a response without a block is
+    read whole."""
+    if not code_only:
+        return text
+    from fusechat.code_tests import code_blocks
+
+    blocks = code_blocks(text)
+    return "\n\n".join(f"```{lang}\n{body}```" for lang, body in blocks) if blocks else text
+
+
 def run(ctx: StageContext) -> StageResult:
     recipe = ctx.recipe
     cfg = recipe.data.scoring
     world = settings_from(recipe.world)
-    prompts = {p["id"]: p["messages"] for p in read_parquet(
-        ctx.input("select_prompts") / PROMPT_FILE, columns=["id", "messages"])}
+    prompt_rows = read_parquet(ctx.input("select_prompts") / PROMPT_FILE, columns=["id", "messages", "domain"])
+    prompts = {p["id"]: p["messages"] for p in prompt_rows}
+    code_ids = {p["id"] for p in prompt_rows if p["domain"] == "code"} if cfg.code_input == "code_blocks" else set()
     responses = read_parquet(ctx.input("sample_responses") / RESPONSE_FILE,
                              columns=["prompt_id", "model", "sample_index", "text"])
     chunk_dir = ctx.out_dir / "chunks"
@@ -43,7 +58,8 @@ def run(ctx: StageContext) -> StageResult:
                               score_attr=cfg.score_attr, batch_size=cfg.batch_size, max_length=cfg.max_length,
                               dtype=cfg.dtype, revision=cfg.revision)
         for i in tqdm(todo, desc="score", unit="chunk"):
-            convs = [[*prompts[r["prompt_id"]], {"role": "assistant", "content": r["text"]}] for r in chunks[i]]
+            convs = [[*prompts[r["prompt_id"]], {"role": "assistant", "content": rm_text(r["text"], r["prompt_id"] in code_ids)}]
+                     for r in chunks[i]]
             scores = scorer.score(convs)
             rows = [{"prompt_id": r["prompt_id"], "model": r["model"], "sample_index": r["sample_index"], "score": s}
                     for r, s in zip(chunks[i], scores, strict=True)]

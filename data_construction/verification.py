@@ -8,6 +8,10 @@
   (``fusechat.sandbox``: own process session, rlimits, no network, throw-away work dir). Verdict ``passed`` or the
   sandbox's failure status; ``no_code`` / ``static_fail`` when the static check fails.
 - Other domains: ``not_applicable``.
+
+Grader failures are verdicts too: math ``error`` / ``timeout`` (math-verify failed or ran out of time) and the
+sandbox's ``error`` (it could not judge: tests that do not parse, a worker that died). The build stage leaves them
+out of both sides of a pair (``data.build.grader_failures``); a code ``timeout`` is the program's own failure.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Test derivation for the coding prompts, static checks, and code extraction from model responses.
 
-Paper rule (FuseChat-3.0 blog, Coding; research/upstream.md §1.4): a code response is *correct* when it passes
+Paper rule (FuseChat-3.0 blog, "Filtering", Code; docs/method.md): a code response is *correct* when it passes
 static analysis **and** test cases; the harness and analyzer were not released, so this module is our
 explicit version of both. Dynamic checks run in :mod:`fusechat.sandbox`.
 

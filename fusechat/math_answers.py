@@ -1,6 +1,6 @@
 """Math answers: extraction from a response and equivalence with the gold answer (math-verify).
 
-Paper rule (FuseChat-3.0 blog, "Filtering", Math; research/upstream.md §1.4): every OpenMathInstruct-2 response
+Paper rule (FuseChat-3.0 blog, "Filtering", Math; docs/method.md): every OpenMathInstruct-2 response
 is labelled *correct* when its final answer is mathematically equivalent to the dataset's gold
 ``expected_answer`` and *incorrect* otherwise; SFT takes a correct response, DPO pairs a correct (chosen) with an
 incorrect (rejected) one. A response without an extractable answer is ``no_answer`` (treated as not correct);

@@ -1,7 +1,8 @@
 """Recipes: one YAML file per run, validated against a schema, with ``key=value`` command-line overrides.
 
-Every default below follows the FuseChat-3.0 blog (``../shared/seeds/fusechat3_blog.md``); where the paper is silent
-the key is still explicit and its docstring/comment says "paper silent" (listed in the README's unknowns table).
+Every default below follows the FuseChat-3.0 blog (https://slit-ai.github.io/FuseChat-3.0/; the facts used are
+in docs/method.md). Where the paper is silent the key is still explicit and its ``Field`` description starts with
+"Paper silent"; each such key has a row in the README's "Unknowns and deviations" table (a test checks it).
 Errors are one line naming the key and the file (``RecipeError``), never a pydantic traceback.
 """
 
@@ -31,12 +32,12 @@ class _Strict(BaseModel):
 class RunConfig(_Strict):
     name: str
     dir: str = Field(description="Run directory; every stage writes its own folder below it.")
-    seed: int = 42
+    seed: int = Field(42, description="Paper silent: seed of every split, order and sample of the run.")
     smoke: bool = Field(False, description="Marks outputs (tables) as a smoke run on the tiny world.")
 
 
 class WorldConfig(_Strict):
-    """The tiny world (DESIGN.md §5): tiny models and synthetic rows built by code, cached by content key."""
+    """The tiny world: tiny models and synthetic rows built by code, cached by content key."""
 
     enabled: bool = False
     seed: int = 0
@@ -51,14 +52,14 @@ class SourceConfig(_Strict):
     name: str
     domain: Literal["general", "math", "code", "chinese"]
     path: str
-    revision: str | None = None
+    revision: str | None = Field(None, description="Paper silent: hub revision of the dataset (null: the newest).")
     split: str = "train"
     max_prompts: int | None = Field(None, description="Cap after filtering (quota); None keeps all.")
 
 
 class SelectionConfig(_Strict):
-    min_prompt_chars: int = 4
-    max_prompt_chars: int = 8000
+    min_prompt_chars: int = Field(4, description="Paper silent: shorter prompts are dropped (empty_prompt).")
+    max_prompt_chars: int = Field(8000, description="Paper silent: longer prompts are dropped (prompt_too_long).")
     dedup: bool = True
     near_dup_threshold: float | None = Field(
         0.9, gt=0, le=1, description="Paper silent: drop prompts whose word-3-gram Jaccard with a kept one is ≥ this "
@@ -83,7 +84,7 @@ class SamplingConfig(_Strict):
     max_new_tokens: int = Field(4096, description="Paper silent; 4096 as in the group's SimPO-derived pipeline.")
     n_per_domain: dict[str, int] = Field(
         default_factory=lambda: {"general": 5, "code": 8, "chinese": 1, "math": 4},
-        description="Blog: 5 general, 8 code, 1 Chinese (Qwen only); math sample count k is paper silent.",
+        description="Paper silent: the math sample count k; blog: 5 general, 8 code, 1 Chinese (Qwen only).",
     )
     batch_size: int = 32
     models: list[SourceModelConfig]
@@ -98,18 +99,26 @@ class ScoringConfig(_Strict):
     score_attr: Literal["score", "logits"] = "score"
     batch_size: int = 16
     chunk_rows: int = Field(4096, description="Responses per resumable/shardable chunk.")
-    max_length: int = 4096
+    max_length: int = Field(4096, description="Paper silent: ArmoRM input (prompt + response) truncated to this many "
+                            "tokens, keeping the start.")
     dtype: Literal["bfloat16", "float16", "float32", "auto"] = "auto"
+    code_input: Literal["response", "code_blocks"] = Field(
+        "response", description="Paper silent: what ArmoRM reads of a code response ('ArmoRM annotation of code "
+        "segments'): the whole response, or only its fenced code blocks (the whole response when it has none).")
 
 
 class VerificationConfig(_Strict):
-    math_timeout_s: float = 5.0
+    math_timeout_s: float = Field(5.0, description="Paper silent: grader time per math answer (math-verify).")
     code_timeout_s: float = Field(10.0, description="Paper silent: wall-clock limit per program in the sandbox.")
     workers: int = 2
 
 
 class BuildConfig(_Strict):
-    """Pairing rules of blog §Filtering / research upstream.md §1.4."""
+    """Pairing rules of the blog's "Filtering" section (see docs/method.md).
+
+    A field whose description starts with "Paper silent" is a choice the paper does not make; each has a row in
+    the README's "Unknowns and deviations" table (``tests/unit/test_fidelity.py`` checks it).
+    """
 
     sft_ratio: float = Field(0.4, ge=0.0, le=1.0, description="Instruction data split 4:6 SFT:DPO by prompt.")
     rm_gap_min: float = 0.01
@@ -118,6 +127,28 @@ class BuildConfig(_Strict):
         "best_chosen",
         description="Paper silent: which source model's pair to keep when several qualify.",
     )
+    code_scoring: Literal["dual", "gate"] = Field(
+        "dual", description="Blog: a 'dual-scoring system' for code, the RM score plus points for passing the "
+        "static and the dynamic checks; 'gate' ranks code responses by the RM score alone (a pass only gates).")
+    code_static_points: float = Field(
+        1.0, ge=0.0, description="Paper silent: points added to a code response's RM score when it passes the "
+        "static checks (dual scoring).")
+    code_test_points: float = Field(
+        1.0, ge=0.0, description="Paper silent: points added to a code response's RM score when it passes the "
+        "tests (dual scoring).")
+    code_rm_window: bool = Field(
+        False, description="Paper silent: whether code pairs must also have an RM gap in [rm_gap_min, rm_gap_max] "
+        "(the blog states the window for instruction and math pairs only); checked on the raw RM scores.")
+    code_same_model: bool = Field(
+        True, description="Paper silent: code pairs come from one source model, as the instruction and math rules "
+        "say (the blog does not restate it for code).")
+    code_prompts: Literal["shared", "disjoint"] = Field(
+        "shared", description="Paper silent: 'shared' lets a code prompt give both an SFT row and a DPO pair (under "
+        "release targets only once the prompts outside DPO run out: the one reading that reaches the published "
+        "LeetCode row from greengerong/leetcode); 'disjoint' uses each code prompt once, like math.")
+    grader_failures: Literal["neither", "incorrect"] = Field(
+        "neither", description="Paper silent: a response whose grading failed (math grader error or timeout, "
+        "sandbox error) is 'neither' side of a pair (counted by reason), or counted as 'incorrect'.")
 
     @model_validator(mode="after")
     def _gap_order(self) -> BuildConfig:
@@ -144,16 +175,16 @@ class SFTConfig(_Strict):
     """LLaMA-Factory SFT (blog §SFT): 3 epochs, batch 128, cutoff 2048, cosine, warmup 0.1, per-target LR."""
 
     model: str
-    template: str
+    template: str = Field(description="Paper silent: LLaMA-Factory chat template (the target family's own).")
     learning_rate: float
     num_train_epochs: float = 3.0
     global_batch_size: int = 128
-    per_device_train_batch_size: int = 2
+    per_device_train_batch_size: int = Field(2, description="Paper silent: per-GPU batch (accumulation fills 128).")
     cutoff_len: int = 2048
     lr_scheduler_type: str = "cosine"
     warmup_ratio: float = 0.1
     bf16: bool = True
-    deepspeed: str | None = None
+    deepspeed: str | None = Field(None, description="Paper silent: DeepSpeed config (ZeRO-3 in the target recipes).")
     num_gpus: int = 1
     extra: dict[str, Any] = Field(default_factory=dict, description="Passed verbatim to LLaMA-Factory.")
 
@@ -168,15 +199,16 @@ class DPOConfig(_Strict):
     beta: float
     length_normalized: bool
     num_train_epochs: float = 1.0
-    global_batch_size: int = 128
-    per_device_train_batch_size: int = 2
+    global_batch_size: int = Field(128, description="Paper silent: the blog gives no DPO batch; 128 from the "
+                                   "authors' preview config (8 GPUs x 2 x 8 accumulation).")
+    per_device_train_batch_size: int = Field(2, description="Paper silent: per-GPU batch (accumulation fills 128).")
     max_length: int = 2048
-    max_prompt_length: int = 1800
+    max_prompt_length: int = Field(1800, description="Paper silent: from the authors' preview DPO config.")
     lr_scheduler_type: str = "cosine"
     warmup_ratio: float = 0.1
     save_steps: int = 100
     bf16: bool = True
-    gradient_checkpointing: bool = True
+    gradient_checkpointing: bool = Field(True, description="Paper silent: on in the authors' preview DPO config.")
     num_gpus: int = 1
     checkpoint_choice: Literal["last"] = Field(
         "last",

@@ -1,4 +1,4 @@
-"""The stage contract (DESIGN.md §3).
+"""The stage contract (README, "Outputs and the stage contract").
 
 A stage reads its inputs from upstream stage folders of the same run directory and writes its own folder. The
 folder is complete only when ``manifest.json`` exists; it is written last and atomically. The manifest records the

@@ -6,8 +6,12 @@
    sampled/scored/verified response tables the GPU stages would have produced: 20 responses per general prompt
    (4 models × 5), 32 per code prompt (4 × 8), k+1 = 5 per math prompt (dataset solution + 4 Qwen-Math), 1 per
    Chinese prompt, ~1.5 KB of text each. At scale 1: ≈166k selected prompts, ≈2.5M responses.
+   LeetCode has its real size (~2,360 problems × scale), not its published row; verdicts include static failures,
+   program timeouts and grader failures.
 2. (timed, in a fresh child process) Runs the real ``select_prompts``, ``build_sft_dpo`` and ``export`` stages with
-   ``data.release=seed`` (targets × scale) and prints, as its last line,
+   ``data.release=seed`` (targets × scale; ``--set KEY=VALUE`` adds overrides, e.g. the code readings
+   ``data.build.code_prompts=disjoint`` or ``data.build.code_scoring=gate``), prints the LeetCode and self-oss
+   rows, and prints, as its last line,
    ``entries=<N> sft=<N> dpo=<N> wall_s=<s> peak_rss_mib=<m>``.
 """
 
@@ -42,8 +46,25 @@ SOURCES = {  # name -> (domain, responses per prompt as (model, n) pairs)
     "alpaca_gpt4_zh": "chinese", "magpie_qwen2_zh": "chinese",
 }
 GENERAL_MODELS = ["gemma-2-27b-it", "Mistral-Large-Instruct-2407", "Qwen2.5-72B-Instruct", "Llama-3.1-70B-Instruct"]
-OVERSAMPLE = 1.045  # selected prompts ≈ 1.045 × (SFT + DPO) ≈ 166k at scale 1
+OVERSAMPLE = 1.045  # selected prompts ≈ 1.045 × (SFT + DPO) ≈ 164k at scale 1
+# Sources smaller than their published row: greengerong/leetcode has about 2,360 problems (hub viewer), fewer than
+# the 3,113 LeetCode entries of the published tables, so only shared code prompts can reach that row.
+SOURCE_ROWS = {"leetcode": 2360}
 TEXT_POOL = 4096
+GENERATOR = 2  # bump when the synthetic inputs change (the cache folder carries it)
+# verdict mixes: (status, probability); grader failures and static failures exercise every pairing branch
+CODE_VERDICTS = [("passed", 0.6), ("failed", 0.25), ("timeout", 0.04), ("static_fail", 0.04), ("no_code", 0.04),
+                 ("error", 0.03)]
+MATH_VERDICTS = [("correct", 0.55), ("incorrect", 0.43), ("timeout", 0.01), ("error", 0.01)]
+
+
+def _draw(rng: random.Random, mix: list[tuple[str, float]]) -> str:
+    x = rng.random()
+    for status, prob in mix:
+        if x < prob:
+            return status
+        x -= prob
+    return mix[-1][0]
 
 
 def _text_pool(rng: random.Random) -> pa.Array:
@@ -115,6 +136,8 @@ def generate(workdir: Path, scale: float, sources: dict[str, str], seed: int = 0
     for name, domain in sources.items():
         sft, dpo = SEED[name]
         n = math.ceil((sft + dpo) * scale * OVERSAMPLE)
+        if name in SOURCE_ROWS:
+            n = min(n, round(SOURCE_ROWS[name] * scale))
         rows = [source_row(name, offset + i) for i in range(n)]
         offset += n
         pq.write_table(pa.Table.from_pylist(rows), workdir / "sources" / f"{name}.parquet", compression="zstd")
@@ -164,9 +187,9 @@ def generate(workdir: Path, scale: float, sources: dict[str, str], seed: int = 0
                 buf["idx"].append(j)
                 buf["score"].append(base + rng.uniform(-0.04, 0.04))
                 if domain == "math":
-                    buf["status"].append("correct" if rng.random() < 0.55 else "incorrect")
+                    buf["status"].append(_draw(rng, MATH_VERDICTS))
                 elif domain == "code":
-                    buf["status"].append("passed" if rng.random() < 0.6 else "failed")
+                    buf["status"].append(_draw(rng, CODE_VERDICTS))
                 else:
                     buf["status"].append("not_applicable")
         if len(buf["pid"]) >= 200_000:
@@ -180,10 +203,10 @@ def generate(workdir: Path, scale: float, sources: dict[str, str], seed: int = 0
     return meta
 
 
-def recipe_overrides(workdir: Path, scale: float, sources: dict[str, str]) -> list[str]:
+def recipe_overrides(workdir: Path, scale: float, sources: dict[str, str], extra: list[str] | None = None) -> list[str]:
     sources = [{"name": n, "domain": d, "path": str(workdir / "sources" / f"{n}.parquet")} for n, d in sources.items()]
     return [f"run.dir={workdir / 'run'}", "world.enabled=false", "data.release=seed", f"data.release_scale={scale}",
-            f"data.sources={json.dumps(sources)}"]
+            f"data.sources={json.dumps(sources)}", *(extra or [])]
 
 
 def _fake_upstream(workdir: Path, recipe) -> None:
@@ -202,14 +225,14 @@ def _fake_upstream(workdir: Path, recipe) -> None:
         (folder / MANIFEST).write_text(json.dumps({"stage": stage, "fingerprint": f"synthetic-scale-{name}"}))
 
 
-def timed(workdir: Path, scale: float, sources: dict[str, str]) -> None:
+def timed(workdir: Path, scale: float, sources: dict[str, str], extra: list[str] | None = None) -> None:
     """The measured part: select → build → export through the real stage runner (a fresh process)."""
     from data_construction import build, export, selection
     from fusechat.recipe import load_recipe
     from fusechat.stage import run_stage
     from fusechat.stages import STAGES
 
-    recipe = load_recipe(REPO_ROOT / "recipes" / "smoke.yaml", recipe_overrides(workdir, scale, sources))
+    recipe = load_recipe(REPO_ROOT / "recipes" / "smoke.yaml", recipe_overrides(workdir, scale, sources, extra))
     _fake_upstream(workdir, recipe)
     t0 = time.perf_counter()
     for name, body in (("select_prompts", selection.run), ("build_sft_dpo", build.run), ("export", export.run)):
@@ -219,6 +242,12 @@ def timed(workdir: Path, scale: float, sources: dict[str, str]) -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if stats.get("shortfall"):
         print(f"shortfall: {json.dumps(stats['shortfall'])}")
+    for src in ("leetcode", "self_oss_instruct"):
+        if src in stats["per_source"]:
+            row = stats["per_source"][src]
+            print(f"{src}: sft={row['sft']} dpo={row['dpo']} entries={row['sft'] + row['dpo']}")
+    print(f"code_scoring={stats.get('code_scoring')} code_prompts={stats.get('code_prompts')} "
+          f"prompts_in_sft_and_dpo={stats.get('prompts_in_sft_and_dpo', 0)}")
     print(f"entries={stats['sft'] + stats['dpo']} sft={stats['sft']} dpo={stats['dpo']} wall_s={wall:.1f} "
           f"peak_rss_mib={rss:.0f}")
 
@@ -228,13 +257,15 @@ def main() -> None:
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--workdir", type=Path, default=Path("/tmp/fusechat-scale"))
     p.add_argument("--sources", default=",".join(SOURCES), help="comma-separated subset of the eight sources")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra recipe override for the timed stages, e.g. data.build.code_prompts=disjoint")
     p.add_argument("--timed-child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     sources = {s: SOURCES[s] for s in args.sources.split(",")}
     tag = "" if len(sources) == len(SOURCES) else "-" + "-".join(sorted(sources))
-    workdir = args.workdir / f"scale-{args.scale:g}{tag}"
+    workdir = args.workdir / f"scale-{args.scale:g}{tag}-g{GENERATOR}"
     if args.timed_child:
-        timed(workdir, args.scale, sources)
+        timed(workdir, args.scale, sources, args.overrides)
         return
     workdir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -243,7 +274,8 @@ def main() -> None:
           f"{meta['responses_bytes'] / 2**20:.0f} MiB responses.parquet (generation {time.perf_counter() - t0:.0f}s, "
           "not timed)", flush=True)
     proc = subprocess.run([sys.executable, __file__, "--scale", str(args.scale), "--workdir", str(args.workdir),
-                           "--sources", args.sources, "--timed-child"], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+                           "--sources", args.sources, *(f"--set={o}" for o in args.overrides), "--timed-child"],
+                          cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
     print(proc.stdout.strip())
     raise SystemExit(proc.returncode)
 

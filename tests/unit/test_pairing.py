@@ -158,3 +158,120 @@ def test_release_targets_equal_the_reported_dataset_tables() -> None:
             if r["table"] == table and r["model"] in names and r["benchmark"] in ("sft", "dpo"):
                 reported.setdefault(names[r["model"]], {})[r["benchmark"]] = int(float(r["value"]))
         assert {k: (v["sft"], v["dpo"]) for k, v in reported.items()} == RELEASES[release]
+
+
+# ------------------------------------------------------------------------------------------- code dual scoring
+def _code_cands() -> list[Candidate]:
+    return [
+        c("A", 0, 0.20, "passed"), c("A", 1, 0.30, "passed"),        # best passing: A1 (RM 0.30)
+        c("A", 2, 0.10, "failed"),                                   # static ok, tests fail: RM 0.10 + 1
+        c("A", 3, 0.25, "no_code"),                                  # static fail: RM 0.25 + 0
+    ]
+
+
+def test_dual_scoring_ranks_a_static_failure_lowest_and_ignores_the_window() -> None:
+    from data_construction.pairing import code_pairs
+
+    (p,) = code_pairs(_code_cands(), CFG)  # defaults: dual, 1 + 1 points, no window
+    assert (p.chosen.sample_index, p.rejected.sample_index) == (1, 3)
+    assert math.isclose(p.gap, (0.30 + 2) - 0.25) and math.isclose(p.rm_gap, 0.05)
+
+
+def test_gate_only_ranks_failing_responses_by_rm_alone_and_keeps_the_window() -> None:
+    from data_construction.pairing import code_pairs
+
+    gate = BuildConfig(code_scoring="gate", code_rm_window=True, rm_gap_max=0.25)
+    (p,) = code_pairs(_code_cands(), gate)
+    assert (p.chosen.sample_index, p.rejected.sample_index) == (1, 2)  # lowest RM among failing: A2 (0.10)
+    assert math.isclose(p.gap, 0.20) and math.isclose(p.rm_gap, 0.20)
+    assert code_pairs(_code_cands(), BuildConfig(code_scoring="gate", code_rm_window=True)) == []  # 0.20 > 0.1
+    (q,) = code_pairs(_code_cands(), BuildConfig(code_scoring="gate"))  # gate without the window
+    assert q.rejected.sample_index == 2
+
+
+def test_code_window_applies_to_raw_rm_scores_under_dual_scoring() -> None:
+    from data_construction.pairing import code_pairs
+
+    cfg = BuildConfig(code_rm_window=True)
+    (p,) = code_pairs(_code_cands(), cfg)  # RM gap 0.30 - 0.25 = 0.05: inside, although the total gap is 2.05
+    assert p.rejected.sample_index == 3
+    assert code_pairs(_code_cands(), BuildConfig(code_rm_window=True, rm_gap_max=0.04)) == []
+
+
+def test_code_points_are_recipe_values() -> None:
+    from data_construction.pairing import code_points
+
+    cfg = BuildConfig(code_static_points=0.5, code_test_points=2.0)
+    assert [code_points(s, cfg) for s in ("passed", "failed", "timeout", "static_fail", "syntax_error")] == [
+        2.5, 0.5, 0.5, 0.0, 0.0]
+    assert code_points("passed", BuildConfig(code_scoring="gate")) == 0.0
+
+
+def test_code_pairs_stay_within_one_model_unless_told() -> None:
+    from data_construction.pairing import code_pairs
+
+    cands = [c("A", 0, 0.3, "passed"), c("B", 0, 0.1, "failed")]
+    assert code_pairs(cands, CFG) == []  # A has no failing response, B no passing one
+    (p,) = code_pairs(cands, BuildConfig(code_same_model=False))
+    assert (p.model, p.rejected.model) == ("A", "B")
+    prompts = [prompt("x", "code")]
+    res = build(prompts, {"x": cands}, BuildConfig(code_same_model=False), seed=0)
+    assert res.dpo[0]["source_model"] == "A" and res.dpo[0]["rejected_model"] == "B"
+
+
+def test_sft_takes_the_highest_rm_passing_response_under_both_readings() -> None:
+    for cfg in (CFG, BuildConfig(code_scoring="gate")):
+        res = build([prompt("x", "code")], {"x": _code_cands()}, cfg, seed=0)
+        assert [(r["source_model"], r["sample_index"]) for r in res.sft] == [("A", 1)]
+
+
+# ------------------------------------------------------------------------------------------- shared code prompts
+def _code_world(n: int = 10) -> tuple[list[dict], dict[str, list[Candidate]]]:
+    prompts = [prompt(f"k{i}", "code", "lc") for i in range(n)]
+    cands = {f"k{i}": [c("A", 0, 0.2, "passed"), c("A", 1, 0.15, "failed" if i < 6 else "passed")] for i in range(n)}
+    return prompts, cands  # 6 prompts with a pair, 10 with a passing response
+
+
+def test_shared_code_prompts_give_both_rows_and_reach_more_than_the_prompt_count() -> None:
+    prompts, cands = _code_world()
+    shared = build(prompts, cands, CFG, seed=1, quotas={"lc": (9, 5)})
+    assert (len(shared.sft), len(shared.dpo), shared.shortfall) == (9, 5, {})  # 14 entries from 10 prompts
+    both = {r["prompt_id"] for r in shared.sft} & {r["prompt_id"] for r in shared.dpo}
+    assert len(both) == 4  # the 5 prompts outside DPO go to SFT first; only 4 DPO prompts are reused
+    assert shared.prompts_used + sum(shared.dropped.values()) == len(prompts)
+    disjoint = build(prompts, cands, BuildConfig(code_prompts="disjoint"), seed=1, quotas={"lc": (9, 5)})
+    assert (len(disjoint.sft), len(disjoint.dpo)) == (5, 5)
+    assert disjoint.shortfall["lc"]["sft"] == {"wanted": 9, "got": 5,
+                                               "reason": "too few prompts with a usable response left after DPO"}
+    assert not ({r["prompt_id"] for r in disjoint.sft} & {r["prompt_id"] for r in disjoint.dpo})
+
+
+def test_shared_code_prompts_without_quotas() -> None:
+    prompts, cands = _code_world()
+    shared = build(prompts, cands, CFG, seed=1)
+    assert (len(shared.sft), len(shared.dpo)) == (10, 6)
+    disjoint = build(prompts, cands, BuildConfig(code_prompts="disjoint"), seed=1)
+    assert (len(disjoint.sft), len(disjoint.dpo)) == (4, 6)
+
+
+def test_math_prompts_stay_disjoint_when_code_is_shared() -> None:
+    prompts, cands = _quota_world()
+    res = build(prompts, cands, CFG, seed=3, quotas={"uf": (4, 10), "om": (6, 2)})
+    assert len(res.sft) + len(res.dpo) == res.prompts_used  # no prompt used twice outside code
+
+
+# ------------------------------------------------------------------------------------------- grader failures
+def test_grader_failures_are_neither_side_and_counted() -> None:
+    prompts = [prompt("m", "math"), prompt("only_err", "math"), prompt("k", "code")]
+    cands = {"m": [c("Q", 0, 0.20, "correct"), c("Q", 1, 0.12, "error"), c("Q", 2, 0.15, "timeout"),
+                   c("Q", 3, 0.18, "incorrect")],
+             "only_err": [c("Q", 0, 0.2, "timeout")],
+             "k": [c("A", 0, 0.2, "passed"), c("A", 1, 0.1, "error"), c("A", 2, 0.15, "timeout")]}
+    res = build(prompts, cands, CFG, seed=0)
+    dpo = {r["prompt_id"]: r for r in res.dpo}
+    assert dpo["m"]["rejected_index"] == 3  # not the lower-RM grader error or timeout
+    assert dpo["k"]["rejected_index"] == 2  # a program timeout is the program's failure; a sandbox error is not
+    assert res.ungraded == {"grader_error": 1, "grader_timeout": 2, "sandbox_error": 1}
+    assert res.dropped == {"all_grading_failed": 1}
+    old = build(prompts, cands, BuildConfig(grader_failures="incorrect"), seed=0)
+    assert {r["prompt_id"]: r["rejected_index"] for r in old.dpo}["m"] == 1 and not old.ungraded

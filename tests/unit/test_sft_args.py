@@ -1,0 +1,69 @@
+"""The LLaMA-Factory SFT arguments, parsed by LLaMA-Factory itself (``get_train_args``): each of the blog's SFT
+hyperparameters (blog "SFT": 3 epochs, batch 128, maximum length 2,048, cosine schedule, warmup 0.1, the
+per-target learning rate) must reach LLaMA-Factory's own config objects for every target recipe."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from data_construction.export import SFT_NAME, dataset_info
+from fusechat.recipe import REPO_ROOT, load_recipe
+from fusechat.stage import StageError
+from training.sft import grad_accum, llamafactory_args
+
+# blog "SFT" learning-rate table; the template is ours (the family's own LLaMA-Factory template)
+TARGETS = {"llama31_8b": (5e-6, "llama3"), "qwen25_7b": (2e-6, "qwen"), "gemma2_9b": (2e-6, "gemma2"),
+           "llama32_3b": (5e-6, "llama3"), "llama32_1b": (5e-6, "llama3")}
+
+
+def _parsed(args: dict, monkeypatch: pytest.MonkeyPatch) -> tuple:
+    """LLaMA-Factory's parse of ``args`` on this CPU box: bf16 is declared available (the check is about the GPU
+    the real run has) and DeepSpeed, which is not installed here, is checked separately."""
+    import transformers.training_args as ta
+    from llamafactory.hparams import get_train_args
+
+    monkeypatch.setattr(ta, "is_torch_bf16_gpu_available", lambda: True)
+    return get_train_args({k: v for k, v in args.items() if k != "deepspeed"})
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_paper_hyperparameters_reach_llamafactory(target: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    lr, template = TARGETS[target]
+    recipe = load_recipe(REPO_ROOT / "recipes" / f"{target}.yaml")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "dataset_info.json").write_text(json.dumps(dataset_info()))
+    args = llamafactory_args(recipe.sft, recipe.sft.model, tmp_path / "data", tmp_path / "out", recipe.run.seed)
+    model_args, data_args, train_args, ft_args, _ = _parsed(args, monkeypatch)
+
+    assert train_args.learning_rate == lr
+    assert train_args.num_train_epochs == 3
+    assert train_args.per_device_train_batch_size * train_args.gradient_accumulation_steps * recipe.sft.num_gpus == 128
+    assert data_args.cutoff_len == 2048
+    assert str(train_args.lr_scheduler_type.value) == "cosine" and train_args.warmup_ratio == 0.1
+    assert train_args.bf16 and train_args.seed == recipe.run.seed == 42
+    assert (ft_args.stage, ft_args.finetuning_type) == ("sft", "full")
+    assert data_args.template == template and data_args.dataset == [SFT_NAME]
+    assert model_args.model_name_or_path == recipe.sft.model
+    assert Path(train_args.output_dir) == tmp_path / "out"
+
+    zero = json.loads(Path(args["deepspeed"]).read_text())  # recipes name a ZeRO-3 config that exists
+    assert zero["zero_optimization"]["stage"] == 3 and zero["gradient_accumulation_steps"] == "auto"
+
+
+def test_recipe_overrides_and_extra_reach_llamafactory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recipe = load_recipe(REPO_ROOT / "recipes" / "llama31_8b.yaml",
+                         ["sft.learning_rate=1e-5", "sft.num_gpus=4", "sft.extra={max_grad_norm: 0.5}"])
+    args = llamafactory_args(recipe.sft, recipe.sft.model, tmp_path, tmp_path / "out", 7)
+    _, _, train_args, _, _ = _parsed(args, monkeypatch)
+    assert train_args.learning_rate == 1e-5 and train_args.max_grad_norm == 0.5 and train_args.seed == 7
+    assert train_args.gradient_accumulation_steps == 16  # 2 per device × 4 GPUs × 16 = 128
+
+
+def test_global_batch_must_divide() -> None:
+    assert grad_accum(128, 2, 8) == 8 and grad_accum(128, 4, 1) == 32
+    with pytest.raises(StageError, match="not a multiple"):
+        grad_accum(128, 3, 8)
