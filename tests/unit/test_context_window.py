@@ -91,3 +91,17 @@ def test_the_cheap_bound_never_lets_an_over_long_prompt_through(turns: list[str]
 
 
 _CACHE: dict = {}
+
+
+def test_a_template_that_refuses_a_conversation_is_a_named_drop() -> None:
+    from transformers import AutoTokenizer
+
+    from data_construction.context_window import ModelBudget
+    from fusechat.tiny_world import resolve
+
+    tok = AutoTokenizer.from_pretrained(resolve("tiny:Qwen2.5-72B-Instruct"))  # a private copy: not the cached one
+    tok.chat_template = ("{% if 'forbidden' in messages[-1]['content'] %}{{ raise_exception('no') }}{% endif %}"
+                         "{{ messages[-1]['content'] }}")
+    limit = ContextLimit([ModelBudget("strict", tok, 100, None, {})])
+    ok, refused = [{"role": "user", "content": "fine"}], [{"role": "user", "content": "forbidden"}]
+    assert limit.drops([ok, refused]) == [None, "chat_template_rejects"]
