@@ -45,10 +45,16 @@ scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), text)
 json_values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
                                                             st.dictionaries(text, inner, max_size=3)),
                            max_leaves=12)
-turn = st.fixed_dictionaries({}, optional={"from": st.one_of(st.sampled_from(["human", "gpt", "system"]), text),
-                                           "value": st.one_of(text, json_values)})
-FIELD = {"conversations": st.one_of(st.lists(st.one_of(turn, json_values), max_size=4), json_values),
-         "chosen": json_values, "rejected": json_values}
+sharegpt_turn = st.fixed_dictionaries({"from": st.sampled_from(["human", "gpt"]), "value": text})
+turn = st.one_of(sharegpt_turn, st.fixed_dictionaries(
+    {}, optional={"from": st.one_of(st.sampled_from(["human", "gpt", "system"]), text),
+                  "value": st.one_of(text, json_values)}))
+marked = st.lists(st.tuples(st.sampled_from(["\n<extra_id_1>User\n", "\n<extra_id_1>Assistant\n", "<extra_id_1>User",
+                                            ""]), text), min_size=1, max_size=5).map(
+    lambda parts: "".join(m + t for m, t in parts))  # HelpSteer2's inline turns, in any order
+FIELD = {"conversations": st.one_of(st.lists(turn, max_size=4), st.lists(st.one_of(turn, json_values), max_size=4),
+                                    json_values),
+         "prompt": st.one_of(marked, text, json_values), "chosen": json_values, "rejected": json_values}
 
 
 def rows_of(name: str) -> st.SearchStrategy[Any]:
