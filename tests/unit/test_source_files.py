@@ -154,3 +154,13 @@ def test_select_stage_exits_1_with_one_line_and_writes_nothing(kind: str, tmp_pa
     assert len(errors) == 1 and str(path) in errors[0] and "Traceback" not in proc.stderr
     out = run_dir / "data" / "01_prompts"
     assert not (out / "prompts.parquet").exists() and not (out / "manifest.json").exists()
+
+
+def test_hub_dataset_that_cannot_load_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from data_construction.source_files import iter_hub_rows
+
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    with pytest.raises(StageError, match=r"^hub dataset no-such-org/no-such-set@abc123 split train: cannot load \(") \
+            as info:
+        next(iter(iter_hub_rows("no-such-org/no-such-set", "abc123", "train")))
+    assert "\n" not in str(info.value)
