@@ -105,7 +105,9 @@ def _iter_lines(path: Path, fh: IO[bytes]) -> Iterator[Any]:
         start = offset
         offset += len(raw)
         if lineno == 1:
-            raw = _check_bom(path, raw)
+            stripped = _check_bom(path, raw)
+            start += len(raw) - len(stripped)
+            raw = stripped
         if not raw.strip():
             continue
         text, valid = _decode(raw)
