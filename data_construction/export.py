@@ -20,7 +20,7 @@ from data_construction.build import DPO_FILE, SFT_FILE
 from data_construction.sampling import RESPONSE_FILE
 from data_construction.selection import PROMPT_FILE
 from fusechat.io import read_parquet, write_json, write_jsonl
-from fusechat.stage import Counts, StageContext, StageError, StageResult
+from fusechat.stage import Counts, StageContext, StageError, StageResult, atomic_write_text
 
 SFT_NAME = "fusechat3_sft"
 DPO_NAME = "fusechat3_dpo"
@@ -100,7 +100,7 @@ def run(ctx: StageContext) -> StageResult:
     write_jsonl(({"dataset": r["source"], "source_model": r["source_model"], "prompt": p,
                   "chosen": [{"role": "assistant", "content": c}], "rejected": [{"role": "assistant", "content": rj}]}
                  for r, p, c, rj in dpo_rows), out / "fuseai" / "FuseChat-3.0-DPO-Data.jsonl")
-    (out / "DATASET_CARD.md").write_text(dataset_card(ctx, sft, dpo), encoding="utf-8")
+    atomic_write_text(out / "DATASET_CARD.md", dataset_card(ctx, sft, dpo))
     return StageResult([Counts("sft rows", len(sft), len(sft)), Counts("dpo pairs", len(dpo), len(dpo))],
                        {"sft": len(sft), "dpo": len(dpo)})
 

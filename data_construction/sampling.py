@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from data_construction.selection import PROMPT_FILE
 from fusechat.generation import SamplingParams, load_generator
-from fusechat.io import read_parquet, write_parquet
+from fusechat.io import parquet_readable, read_parquet, write_parquet
 from fusechat.recipe import SourceModelConfig
 from fusechat.stage import Counts, StageContext, StageResult
 from fusechat.tiny_world import resolve, settings_from
@@ -81,12 +81,13 @@ def run(ctx: StageContext) -> StageResult:
         served.update(p["id"] for p in mine)
         chunks = [mine[i:i + cfg.batch_size] for i in range(0, len(mine), cfg.batch_size)]
         mine_shard = [i for i in range(len(chunks)) if i % ctx.shard[1] == ctx.shard[0]]
-        todo = [i for i in mine_shard if not (chunk_dir / model.name / f"{i:06d}.parquet").exists()]
+        todo = [i for i in mine_shard if not parquet_readable(chunk_dir / model.name / f"{i:06d}.parquet")]
         stats["per_model"][model.name] = {"prompts": len(mine), "chunks": len(chunks), "resumed": len(chunks) - len(todo)}
         if not todo:
             continue
         gen = load_generator(resolve(model.path, world), backend=cfg.backend,
-                             tensor_parallel_size=model.tensor_parallel_size, batch_size=cfg.batch_size)
+                             tensor_parallel_size=model.tensor_parallel_size, batch_size=cfg.batch_size,
+                             max_model_len=model.context_window)
         for i in tqdm(todo, desc=f"sample {model.name}", unit="chunk"):
             by_domain: dict[int, list[dict[str, Any]]] = {}
             for p in chunks[i]:
@@ -101,9 +102,9 @@ def run(ctx: StageContext) -> StageResult:
         done = sum(v["chunks"] for v in stats["per_model"].values())
         return StageResult([Counts("chunks", done, done, additive=False)], stats)
     rows = dataset_responses(prompts)
-    for model in cfg.models:
-        for f in sorted((chunk_dir / model.name).glob("*.parquet")):
-            rows += read_parquet(f)
+    for model in cfg.models:  # exactly the expected chunks: litter in the folder is never read as output
+        for i in range(stats["per_model"][model.name]["chunks"]):
+            rows += read_parquet(chunk_dir / model.name / f"{i:06d}.parquet")
     rows.sort(key=lambda r: (r["prompt_id"], r["model"], r["sample_index"]))
     write_parquet(rows, ctx.out_dir / RESPONSE_FILE, RESPONSE_SCHEMA)
     with_response = {r["prompt_id"] for r in rows}

@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from data_construction.sampling import RESPONSE_FILE
 from data_construction.selection import PROMPT_FILE
-from fusechat.io import read_parquet, write_parquet
+from fusechat.io import parquet_readable, read_parquet, write_parquet
 from fusechat.reward import RewardScorer
 from fusechat.stage import Counts, StageContext, StageResult
 from fusechat.tiny_world import resolve, settings_from
@@ -52,7 +52,7 @@ def run(ctx: StageContext) -> StageResult:
     chunk_dir = ctx.out_dir / "chunks"
     chunks = [responses[i:i + cfg.chunk_rows] for i in range(0, len(responses), cfg.chunk_rows)]
     todo = [i for i in range(len(chunks))
-            if i % ctx.shard[1] == ctx.shard[0] and not (chunk_dir / f"{i:06d}.parquet").exists()]
+            if i % ctx.shard[1] == ctx.shard[0] and not parquet_readable(chunk_dir / f"{i:06d}.parquet")]
     if todo:
         scorer = RewardScorer(resolve(cfg.model, world), trust_remote_code=cfg.trust_remote_code,
                               score_attr=cfg.score_attr, batch_size=cfg.batch_size, max_length=cfg.max_length,

@@ -11,6 +11,12 @@ Rules written down where the blog is vague:
   Chinese). The blog does not say how the authors filtered; this is our documented choice.
 - Exact duplicates (after whitespace/case normalisation) and near duplicates (``dedup.py``: word-3-gram Jaccard
   ≥ ``near_dup_threshold``) are removed within and across sources; the first occurrence in recipe order wins.
+- Length limits (paper silent) cover what the sampling model will see, the whole conversation: at most
+  ``max_prompt_chars`` characters over all turns (``prompt_too_long``, a cheap first cut), then the context-window
+  check of ``context_window.py`` in the sampling models' own tokens (``over_context_window``).
+
+Rows are checked before any rule (``sources.map_row``): a hostile row is a counted drop, never an exception; a file
+that cannot be read is a one-line ``StageError`` (``source_files.py``) and nothing is written.
 """
 
 from __future__ import annotations
@@ -24,8 +30,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from data_construction.context_window import ContextLimit, ModelBudget
 from data_construction.dedup import near_duplicates
-from data_construction.sources import MAPPERS, RowError
+from data_construction.source_files import iter_file_rows, iter_hub_rows
+from data_construction.sources import MAPPERS, RowError, map_row
 from fusechat.io import write_parquet
 from fusechat.recipe import REPO_ROOT, Recipe, SourceConfig
 from fusechat.stage import Counts, StageContext, StageError, StageResult
@@ -61,35 +69,14 @@ DOMAIN_FILTERS: dict[str, list[tuple[str, Callable[[str], bool]]]] = {
 
 
 # ------------------------------------------------------------------------------------------ loading
-def iter_source_rows(src: SourceConfig, world: TinyWorldSettings) -> Iterator[dict[str, Any]]:
-    """Yield raw rows of a source: a local .parquet/.json/.jsonl file, ``tiny:<name>``, or a hub id."""
+def iter_source_rows(src: SourceConfig, world: TinyWorldSettings) -> Iterator[Any]:
+    """Yield raw rows of a source: a local .parquet/.json/.jsonl/.jsonl.gz file, ``tiny:<name>``, or a hub id.
+    Rows are not checked here (``map_row`` does); a file that cannot be read is a one-line ``StageError``."""
     ref = resolve(src.path, world)
     path = Path(ref) if Path(ref).is_absolute() else REPO_ROOT / ref
     if path.exists():
-        if path.suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=4096):
-                yield from batch.to_pylist()
-        elif path.suffix == ".jsonl":
-            with path.open(encoding="utf-8") as fh:
-                for lineno, line in enumerate(fh, 1):
-                    if line.strip():
-                        try:
-                            yield json.loads(line)
-                        except json.JSONDecodeError:
-                            raise StageError(f"{path}:{lineno}: undecodable JSON line") from None
-        elif path.suffix == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(data, list):
-                raise StageError(f"{path}: expected a JSON list of rows")
-            yield from data
-        else:
-            raise StageError(f"{path}: unsupported file type {path.suffix} (use .parquet, .json or .jsonl)")
-        return
-    from datasets import load_dataset  # hub id with a pinned revision (GPU cluster / networked machines)
-
-    yield from load_dataset(ref, revision=src.revision, split=src.split, streaming=True)
+        return iter_file_rows(path)
+    return iter_hub_rows(ref, src.revision, src.split)
 
 
 def normalise(text: str) -> str:
@@ -98,6 +85,10 @@ def normalise(text: str) -> str:
 
 def prompt_id(source: str, text: str) -> str:
     return source + "-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def conversation_chars(messages: list[dict[str, str]]) -> int:
+    return sum(len(m["content"]) for m in messages)
 
 
 def select_prompts(recipe: Recipe) -> tuple[list[dict[str, Any]], Counts, dict[str, Any]]:
@@ -109,34 +100,41 @@ def select_prompts(recipe: Recipe) -> tuple[list[dict[str, Any]], Counts, dict[s
     dropped: Counter[str] = Counter()
     per_source: dict[str, dict[str, Any]] = {}
     n_in = 0
+    budgets: dict[str, ModelBudget] = {}
     for src in recipe.data.sources:
         if src.name not in MAPPERS:
             raise StageError(f"source '{src.name}': no loader (known: {', '.join(sorted(MAPPERS))})")
-        mapper = MAPPERS[src.name]
-        src_kept: list[dict[str, Any]] = []
         src_drop: Counter[str] = Counter()
+        passed: list[dict[str, Any]] = []
         for row in iter_source_rows(src, world):
             n_in += 1
             try:
-                rec = mapper(row)
+                rec = map_row(src.name, row)
             except RowError as exc:
                 src_drop[str(exc)] += 1
                 continue
             text = rec["messages"][-1]["content"]
-            reason = None
             if len(text) < sel.min_prompt_chars:
                 reason = "empty_prompt"
-            elif len(text) > sel.max_prompt_chars:
+            elif conversation_chars(rec["messages"]) > sel.max_prompt_chars:
                 reason = "prompt_too_long"
             else:
                 reason = next((r for r, f in DOMAIN_FILTERS[src.domain] if f(text)), None)
-            if reason is None and sel.dedup:
+            if reason is None and sel.dedup:  # before the tokenizer: repeated prompts are tokenized once
                 key = normalise(text)
                 reason = "duplicate" if key in seen else None
                 seen.add(key)
             if reason:
                 src_drop[reason] += 1
                 continue
+            passed.append(rec)
+        limit = ContextLimit.for_domain(recipe, src.domain, budgets)
+        src_kept: list[dict[str, Any]] = []
+        for rec, reason in zip(passed, limit.drops([r["messages"] for r in passed]), strict=True):
+            if reason:
+                src_drop[reason] += 1
+                continue
+            text = rec["messages"][-1]["content"]
             src_kept.append({
                 "id": prompt_id(src.name, text),
                 "source": src.name,

@@ -4,10 +4,18 @@ A mapper returns ``messages`` (the prompt turns, the last one the user's) and op
 ``tests``, ``dataset_response``, ``dataset_response_model`` and ``metadata``; it raises ``RowError(reason)`` for a
 row that cannot be used, and the reason becomes a counted drop. Selection (length limits, the code/math pattern
 filters of the general and Chinese domains, dedup, quotas) lives in ``selection.py`` and runs after the mapper.
+Selection calls mappers through :func:`map_row`, which checks the row before the mapper touches it and the record
+after, so a hostile row is a counted drop and never an exception.
 
-Drop reasons shared by all mappers: ``missing_field`` (a required field absent or null), ``wrong_type`` (a
-required field of the wrong type). Source-specific reasons are listed in each mapper's docstring and in
-``docs/sources.md``, together with the fields used and what we assumed where the hub card could not be checked.
+Drop reasons shared by all mappers (``ROW_CHECK_REASONS``): ``not_an_object`` (the row is null, a number, a string
+or a list), ``invalid_utf8`` (the file's bytes for this row are not UTF-8), ``missing_field`` (a required field
+absent or null), ``wrong_type`` (a field read of the wrong type, metadata included), ``lone_surrogate`` (a text
+field read holds an unpaired UTF-16 surrogate such as ``\ud800`` from a JSON escape: it cannot be encoded),
+``nul_character`` (a text field read holds U+0000), ``wrong_role_order`` (turns that do not alternate user /
+assistant starting and ending with the user) and ``empty_turn`` (an earlier turn with no text; an empty last user
+turn is selection's ``empty_prompt``). Only fields a mapper reads are checked: text elsewhere in the row is not
+used and not judged. Source-specific reasons are listed in each mapper's docstring and in ``docs/sources.md``,
+together with the fields used and what we assumed where the hub card could not be checked.
 """
 
 from __future__ import annotations
@@ -22,6 +30,34 @@ class RowError(ValueError):
     """A row that cannot be mapped; the message becomes the drop reason."""
 
 
+class UndecodableRow:
+    """Stands in for a row whose bytes are not valid UTF-8: the file reader yields it, :func:`map_row` drops it as
+    ``invalid_utf8``. ``where`` names the row in its file (``path:line`` or ``path row N``)."""
+
+    __slots__ = ("where",)
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def __repr__(self) -> str:
+        return f"UndecodableRow({self.where!r})"
+
+
+ROW_CHECK_REASONS = ("not_an_object", "invalid_utf8", "missing_field", "wrong_type", "lone_surrogate",
+                     "nul_character", "wrong_role_order", "empty_turn")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def safe_text(value: str) -> str:
+    """``value`` unchanged when it can be encoded as UTF-8 and has no NUL; else ``lone_surrogate`` /
+    ``nul_character``. Emoji, right-to-left text and combining marks are valid and pass untouched."""
+    if "\x00" in value:
+        raise RowError("nul_character")
+    if not value.isascii() and _SURROGATE.search(value):
+        raise RowError("lone_surrogate")
+    return value
+
+
 def _req(row: dict[str, Any], key: str) -> Any:
     """The value of a required field; ``missing_field`` when it is absent or null."""
     if key not in row or row[key] is None:
@@ -33,7 +69,7 @@ def _text(value: Any) -> str:
     """A string field, stripped; ``wrong_type`` for anything else."""
     if not isinstance(value, str):
         raise RowError("wrong_type")
-    return value.strip()
+    return safe_text(value).strip()
 
 
 def _opt_text(row: dict[str, Any], key: str) -> str | None:
@@ -42,8 +78,31 @@ def _opt_text(row: dict[str, Any], key: str) -> str | None:
     return None if value is None else _text(value)
 
 
+def _meta(row: dict[str, Any], key: str) -> Any:
+    """A metadata field kept for the manifest: absent/null → None; a string (checked like any text), number or
+    bool as is; anything else (a list, an object, bytes) → ``wrong_type``."""
+    value = row.get(key)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return safe_text(value)
+    raise RowError("wrong_type")
+
+
 def _user(content: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": content}]
+
+
+def check_turns(messages: list[dict[str, str]]) -> None:
+    """The prompt conversation every later stage relies on: user / assistant alternating, starting and ending with
+    the user (``wrong_role_order``), every earlier turn non-empty (``empty_turn``). An empty last turn is left to
+    selection's ``empty_prompt``."""
+    if not messages or len(messages) % 2 == 0:
+        raise RowError("wrong_role_order")
+    if any(m.get("role") != ("user" if i % 2 == 0 else "assistant") for i, m in enumerate(messages)):
+        raise RowError("wrong_role_order")
+    if any(not m.get("content") for m in messages[:-1]):
+        raise RowError("empty_turn")
 
 
 # ------------------------------------------------------------------------------------------ schema mappers
@@ -107,7 +166,7 @@ def map_magpie_pro_dpo(row: dict[str, Any]) -> dict[str, Any]:
     code_prompt, math_prompt."""
     instruction = _text(_req(row, "instruction"))
     _magpie_category(row)
-    return {"messages": _user(instruction), "metadata": {k: row.get(k) for k in MAGPIE_METADATA}}
+    return {"messages": _user(instruction), "metadata": {k: _meta(row, k) for k in MAGPIE_METADATA}}
 
 
 CHINESE_LANGUAGE = re.compile(r"^(zh|chinese)", re.IGNORECASE)
@@ -124,9 +183,12 @@ def map_magpie_qwen2_zh(row: dict[str, Any]) -> dict[str, Any]:
     samples"): ``task_category`` Coding & Debugging / Math → ``code_prompt`` / ``math_prompt``; our reading of
     "high-quality": ``input_quality`` must be good or excellent, else ``low_quality`` (a row without the field
     passes); a ``language`` tag that is present and not Chinese (``zh…``/``chinese…``, any case) →
-    ``not_chinese``. The ~10,000 total is a quota in the recipe, not a rule here.
-    Drops: missing_field, wrong_type, code_prompt, math_prompt, low_quality, not_chinese, empty_prompt
-    (conversation without a human turn)."""
+    ``not_chinese``. The ~10,000 total is a quota in the recipe, not a rule here. The conversation must be
+    well formed: turns alternate ``human`` / ``gpt`` starting with ``human`` (else ``wrong_role_order``, which
+    covers a ``gpt`` first turn, two ``human`` turns in a row and an unknown ``from``) and no ``gpt`` turn is
+    empty (``empty_turn``); a turn that is not an object, or a ``value`` that is not a string, is ``wrong_type``.
+    Drops: missing_field, wrong_type, code_prompt, math_prompt, low_quality, not_chinese, wrong_role_order,
+    empty_turn, empty_prompt (an empty ``conversations`` list)."""
     turns = _req(row, "conversations")
     if not isinstance(turns, list):
         raise RowError("wrong_type")
@@ -137,11 +199,19 @@ def map_magpie_qwen2_zh(row: dict[str, Any]) -> dict[str, Any]:
     language = _opt_text(row, "language")
     if language and not CHINESE_LANGUAGE.match(language):
         raise RowError("not_chinese")
-    first = next((t for t in turns if isinstance(t, dict) and t.get("from") == "human"), None)
-    if first is None:
+    if not turns:
         raise RowError("empty_prompt")
-    return {"messages": _user(_text(first.get("value"))),
-            "metadata": {k: row.get(k) for k in (*MAGPIE_METADATA, "language")}}
+    values = []
+    for i, turn in enumerate(turns):
+        if not isinstance(turn, dict):
+            raise RowError("wrong_type")
+        if turn.get("from") != ("human" if i % 2 == 0 else "gpt"):
+            raise RowError("wrong_role_order")
+        values.append(_text(_req(turn, "value")))
+    if any(not v for v in values[1:]):
+        raise RowError("empty_turn")
+    return {"messages": _user(values[0]),
+            "metadata": {k: _meta(row, k) for k in (*MAGPIE_METADATA, "language")}}
 
 
 # ------------------------------------------------------------------------------------------ HelpSteer2
@@ -156,20 +226,21 @@ def map_helpsteer2(row: dict[str, Any]) -> dict[str, Any]:
     Multi-turn prompts are encoded inline in NeMo's SteerLM markers: ``first user text\\n<extra_id_1>Assistant\\n
     reply\\n<extra_id_1>User\\nnext user text`` (the first user turn carries no marker). Our choice: keep them,
     parsed into proper alternating user/assistant turns ending with a user turn (the conversation is the prompt;
-    the responses continue it). A conversation that does not alternate, does not end with a user turn, or has an
-    empty turn is dropped as ``malformed_turns``. Drops: missing_field, wrong_type, malformed_turns."""
+    the responses continue it). An earlier turn that is empty is ``empty_turn``; turns that do not alternate user / assistant starting and ending
+    with the user (including a conversation that opens with an ``Assistant`` marker) are ``wrong_role_order``.
+    The whole conversation counts against selection's length limits. Drops: missing_field, wrong_type,
+    wrong_role_order, empty_turn."""
     text = _text(_req(row, "prompt"))
     if text.startswith("<extra_id_1>User"):  # tolerate an explicit marker on the first user turn
         text = text[len("<extra_id_1>User"):]
     parts = HELPSTEER_TURN.split(text)
-    messages = [{"role": "user", "content": parts[0].strip()}]
+    first = parts[0].strip()
+    messages = [{"role": "user", "content": first}] if first or len(parts) == 1 else []
     for role, content in zip(parts[1::2], parts[2::2], strict=True):
         messages.append({"role": role.lower(), "content": content.strip()})
-    roles_ok = all(m["role"] == ("user" if i % 2 == 0 else "assistant") for i, m in enumerate(messages))
-    if not roles_ok or messages[-1]["role"] != "user" or any(not m["content"] for m in messages):
-        raise RowError("malformed_turns")
+    check_turns(messages)
     return {"messages": messages,
-            "metadata": {"turns": len(messages), "helpfulness": row.get("helpfulness")}}
+            "metadata": {"turns": len(messages), "helpfulness": _meta(row, "helpfulness")}}
 
 
 # ------------------------------------------------------------------------------------------ coding
@@ -232,7 +303,7 @@ def map_leetcode(row: dict[str, Any]) -> dict[str, Any]:
     tests = {"kind": "leetcode_examples", "tests": derived, "entry_point": "Solution" if is_method else entry}
     target = f"the method `{signature}` of a class `Solution`" if is_method else f"the function `{signature}`"
     prompt = f"{LEETCODE_INSTRUCTION} Write {target}.\n\n{content}"
-    meta = {k: row.get(k) for k in ("id", "slug", "title", "difficulty")}
+    meta = {k: _meta(row, k) for k in ("id", "slug", "title", "difficulty")}
     return {"messages": _user(prompt), "tests": json.dumps(tests, ensure_ascii=False),
             "metadata": {**meta, "reference_solution": reference}}
 
@@ -272,7 +343,7 @@ def map_self_oss_instruct(row: dict[str, Any]) -> dict[str, Any]:
         raise RowError("no_test_cases")
     return {"messages": _user(instruction),
             "tests": json.dumps({"kind": "self_oss", "tests": tests, "entry_point": None}, ensure_ascii=False),
-            "metadata": {"sha1": row.get("sha1"), "id": row.get("id")}}
+            "metadata": {"sha1": _meta(row, "sha1"), "id": _meta(row, "id")}}
 
 
 MAPPERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -285,3 +356,33 @@ MAPPERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "alpaca_gpt4_zh": map_alpaca_gpt4_zh,
     "magpie_qwen2_zh": map_magpie_qwen2_zh,
 }
+
+
+def _check_record(rec: dict[str, Any]) -> dict[str, Any]:
+    """The mapper's output as selection and the later stages need it: a well-formed conversation of safe text,
+    side fields that are safe text or None."""
+    messages = rec.get("messages")
+    if not isinstance(messages, list) or not all(
+            isinstance(m, dict) and isinstance(m.get("content"), str) for m in messages):
+        raise RowError("wrong_type")
+    check_turns(messages)
+    for m in messages:
+        safe_text(m["content"])
+    for key in ("gold_answer", "tests", "dataset_response", "dataset_response_model"):
+        value = rec.get(key)
+        if value is not None and not isinstance(value, str):
+            raise RowError("wrong_type")
+        if value is not None:
+            safe_text(value)
+    return rec
+
+
+def map_row(name: str, row: Any) -> dict[str, Any]:
+    """Map one raw row of source ``name`` (a key of :data:`MAPPERS`), checking it first: ``invalid_utf8`` for a row
+    the reader could not decode, ``not_an_object`` for a row that is not a JSON object / mapping; then the mapper
+    (which checks every field it reads); then the record (:func:`_check_record`). Raises only ``RowError``."""
+    if isinstance(row, UndecodableRow):
+        raise RowError("invalid_utf8")
+    if not isinstance(row, dict):
+        raise RowError("not_an_object")
+    return _check_record(MAPPERS[name](row))

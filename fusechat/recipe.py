@@ -59,7 +59,12 @@ class SourceConfig(_Strict):
 
 class SelectionConfig(_Strict):
     min_prompt_chars: int = Field(4, description="Paper silent: shorter prompts are dropped (empty_prompt).")
-    max_prompt_chars: int = Field(8000, description="Paper silent: longer prompts are dropped (prompt_too_long).")
+    max_prompt_chars: int = Field(8000, description="Paper silent: characters of the whole prompt conversation (all "
+                                  "turns); longer ones are dropped as prompt_too_long before any tokenizer runs.")
+    response_reserve_tokens: int | None = Field(
+        None, ge=0, description="Paper silent: tokens each sampling model's context window keeps free for the "
+        "response; a prompt conversation (chat template, the model's tokens) longer than context_window minus this "
+        "is dropped as over_context_window. null = min(data.sampling.max_new_tokens, context_window // 2).")
     dedup: bool = True
     near_dup_threshold: float | None = Field(
         0.9, gt=0, le=1, description="Paper silent: drop prompts whose word-3-gram Jaccard with a kept one is ≥ this "
@@ -76,6 +81,9 @@ class SourceModelConfig(_Strict):
     top_p: float
     repetition_penalty: float = 1.0
     tensor_parallel_size: int = 1
+    context_window: int | None = Field(
+        None, gt=0, description="Paper silent: the model's context length in tokens (vLLM max_model_len); null reads "
+        "max_position_embeddings from the model config. Selection keeps only prompts that fit it.")
     domains: list[Literal["general", "math", "code", "chinese"]]
 
 

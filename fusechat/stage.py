@@ -207,6 +207,11 @@ def run_stage(
     if out_dir.exists() and not resumable and not (sharded and marker_fp is None and existing is None):
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if resumable and not sharded:  # temporaries of a killed run are litter, never output (shards may be writing)
+        from fusechat.io import remove_stale_temps
+
+        if stale := remove_stale_temps(out_dir):
+            log(spec.name, f"removed {len(stale)} stale temporary file(s) of a killed run, e.g. {stale[0].name}")
     if not resumable:
         atomic_write_text(marker, json.dumps({"fingerprint": fp, "started": time.time()}))
     what = f"shard {shard[0]}/{shard[1]}" if sharded else ("resuming" if resumable else "running")

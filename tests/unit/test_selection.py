@@ -71,5 +71,5 @@ def test_undecodable_line_names_file_and_row(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"instruction": "ok"}\n{not json\n')
     recipe = _recipe(tmp_path, [{"name": "ultrafeedback", "domain": "general", "path": str(bad)}])
-    with pytest.raises(StageError, match=r"bad.jsonl:2: undecodable JSON line"):
+    with pytest.raises(StageError, match=r"bad.jsonl:2: byte 23: not a JSON line \(Expecting property name"):
         select_prompts(recipe)

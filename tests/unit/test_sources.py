@@ -123,13 +123,13 @@ def test_every_mapper_keeps_its_side_fields() -> None:
     ("magpie_pro_dpo", with_(MAGPIE, task_category="Coding & Debugging"), "code_prompt"),
     ("magpie_pro_dpo", with_(MAGPIE, task_category="Math"), "math_prompt"),
     ("magpie_pro_dpo", with_(MAGPIE, task_category=1), "wrong_type"),
-    # helpsteer2: inline turns must alternate and end with the user
+    # helpsteer2: inline turns must alternate, start and end with the user, and not be empty
     ("helpsteer2", with_(HS2, prompt=...), "missing_field"),
     ("helpsteer2", with_(HS2, prompt=1.5), "wrong_type"),
-    ("helpsteer2", with_(HS2, prompt="Hi\n<extra_id_1>Assistant\nHello"), "malformed_turns"),
-    ("helpsteer2", with_(HS2, prompt="Hi\n<extra_id_1>User\nAgain"), "malformed_turns"),
-    ("helpsteer2", with_(HS2, prompt="Hi\n<extra_id_1>Assistant\n\n<extra_id_1>User\nMore"), "malformed_turns"),
-    ("helpsteer2", with_(HS2, prompt="<extra_id_1>Assistant\nHello\n<extra_id_1>User\nHi"), "malformed_turns"),
+    ("helpsteer2", with_(HS2, prompt="Hi\n<extra_id_1>Assistant\nHello"), "wrong_role_order"),
+    ("helpsteer2", with_(HS2, prompt="Hi\n<extra_id_1>User\nAgain"), "wrong_role_order"),
+    ("helpsteer2", with_(HS2, prompt="Hi\n<extra_id_1>Assistant\n\n<extra_id_1>User\nMore"), "empty_turn"),
+    ("helpsteer2", with_(HS2, prompt="<extra_id_1>Assistant\nHello\n<extra_id_1>User\nHi"), "wrong_role_order"),
     # leetcode: "retaining prompts with test cases"
     ("leetcode", with_(LEETCODE, content=...), "missing_field"),
     ("leetcode", with_(LEETCODE, content=["x"]), "wrong_type"),
@@ -155,7 +155,8 @@ def test_every_mapper_keeps_its_side_fields() -> None:
     ("magpie_qwen2_zh", with_(ZH, input_quality="average"), "low_quality"),
     ("magpie_qwen2_zh", with_(ZH, input_quality="very poor"), "low_quality"),
     ("magpie_qwen2_zh", with_(ZH, language="EN"), "not_chinese"),
-    ("magpie_qwen2_zh", with_(ZH, conversations=[{"from": "gpt", "value": "hi"}]), "empty_prompt"),
+    ("magpie_qwen2_zh", with_(ZH, conversations=[{"from": "gpt", "value": "hi"}]), "wrong_role_order"),
+    ("magpie_qwen2_zh", with_(ZH, conversations=[]), "empty_prompt"),
     ("magpie_qwen2_zh", with_(ZH, conversations=[{"from": "human", "value": 3}]), "wrong_type"),
 ])
 def test_unusable_rows_are_drops_with_a_reason(source: str, row: dict, reason: str) -> None:
