@@ -13,7 +13,7 @@ _WORLD = ("world", "run.seed")
 STAGES: dict[str, StageSpec] = {
     s.name: s
     for s in [
-        StageSpec("select_prompts", "data/01_prompts", (), ("data.sources", "data.selection", "data.release", *_WORLD)),
+        StageSpec("select_prompts", "data/01_prompts", (), ("data.sources", "data.selection", "data.release", "data.release_scale", *_WORLD)),
         StageSpec("sample_responses", "data/02_responses", ("select_prompts",), ("data.sampling", *_WORLD)),
         StageSpec("score_rewards", "data/03_scores", ("select_prompts", "sample_responses"), ("data.scoring", *_WORLD)),
         StageSpec("verify_answers", "data/04_verified", ("select_prompts", "sample_responses"), ("data.verification",)),

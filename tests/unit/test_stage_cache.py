@@ -1,0 +1,97 @@
+"""The shared, content-addressed stage cache (fusechat/stage.py): reuse across run directories, no run deleting
+what another uses, --force into a new folder, copied runs and crashed partial folders kept."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import SMOKE
+
+from fusechat.recipe import load_recipe
+from fusechat.stage import Counts, StageContext, StageResult, StageSpec, run_stage
+
+REG = {
+    "up": StageSpec("up", "data/01_up", (), ("data.build.sft_ratio",)),
+    "down": StageSpec("down", "data/02_down", ("up",), ("data.build.rm_gap_max",)),
+}
+CALLS: list[str] = []
+
+
+def body(name: str):
+    def run(ctx: StageContext) -> StageResult:
+        CALLS.append(name)
+        text = f"{name} {ctx.recipe.data.build.sft_ratio} {ctx.recipe.data.build.rm_gap_max}\n"
+        if name == "down":
+            text += (ctx.input("up") / "out.txt").read_text()
+        (ctx.out_dir / "out.txt").write_text(text)
+        return StageResult([Counts("rows", 1, 1)])
+    return run
+
+
+def go(run_dir: Path, *overrides: str, force: bool = False) -> None:
+    recipe = load_recipe(SMOKE, [f"run.dir={run_dir}", *overrides])
+    for name in REG:
+        run_stage(REG[name], recipe, body(name), REG, force=force)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_second_run_reuses_and_never_touches_the_first(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    CALLS.clear()
+    go(tmp_path / "a")
+    before = snapshot(tmp_path / "a")
+    assert CALLS == ["up", "down"] and (tmp_path / "a/data/01_up").is_symlink()
+    assert (tmp_path / ".stage_cache/up").is_dir()  # next to the run directories
+    capsys.readouterr()
+    go(tmp_path / "b", "data.build.rm_gap_max=0.3")
+    err = capsys.readouterr().err
+    assert CALLS == ["up", "down", "down"]  # up reused, down recomputed
+    assert "[up] reused (fingerprint" in err and "[down] running" in err
+    assert os.path.realpath(tmp_path / "a/data/01_up") == os.path.realpath(tmp_path / "b/data/01_up")
+    assert os.path.realpath(tmp_path / "a/data/02_down") != os.path.realpath(tmp_path / "b/data/02_down")
+    assert snapshot(tmp_path / "a") == before  # byte-identical, links intact
+    # the baseline's own rerun: up to date, nothing recomputed
+    go(tmp_path / "a")
+    assert CALLS == ["up", "down", "down"] and "up to date" in capsys.readouterr().err
+    # going back to the baseline key in b re-links to the baseline's output instead of recomputing it
+    go(tmp_path / "b")
+    assert CALLS == ["up", "down", "down"]
+    assert os.path.realpath(tmp_path / "a/data/02_down") == os.path.realpath(tmp_path / "b/data/02_down")
+
+
+def test_force_writes_a_new_folder(tmp_path: Path) -> None:
+    CALLS.clear()
+    go(tmp_path / "a")
+    go(tmp_path / "b")
+    shared = os.path.realpath(tmp_path / "b/data/01_up")
+    before = snapshot(Path(shared))
+    go(tmp_path / "a", force=True)
+    assert CALLS == ["up", "down", "up", "down"]
+    assert os.path.realpath(tmp_path / "a/data/01_up") != shared and ".force-" in os.path.realpath(
+        tmp_path / "a/data/01_up")
+    assert snapshot(Path(shared)) == before and os.path.realpath(tmp_path / "b/data/01_up") == shared
+
+
+def test_copied_run_and_crashed_partial_folder(tmp_path: Path) -> None:
+    import shutil
+
+    CALLS.clear()
+    go(tmp_path / "a" / "run")
+    shutil.copytree(tmp_path / "a" / "run", tmp_path / "c" / "run")  # links followed: real folders
+    assert not (tmp_path / "c/run/data/01_up").is_symlink()
+    go(tmp_path / "c" / "run")
+    assert CALLS == ["up", "down"]  # a copied run is up to date as it is
+    # a crashed stage: no manifest, an in-progress marker with the current fingerprint -> adopted and resumed
+    up = tmp_path / "c/run/data/01_up"
+    fp = json.loads((up / "manifest.json").read_text())["fingerprint"]
+    (up / "manifest.json").unlink()
+    (up / ".in_progress.json").write_text(json.dumps({"fingerprint": fp}))
+    (up / "partial.txt").write_text("kept")
+    go(tmp_path / "c" / "run")
+    assert up.is_symlink() and (up / "partial.txt").read_text() == "kept" and (up / "manifest.json").exists()
+    assert CALLS == ["up", "down", "up"]  # down's inputs have the same fingerprint: still up to date
