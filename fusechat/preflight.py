@@ -245,7 +245,9 @@ def check_envs(recipe: Recipe) -> list[Check]:
         if isinstance(got, str):
             out.append(Check("env", "BLOCK", f"{env} env: {got}; create it: {fix[env]}"))
             continue
-        bad = [f"{n} {got[n] or 'missing'} (pinned {v})" for n, v in sorted(want.items()) if got.get(n) != v]
+        # a local version label (torch 2.13.0+cpu / +cu126) meets the pin 2.13.0
+        bad = [f"{n} {got[n] or 'missing'} (pinned {v})" for n, v in sorted(want.items())
+               if (got.get(n) or "").split("+")[0] != v]
         out.append(Check("env", "BLOCK" if bad else "ok", f"{env} env ({python}): " + (
             f"{len(bad)} pin(s) not met: {', '.join(bad[:4])}{' …' if len(bad) > 4 else ''}; fix: {fix[env]}"
             if bad else f"{len(want)} pins of {file.name} met")))
