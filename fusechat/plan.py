@@ -103,19 +103,33 @@ class Plan:
 
     def render(self) -> str:
         a = self.assumptions
-        out = [f"cost plan for {self.recipe} on {self.gpu_type} ({a['gpu_peak_tflops']:g} TFLOP/s bf16 peak, "
-               f"MFU train {a['train_mfu']:g} / decode {a['decode_mfu']:g}; assumptions: docs/cost_plan.md)"]
-        head = f"  {'stage':<17}{'model / source':<36}{'prompts':>10}{'generations':>13}{'input_tok':>15}"
-        head += f"{'output_tok':>15}{'GPU-h':>10}  note"
-        out.append(head)
+        out = [f"cost plan: {self.recipe} on {self.gpu_type} ({a['gpu_peak_tflops']:g} TFLOP/s bf16; MFU "
+               f"{a['train_mfu']:g} train, {a['decode_mfu']:g} decode; assumptions: docs/cost_plan.md)"]
+        sel = [ln for ln in self.lines if ln.stage == "select_prompts"]
+        notes = sorted({ln.note for ln in sel})
+        words = [f"{ln.what.split(' (')[0]} {ln.prompts:,}" for ln in sel]
+        out.append(f"  select  {sum(ln.prompts for ln in sel):,} prompts ({'; '.join(notes)}): " + ", ".join(words))
+        out.append(f"  {'stage':<7} {'model':<40}{'prompts':>10}{'generations':>13}{'in_tok':>9}{'out_tok':>9}"
+                   f"{'GPU-h':>8}")
+        short = {"sample_responses": "sample", "score_rewards": "score", "eval_generate": "eval"}
         for ln in self.lines:
-            out.append(f"  {ln.stage:<17}{ln.what[:35]:<36}{ln.prompts:>10,}{ln.generations:>13,}"
-                       f"{ln.input_tokens:>15,}{ln.output_tokens:>15,}{ln.gpu_hours:>10,.1f}  {ln.note}")
-        out.append(f"  {'total':<17}{'':<36}{'':>10}{self.generations:>13,}{'':>15}{self.output_tokens:>15,}"
-                   f"{self.gpu_hours:>10,.1f}")
+            if ln.stage == "select_prompts":
+                continue
+            out.append(f"  {short.get(ln.stage, ln.stage):<7} {ln.what[:39]:<40}{ln.prompts:>10,}"
+                       f"{f'{ln.generations:,}' if ln.generations else '':>13}{_m(ln.input_tokens):>9}{_m(ln.output_tokens):>9}"
+                       f"{ln.gpu_hours:>8.1f}")
+        out.append(f"  {'total':<7} {'':<40}{'':>10}{self.generations:>13,}{'':>9}{_m(self.output_tokens):>9}"
+                   f"{self.gpu_hours:>8.1f}")
+        out.append("  (sample: input = one prefill per prompt and model; score: prompts = responses scored, in_tok = "
+                   "prompt+response; sft/dpo: prompts = rows/pairs, in_tok = tokens seen over all epochs)")
         out.append(f"generations={self.generations} output_tokens={self.output_tokens} "
                    f"gpu_hours={self.gpu_hours:.1f}")
         return "\n".join(out)
+
+
+def _m(n: int) -> str:
+    """Millions with one decimal (tokens), blank for zero."""
+    return f"{n / 1e6:,.1f}M" if n else ""
 
 
 # ------------------------------------------------------------------------------------------ model facts
@@ -206,7 +220,9 @@ def make_plan(recipe: Recipe, rows: list[dict[str, Any]] | None = None, per_sour
     elif per_source is None:
         per = Counter(r["source"] for r in rows)
         per_source = {s.name: (s.domain, per.get(s.name, 0), "selected") for s in recipe.data.sources}
-    plan = Plan(str(recipe._source or "recipe"), pc.gpu_type, assumptions=pc.model_dump(mode="json"))
+    src = recipe._source
+    shown = str(src.relative_to(REPO_ROOT)) if src and src.is_relative_to(REPO_ROOT) else str(src or "recipe")
+    plan = Plan(shown, pc.gpu_type, assumptions=pc.model_dump(mode="json"))
     for name, (domain, n, how) in per_source.items():
         plan.lines.append(Line("select_prompts", f"{name} ({domain})", prompts=n, note=how))
     prompts_by_domain: Counter[str] = Counter()
