@@ -73,7 +73,7 @@ def summarise(run_dir) -> None:
               f"{got.get('output_tokens')}", file=sys.stderr)
         measured_h = sum((_manifest(run_dir, s) or {}).get("measured", {}).get("gpu_seconds", 0) for s in STAGES) / 3600
         print(f"[pipeline] GPU-hours: plan {plan['gpu_hours']} ({plan['gpu_type']}), measured {measured_h:.2f} "
-              "(GPUs allocated x wall time, summed over this run's stage manifests)", file=sys.stderr)
+              "(GPUs allocated x wall time, summed over the stage manifests, reused stages included)", file=sys.stderr)
     build = _manifest(run_dir, "build_sft_dpo")
     for src, rows in ((build or {}).get("stats", {}).get("shortfall") or {}).items():
         for split, info in rows.items():

@@ -35,7 +35,7 @@ from typing import Any
 
 from fusechat.recipe import REPO_ROOT, Recipe
 
-SAMPLE = 2000  # prompts per (model, domain) tokenised for the input-token mean
+SAMPLE = 500  # prompts per (model, domain) tokenised for the input-token mean (seeded sample)
 
 # Parameters (billions) from each model card on the hub (safetensors totals).
 PARAMS_B: dict[str, float] = {

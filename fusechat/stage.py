@@ -233,6 +233,8 @@ def gpus_billed(stats: dict[str, Any]) -> int:
     devices visible to torch (0 on CPU). GPU-seconds = this × wall time, which is what a cluster bills."""
     if isinstance(stats.get("gpus"), int):
         return stats["gpus"]
+    if os.environ.get("SLURM_GPUS_ON_NODE", "").isdigit():  # a SLURM job: what it was allocated, all nodes
+        return int(os.environ["SLURM_GPUS_ON_NODE"]) * int(os.environ.get("SLURM_JOB_NUM_NODES", "1") or 1)
     if os.environ.get("WORLD_SIZE", "").isdigit():
         return int(os.environ["WORLD_SIZE"])
     torch = sys.modules.get("torch")
@@ -295,6 +297,9 @@ def run_stage(
         c.check(spec.name)
     gpus = gpus_billed(result.stats)
     measured = {"gpus": gpus, "gpu_seconds": round(wall * gpus, 1), **result.stats.get("tokens", {})}
+    if not sharded:  # the shard/--model runs merged here spent their GPU time in other jobs: add it
+        notes = [json.loads(p.read_text()) for p in sorted(out_dir.glob(".shard-*.json"))]
+        measured["gpu_seconds"] += round(sum(n.get("measured", {}).get("gpu_seconds", 0) for n in notes), 1)
     if sharded:
         # A shard writes its chunks and a note; the unsharded run that follows merges them and writes the manifest.
         note = {"fingerprint": fp, "shard": list(shard), "counts": [c.as_dict() for c in result.counts],
