@@ -95,3 +95,23 @@ def test_copied_run_and_crashed_partial_folder(tmp_path: Path) -> None:
     go(tmp_path / "c" / "run")
     assert up.is_symlink() and (up / "partial.txt").read_text() == "kept" and (up / "manifest.json").exists()
     assert CALLS == ["up", "down", "up"]  # down's inputs have the same fingerprint: still up to date
+
+
+def test_compare_puts_runs_side_by_side(tmp_path: Path) -> None:
+    from fusechat.compare import table
+    from fusechat.stages import STAGES
+
+    for name, gap, score in (("base", 0.1, 61.0), ("gap02", 0.2, None)):
+        run = tmp_path / name
+        build = run / STAGES["build_sft_dpo"].folder
+        build.mkdir(parents=True)
+        recipe = load_recipe(SMOKE, [f"run.dir={run}", f"data.build.rm_gap_max={gap}"]).model_dump(mode="json")
+        (build / "manifest.json").write_text(json.dumps({"recipe": recipe, "stats": {"sft": 10, "dpo": 7}}))
+        scores = run / STAGES["eval_score"].folder
+        scores.mkdir(parents=True)
+        (scores / "dpo.metrics.json").write_text(json.dumps(
+            {"model": "FuseChat DPO", "benchmarks": {"gsm8k": {"value": score}}}))
+    out = table([tmp_path / "base", tmp_path / "gap02"])
+    assert "| `data.build.rm_gap_max` | `0.1` | `0.2` |" in out
+    assert "run.dir" not in out  # differs by construction, not a finding
+    assert "| SFT rows | 10 | 10 |" in out and "| FuseChat DPO | gsm8k | 61.00 | — |" in out
