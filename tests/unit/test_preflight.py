@@ -95,3 +95,31 @@ def test_unfilled_quota_is_in_the_final_summary(tmp_path: Path, capsys: pytest.C
     summarise(tmp_path)
     err = capsys.readouterr().err
     assert "SHORTFALL: release quota not filled for leetcode dpo: wanted 1236, got 900" in err
+
+
+def test_hub_checks_name_gated_models_and_a_missing_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub
+    import requests
+    from huggingface_hub.utils import GatedRepoError
+
+    from fusechat.recipe import load_recipe
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(requests, "head", lambda *a, **k: None)  # reachable
+    monkeypatch.setattr(huggingface_hub, "get_token", lambda: None)
+
+    def auth_check(self, repo, repo_type="model", token=None):
+        if repo.startswith("meta-llama/"):
+            raise GatedRepoError(f"gated: {repo}")
+
+    monkeypatch.setattr(huggingface_hub.HfApi, "auth_check", auth_check)
+    monkeypatch.setattr(huggingface_hub.HfApi, "model_info", lambda self, repo, revision=None, token=None: object())
+    monkeypatch.setattr(huggingface_hub.HfApi, "dataset_info", lambda self, repo, revision=None, token=None: object())
+    checks = preflight.check_hub(load_recipe(LLAMA))
+    lines = [c.line() for c in checks]
+    assert any(c.level == "warn" and "no token" in c.message for c in checks)
+    gated = [c for c in checks if c.level == "BLOCK"]
+    assert {c.message.split(":")[0] for c in gated} == {"model meta-llama/Llama-3.1-70B-Instruct",
+                                                        "model meta-llama/Llama-3.1-8B-Instruct"}
+    assert all("accept it at https://huggingface.co/meta-llama/" in c.message for c in gated)
+    assert any(line.startswith("[ok   ] hub        dataset openbmb/UltraFeedback") for line in lines)
