@@ -189,10 +189,10 @@ PROMPT_FILE = "prompts.parquet"
 def run(ctx: StageContext) -> StageResult:
     rows, counts, stats = select_prompts(ctx.recipe)
     write_parquet(rows, ctx.out_dir / PROMPT_FILE)
-    from fusechat.plan import PlanError, make_plan
+    from fusechat.plan import make_plan
 
     try:  # the cost plan of this run, on the prompts actually selected (compared with measured stages later)
         stats["plan"] = make_plan(ctx.recipe, rows).as_dict()
-    except PlanError as exc:
-        stats["plan"] = {"error": str(exc)}
+    except Exception as exc:  # informational: a plan that cannot be made never blocks the data work
+        stats["plan"] = {"error": f"{type(exc).__name__}: {exc}"}
     return StageResult([counts], stats)
