@@ -115,3 +115,50 @@ def test_compare_puts_runs_side_by_side(tmp_path: Path) -> None:
     assert "| `data.build.rm_gap_max` | `0.1` | `0.2` |" in out
     assert "run.dir" not in out  # differs by construction, not a finding
     assert "| SFT rows | 10 | 10 |" in out and "| FuseChat DPO | gsm8k | 61.00 | — |" in out
+
+
+def test_per_model_partial_runs_merge_to_the_unsharded_bytes(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SLURM sampling arrays run one source model per job (``--model``) and shards within it; the merge
+    (no --model, no --shard) writes the same bytes as one unsharded run. A fake generator stands in for vLLM."""
+    from data_construction import sampling
+    from data_construction.selection import PROMPT_FILE
+    from fusechat.generation import Completion
+    from fusechat.io import write_parquet
+    from fusechat.stages import STAGES
+
+    class Fake:
+        def chat(self, convs, params):
+            return [[Completion(f"{c[-1]['content']}|{params.seed}|{j}", "stop", 3, 2) for j in range(params.n)]
+                    for c in convs]
+
+    monkeypatch.setattr(sampling, "load_generator", lambda *a, **k: Fake())
+    domains = ["general", "code", "chinese", "math"]
+    rows = [{"id": f"p{i}", "source": "s", "domain": domains[i % 4], "messages": [{"role": "user", "content": f"q{i}"}],
+             "gold_answer": None, "tests": None, "dataset_response": None, "dataset_response_model": None,
+             "metadata": "{}"} for i in range(10)]
+
+    def select(ctx: StageContext) -> StageResult:
+        write_parquet(rows, ctx.out_dir / PROMPT_FILE)
+        return StageResult([Counts("rows", 10, 10)])
+
+    def recipe_for(run: Path):
+        models = [f"data.sampling.models.{i}.path=fake/m{i}" for i in range(5)]
+        return load_recipe(SMOKE, [f"run.dir={run}", "data.sampling.batch_size=3", *models])
+
+    hashes = {}
+    for name in ("one", "parts"):
+        recipe = recipe_for(tmp_path / name / "run")
+        run_stage(STAGES["select_prompts"], recipe, select, STAGES)
+        if name == "parts":
+            for m in recipe.data.sampling.models:
+                for i in range(2):
+                    run_stage(STAGES["sample_responses"], recipe, sampling.run, STAGES, shard=(i, 2),
+                              only_model=m.name)
+            folder = recipe.run_dir / STAGES["sample_responses"].folder
+            assert not (folder / "manifest.json").exists() and len(list(folder.glob(".shard-*.json"))) == 10
+        run_stage(STAGES["sample_responses"], recipe, sampling.run, STAGES)
+        man = json.loads((recipe.run_dir / STAGES["sample_responses"].folder / "manifest.json").read_text())
+        hashes[name] = man["output_hash"]
+        assert man["stats"]["tokens"]["generations"] == man["measured"]["generations"] > 0
+    assert hashes["one"] == hashes["parts"]
