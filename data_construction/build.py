@@ -6,6 +6,7 @@ responses) fits in memory; texts are joined in by the export stage.
 from __future__ import annotations
 
 import math
+import sys
 from collections import defaultdict
 from typing import Any
 
@@ -103,7 +104,7 @@ def run(ctx: StageContext) -> StageResult:
         for src, rows in result.shortfall.items():
             for split, info in rows.items():
                 print(f"[build_sft_dpo] SHORTFALL {src} {split}: wanted {info['wanted']}, got {info['got']} "
-                      f"({info['reason']})", flush=True)
+                      f"({info['reason']})", file=sys.stderr, flush=True)
     counts = Counts("prompts", len(prompts), used, dict(result.dropped))
     response_drops = {**({"non_finite_score": non_finite} if non_finite else {}), **result.ungraded}
     response_counts = Counts("responses", scores.num_rows, scores.num_rows - sum(response_drops.values()),

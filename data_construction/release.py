@@ -14,6 +14,8 @@ The numbers and their history: docs/method.md, "Dataset counts and their history
 
 from __future__ import annotations
 
+import math
+
 from fusechat.stage import StageError
 
 # source key -> (SFT count, DPO count)
@@ -29,6 +31,29 @@ SEED: dict[str, tuple[int, int]] = {
 }
 FINAL: dict[str, tuple[int, int]] = {**SEED, "self_oss_instruct": (10160, 2732)}
 RELEASES = {"seed": SEED, "final": FINAL}
+
+# source key -> the table's "Selected Count" column: the prompts the paper selected before pairing. The seed table's
+# OpenMathInstruct-2 count is the blog's "nearly 60,000" math problems; the two Chinese rows are its "approximately
+# 10,000" Chinese prompts. The final table's Total column is SFT + DPO for every row.
+SELECTED_SEED: dict[str, int] = {
+    "ultrafeedback": 51098, "magpie_pro_dpo": 20374, "helpsteer2": 9435, "openmathinstruct2": 58546,
+    "leetcode": 3113, "self_oss_instruct": 13696, "alpaca_gpt4_zh": 2471, "magpie_qwen2_zh": 7481,
+}
+SELECTED_FINAL: dict[str, int] = {**SELECTED_SEED, "openmathinstruct2": 51803, "self_oss_instruct": 12892}
+SELECTED = {"seed": SELECTED_SEED, "final": SELECTED_FINAL}
+
+
+def selection_cap(release: str, source: str, headroom: float, scale: float = 1.0) -> int | None:
+    """Prompts to keep from ``source`` before sampling, so sampling costs what the paper's sampling cost.
+
+    ``max(Selected Count, ceil((SFT + DPO) x headroom)) x scale``: the paper's own selected count, with head-room
+    (paper silent) for prompts that later fail the pair rules where the table shows none (Selected == SFT + DPO).
+    None for ``release: none`` or a source the tables do not list.
+    """
+    if release == "none" or source not in SELECTED[release]:
+        return None
+    sft, dpo = RELEASES[release][source]
+    return math.ceil(max(SELECTED[release][source], math.ceil((sft + dpo) * headroom)) * scale)
 
 
 def quotas_for(release: str, sources: list[str], scale: float = 1.0) -> dict[str, tuple[int, int]] | None:

@@ -77,6 +77,8 @@ def run(ctx: StageContext) -> StageResult:
     served: set[str] = set()
     stats: dict[str, Any] = {"per_model": {}}
     for model in cfg.models:
+        if ctx.only_model is not None and model.name != ctx.only_model:
+            continue
         mine = [p for p in prompts if p["domain"] in model.domains]
         served.update(p["id"] for p in mine)
         chunks = [mine[i:i + cfg.batch_size] for i in range(0, len(mine), cfg.batch_size)]
@@ -98,7 +100,7 @@ def run(ctx: StageContext) -> StageResult:
                                         cfg.max_new_tokens)
             write_parquet(rows, chunk_dir / model.name / f"{i:06d}.parquet", RESPONSE_SCHEMA)
         del gen
-    if ctx.shard[1] > 1:  # shard runs stop after their chunks; the unsharded rerun merges
+    if ctx.shard[1] > 1 or ctx.only_model is not None:  # partial runs stop after their chunks; the full rerun merges
         done = sum(v["chunks"] for v in stats["per_model"].values())
         return StageResult([Counts("chunks", done, done, additive=False)], stats)
     rows = dataset_responses(prompts)
@@ -111,6 +113,12 @@ def run(ctx: StageContext) -> StageResult:
     n_out = sum(1 for p in prompts if p["id"] in with_response)
     dropped = {"no_source_model_for_domain": sum(1 for p in prompts if p["id"] not in served)}
     stats["responses"] = len(rows)
+    generated = [r for r in rows if r["finish_reason"] != "dataset"]
+    stats["tokens"] = {  # measured, comparable with the plan: one prefill per (prompt, model), every completion
+        "generations": len(generated),
+        "input_tokens": sum(r["prompt_tokens"] or 0 for r in generated if r["sample_index"] == 0),
+        "output_tokens": sum(r["completion_tokens"] or 0 for r in generated),
+    }
     stats["finish_reasons"] = {k: sum(1 for r in rows if r["finish_reason"] == k)
                                for k in sorted({r["finish_reason"] for r in rows})}
     counts = [Counts("prompts", len(prompts), n_out, {k: v for k, v in dropped.items() if v}),

@@ -32,6 +32,7 @@ from typing import Any
 
 from data_construction.context_window import ContextLimit, ModelBudget
 from data_construction.dedup import near_duplicates
+from data_construction.release import selection_cap
 from data_construction.source_files import iter_file_rows, iter_hub_rows
 from data_construction.sources import MAPPERS, RowError, map_row
 from fusechat.io import write_parquet
@@ -89,6 +90,16 @@ def prompt_id(source: str, text: str) -> str:
 
 def conversation_chars(messages: list[dict[str, str]]) -> int:
     return sum(len(m["content"]) for m in messages)
+
+
+def source_cap(recipe: Recipe, src: SourceConfig) -> int | None:
+    """Seeded per-source cap before sampling: the source's ``max_prompts``, else (``data.selection.cap_from_release``)
+    the paper's selected count for ``data.release`` with ``data.selection.headroom`` (``release.selection_cap``)."""
+    if src.max_prompts is not None:
+        return src.max_prompts
+    if not recipe.data.selection.cap_from_release:
+        return None
+    return selection_cap(recipe.data.release, src.name, recipe.data.selection.headroom, recipe.data.release_scale)
 
 
 def select_prompts(recipe: Recipe) -> tuple[list[dict[str, Any]], Counts, dict[str, Any]]:
@@ -156,10 +167,11 @@ def select_prompts(recipe: Recipe) -> tuple[list[dict[str, Any]], Counts, dict[s
             rows[:] = [r for r, k in zip(rows, keep, strict=True) if k]
     kept: list[dict[str, Any]] = []
     for src, src_kept, src_drop in candidates:
-        if src.max_prompts is not None and len(src_kept) > src.max_prompts:
+        cap = source_cap(recipe, src)
+        if cap is not None and len(src_kept) > cap:
             rng = random.Random(f"{recipe.run.seed}-{src.name}")
-            keep_idx = set(rng.sample(range(len(src_kept)), src.max_prompts))
-            src_drop["over_quota"] += len(src_kept) - src.max_prompts
+            keep_idx = set(rng.sample(range(len(src_kept)), cap))
+            src_drop["over_quota"] += len(src_kept) - cap
             src_kept = [r for i, r in enumerate(src_kept) if i in keep_idx]
         kept.extend(src_kept)
         src_drop = Counter({k: v for k, v in src_drop.items() if v})
@@ -175,4 +187,10 @@ PROMPT_FILE = "prompts.parquet"
 def run(ctx: StageContext) -> StageResult:
     rows, counts, stats = select_prompts(ctx.recipe)
     write_parquet(rows, ctx.out_dir / PROMPT_FILE)
+    from fusechat.plan import make_plan
+
+    try:  # the cost plan of this run, on the prompts actually selected (compared with measured stages later)
+        stats["plan"] = make_plan(ctx.recipe, rows).as_dict()
+    except Exception as exc:  # informational: a plan that cannot be made never blocks the data work
+        stats["plan"] = {"error": f"{type(exc).__name__}: {exc}"}
     return StageResult([counts], stats)

@@ -16,9 +16,14 @@ import subprocess
 import sys
 import time
 
-from fusechat.cli import load_or_exit
-from fusechat.recipe import REPO_ROOT
-from fusechat.stages import STAGES
+from fusechat.envhint import missing_module_exit
+
+try:
+    from fusechat.cli import load_or_exit
+    from fusechat.recipe import REPO_ROOT
+    from fusechat.stages import STAGES
+except ModuleNotFoundError as _exc:  # e.g. the system python instead of the project's environment
+    missing_module_exit(_exc, "python -m fusechat.pipeline")
 
 SCRIPTS: dict[str, str] = {
     "tiny_world": "-m fusechat.tiny_world",
@@ -36,13 +41,57 @@ SCRIPTS: dict[str, str] = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
+STAGE_MODULES = {"select_prompts": ("pyarrow", "datasets"), "sample_responses": ("torch", "transformers"),
+                 "score_rewards": ("torch", "transformers"), "verify_answers": ("math_verify",),
+                 "sft": ("llamafactory",), "dpo": ("trl",), "eval_generate": ("torch", "transformers")}
+
+
+def check_modules(names: list[str]) -> None:
+    """Before any stage runs: every package the chosen stages import is installed in this interpreter."""
+    import importlib.util
+
+    for name in names:
+        for mod in STAGE_MODULES.get(name, ()):
+            if importlib.util.find_spec(mod) is None:
+                missing_module_exit(ModuleNotFoundError(name=mod), f"stage {name} (python -m fusechat.pipeline)")
+
+
+def _manifest(run_dir, stage: str) -> dict | None:
+    p = run_dir / STAGES[stage].folder / "manifest.json"
+    return json.loads(p.read_text()) if p.exists() else None
+
+
+def summarise(run_dir) -> None:
+    """Final summary on stderr: plan vs measured (generations, tokens, GPU-hours) and any unfilled release quota."""
+    select, sample = _manifest(run_dir, "select_prompts"), _manifest(run_dir, "sample_responses")
+    plan = (select or {}).get("stats", {}).get("plan", {})
+    if plan.get("generations") is not None and sample:
+        got = sample["stats"].get("tokens", {})
+        print("[pipeline] plan vs measured (sampling): "
+              f"generations {plan['generations']} vs {got.get('generations')}, input tokens "
+              f"{plan['input_tokens']} vs {got.get('input_tokens')}, output tokens {plan['output_tokens']} vs "
+              f"{got.get('output_tokens')}", file=sys.stderr)
+        measured_h = sum((_manifest(run_dir, s) or {}).get("measured", {}).get("gpu_seconds", 0) for s in STAGES) / 3600
+        print(f"[pipeline] GPU-hours: plan {plan['gpu_hours']} ({plan['gpu_type']}), measured {measured_h:.2f} "
+              "(GPUs allocated x wall time, summed over the stage manifests, reused stages included)", file=sys.stderr)
+    build = _manifest(run_dir, "build_sft_dpo")
+    for src, rows in ((build or {}).get("stats", {}).get("shortfall") or {}).items():
+        for split, info in rows.items():
+            print(f"[pipeline] SHORTFALL: release quota not filled for {src} {split}: wanted {info['wanted']}, "
+                  f"got {info['got']} ({info['reason']})", file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--recipe", required=True)
     p.add_argument("overrides", nargs="*")
     p.add_argument("--from", dest="start", choices=list(SCRIPTS), default=None)
     p.add_argument("--until", choices=list(SCRIPTS), default=None)
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     recipe = load_or_exit(args.recipe, args.overrides)
     names = list(SCRIPTS)
     if not recipe.world.enabled:
@@ -51,12 +100,15 @@ def main(argv: list[str] | None = None) -> int:
         names = names[names.index(args.start):]
     if args.until:
         names = names[: names.index(args.until) + 1]
+    check_modules(names)
+    env = os.environ.copy()  # the scripts import the repo's packages even where it is not pip-installed
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
     times: dict[str, float] = {}
     for name in names:
         script = SCRIPTS[name].split()
         cmd = [sys.executable, *script, "--recipe", args.recipe, *args.overrides]
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=REPO_ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL)
+        proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL)
         times[name] = time.perf_counter() - t0
         if proc.returncode != 0:
             print(f"[pipeline] stage {name} failed (exit {proc.returncode}); command: {' '.join(cmd)}", file=sys.stderr)
@@ -65,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, t in times.items():
         print(f"  {name:<18} {t:7.1f}", file=sys.stderr)
     print(f"  {'total':<18} {sum(times.values()):7.1f}", file=sys.stderr)
+    summarise(recipe.run_dir)
     tables = recipe.run_dir / STAGES["eval_tables"].folder
     if (tables / "manifest.json").exists() and "eval_tables" in names:
         print(json.loads((tables / "manifest.json").read_text())["stats"]["table"])

@@ -34,6 +34,9 @@ class RunConfig(_Strict):
     dir: str = Field(description="Run directory; every stage writes its own folder below it.")
     seed: int = Field(42, description="Paper silent: seed of every split, order and sample of the run.")
     smoke: bool = Field(False, description="Marks outputs (tables) as a smoke run on the tiny world.")
+    stage_cache: str | None = Field(
+        None, description="Shared content-addressed stage store (fusechat/stage.py); null = '.stage_cache' next to "
+        "the run directory, so sibling runs share upstream work.")
 
 
 class WorldConfig(_Strict):
@@ -69,6 +72,13 @@ class SelectionConfig(_Strict):
     near_dup_threshold: float | None = Field(
         0.9, gt=0, le=1, description="Paper silent: drop prompts whose word-3-gram Jaccard with a kept one is ≥ this "
         "(MinHash/LSH); null disables near-duplicate removal.")
+    cap_from_release: bool = Field(
+        True, description="With data.release seed/final, cap each source before sampling at the number of prompts "
+        "the paper selected (its table's Selected Count, or SFT+DPO x headroom if larger), seeded by run.seed; "
+        "a source's own max_prompts wins.")
+    headroom: float = Field(
+        1.1, ge=1.0, description="Paper silent: extra prompts sampled per source (x SFT+DPO entries) for prompts "
+        "that later fail the pair rules (RM window, correctness), so the release quota can still be filled.")
 
 
 class SourceModelConfig(_Strict):
@@ -249,6 +259,55 @@ class EvalConfig(_Strict):
     target_table: str | None = Field(None, description="Reported table to compare with (results/reported).")
 
 
+# ----------------------------------------------------------------------------------------------- plan / cluster
+class PlanConfig(_Strict):
+    """Assumptions of the cost plan (``python -m fusechat.plan``). The paper names no hardware and no token
+    lengths, so every key here is paper silent; defaults and their sources are in docs/cost_plan.md."""
+
+    gpu_type: str = Field("H100-SXM-80GB", description="Paper silent: GPU the plan is priced on.")
+    gpu_memory_gib: float = Field(80.0, gt=0, description="Paper silent: memory per GPU (H100 SXM datasheet).")
+    gpu_peak_tflops: float = Field(989.0, gt=0, description="Paper silent: dense BF16 peak per GPU, TFLOP/s "
+                                   "(NVIDIA H100 SXM datasheet, without sparsity).")
+    train_mfu: float = Field(0.35, gt=0, le=1, description="Paper silent: model-FLOPs utilisation of ZeRO-3 full "
+                             "fine-tuning, forward passes of scoring and prefill.")
+    decode_mfu: float = Field(0.08, gt=0, le=1, description="Paper silent: effective utilisation of batched vLLM "
+                              "decoding (memory-bound), FLOPs = 2 x params x output tokens.")
+    input_tokens: dict[str, int] = Field(
+        default_factory=lambda: {"general": 180, "math": 90, "code": 260, "chinese": 70},
+        description="Paper silent: mean chat-formatted prompt tokens per domain, used when prompts or tokenizers "
+        "cannot be read (hub sources offline).")
+    output_tokens: dict[str, int] = Field(
+        default_factory=lambda: {"general": 550, "math": 400, "code": 450, "chinese": 350},
+        description="Paper silent: mean completion tokens per domain (capped at max_new_tokens).")
+    dataset_response_tokens: int = Field(
+        350, description="Paper silent: mean tokens of a dataset-shipped response (OpenMathInstruct-2's Llama-405B "
+        "solutions), scored but not generated.")
+    eval_output_tokens: int = Field(400, description="Paper silent: mean answer tokens per benchmark item.")
+    throughput: dict[str, float] = Field(
+        default_factory=dict, description="Optional measured output tokens/s per GPU for a model (by name or "
+        "path); overrides the FLOPs-based estimate for that model.")
+    params_b: dict[str, float] = Field(
+        default_factory=dict, description="Parameters (billions) for models the built-in table (fusechat/plan.py, "
+        "from the model cards) does not know.")
+
+
+class ClusterConfig(_Strict):
+    """SLURM rendering (``python -m fusechat.slurm``): what the cluster looks like; the recipe's own keys
+    (tensor_parallel_size, sft/dpo num_gpus) decide how many GPUs and nodes each job takes."""
+
+    gpus_per_node: int = Field(8, ge=1)
+    cpus_per_gpu: int = 8
+    partition: str | None = None
+    account: str | None = None
+    sampling_shards: int = Field(4, ge=1, description="Array tasks per source model (each runs --shard i/N).")
+    scoring_shards: int = Field(8, ge=1, description="Array tasks for reward scoring (1 GPU each).")
+    time_limit: str = "48:00:00"
+    gen_python: str = Field("python", description="Interpreter of the generation env (vLLM; sampling, scoring, "
+                            "eval generation).")
+    train_python: str = Field("python", description="Interpreter of the training env (environment.yml).")
+    setup: str = Field("", description="Shell lines run first in every job (module load, conda activate ...).")
+
+
 class Recipe(_Strict):
     run: RunConfig
     world: WorldConfig = WorldConfig()
@@ -256,6 +315,8 @@ class Recipe(_Strict):
     sft: SFTConfig
     dpo: DPOConfig
     eval: EvalConfig
+    plan: PlanConfig = PlanConfig()
+    cluster: ClusterConfig = ClusterConfig()
 
     # paths the recipe was loaded from, kept out of the schema
     _source: Path | None = None

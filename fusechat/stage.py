@@ -9,6 +9,12 @@ time.
 A stage's *fingerprint* is the hash of (stage name, the config keys it reads, its inputs' fingerprints). A rerun
 with an unchanged fingerprint is a no-op; a changed key changes the fingerprint of that stage and, through the
 input fingerprints, of every stage after it.
+
+Shared stage cache: a stage's output lives in ``<stage cache>/<stage>/<fingerprint>/`` and the run directory's
+stage folder is a relative symlink to it (``run.stage_cache``; by default ``.stage_cache`` next to the run
+directory, so ``runs/a`` and ``runs/b`` share ``runs/.stage_cache``). A run whose stage has a fingerprint already
+complete in the cache links to it and says "reused"; a changed key only re-points this run's link, so no run
+ever deletes an output another run uses. ``--force`` recomputes into a new ``<fingerprint>.force-<time>`` folder.
 """
 
 from __future__ import annotations
@@ -93,6 +99,7 @@ class StageContext:
     out_dir: Path
     input_dirs: dict[str, Path]
     shard: tuple[int, int] = (0, 1)
+    only_model: str | None = None  # sampling: run one source model's chunks only (a partial run, like a shard)
 
     def input(self, name: str) -> Path:
         return self.input_dirs[name]
@@ -177,6 +184,68 @@ def resolve_inputs(spec: StageSpec, recipe: Recipe, registry: dict[str, StageSpe
     return dirs, fps
 
 
+def cache_root(recipe: Recipe) -> Path:
+    """The shared stage cache: ``run.stage_cache``, or ``.stage_cache`` next to the run directory."""
+    if recipe.run.stage_cache:
+        p = Path(recipe.run.stage_cache)
+        return p if p.is_absolute() else REPO_ROOT / p
+    return recipe.run_dir.parent / ".stage_cache"
+
+
+def _link(run_folder: Path, target: Path) -> None:
+    """Point a run's stage folder at ``target`` with a relative symlink, replacing an older link atomically."""
+    run_folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = run_folder.with_name(f".{run_folder.name}.link-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    os.symlink(os.path.relpath(target, run_folder.parent), tmp)
+    os.replace(tmp, run_folder)
+
+
+def _adopt(run_folder: Path, store: Path) -> None:
+    """A real directory in a run (a copied run, or a run from before the cache) moves into the cache under its
+    fingerprint, complete or in progress, so its work is kept; it is deleted only when the cache already holds
+    that fingerprint or it carries no fingerprint at all (never written by the stage contract)."""
+    if run_folder.is_symlink() or not run_folder.is_dir():
+        return
+    man = read_manifest(run_folder)
+    marker = run_folder / IN_PROGRESS
+    fp = man.get("fingerprint") if man else (json.loads(marker.read_text()).get("fingerprint")
+                                             if marker.exists() else None)
+    dest = store / fp if fp else None
+    if dest is None or dest.exists():
+        shutil.rmtree(run_folder)
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(run_folder), str(dest))
+
+
+def _force_dir(store: Path, fp: str) -> Path:
+    """``--force`` never touches the canonical folder other runs may link to: it writes a new
+    ``<fp>.force-<job or minute>[-n]`` folder (the ranks of one job agree on the name through SLURM_JOB_ID)."""
+    base = f"{fp}.force-{os.environ.get('SLURM_JOB_ID') or time.strftime('%Y%m%dT%H%M', time.gmtime())}"
+    out, n = store / base, 1
+    while read_manifest(out) is not None:
+        n += 1
+        out = store / f"{base}-{n}"
+    return out
+
+
+def gpus_billed(stats: dict[str, Any]) -> int:
+    """GPUs allocated to a stage: the body's own ``stats['gpus']``, else the distributed world size, else the CUDA
+    devices visible to torch (0 on CPU). GPU-seconds = this × wall time, which is what a cluster bills."""
+    if isinstance(stats.get("gpus"), int):
+        return stats["gpus"]
+    if os.environ.get("SLURM_GPUS_ON_NODE", "").isdigit():  # a SLURM job: what it was allocated, all nodes
+        return int(os.environ["SLURM_GPUS_ON_NODE"]) * int(os.environ.get("SLURM_JOB_NUM_NODES", "1") or 1)
+    if os.environ.get("WORLD_SIZE", "").isdigit():
+        return int(os.environ["WORLD_SIZE"])
+    torch = sys.modules.get("torch")
+    try:
+        return int(torch.cuda.device_count()) if torch is not None and torch.cuda.is_available() else 0
+    except Exception:  # a broken CUDA setup must not fail a finished stage
+        return 0
+
+
 def run_stage(
     spec: StageSpec,
     recipe: Recipe,
@@ -185,27 +254,34 @@ def run_stage(
     *,
     force: bool = False,
     shard: tuple[int, int] = (0, 1),
+    only_model: str | None = None,
 ) -> Path:
-    """Run ``body`` under the stage contract; skip when an identical manifest is already there."""
+    """Run ``body`` under the stage contract; skip when up to date, link (reuse) when the cache holds the output."""
     input_dirs, input_fps = resolve_inputs(spec, recipe, registry)
     fp, config_hash = fingerprint(spec, recipe, input_fps)
-    out_dir = recipe.run_dir / spec.folder
+    run_folder = recipe.run_dir / spec.folder
+    store = cache_root(recipe) / spec.name
+    out_dir = _force_dir(store, fp) if force else store / fp
     if os.environ.get("RANK", "0") != "0":
         # Non-main ranks of a distributed launch (accelerate/torchrun) only run the body; rank 0 owns the folder.
-        body(StageContext(spec=spec, recipe=recipe, out_dir=out_dir, input_dirs=input_dirs, shard=shard))
+        body(StageContext(spec=spec, recipe=recipe, out_dir=out_dir, input_dirs=input_dirs, shard=shard,
+                          only_model=only_model))
         return out_dir
-    existing = read_manifest(out_dir)
+    existing = read_manifest(run_folder)
     if existing and existing.get("fingerprint") == fp and not force:
-        log(spec.name, f"up to date (fingerprint {fp[:12]}), skipping -> {out_dir}")
-        return out_dir
-    # A partial folder with the same fingerprint (a crashed run, or the chunks of shard runs) is kept so resumable
-    # stages continue where they stopped; anything else (another config, a finished run being redone) starts empty.
+        log(spec.name, f"up to date (fingerprint {fp[:12]}), skipping -> {run_folder}")
+        return run_folder
+    _adopt(run_folder, store)
+    done = read_manifest(out_dir)
+    if done and done.get("fingerprint") == fp and not force:
+        _link(run_folder, out_dir)
+        log(spec.name, f"reused (fingerprint {fp[:12]}) from {out_dir} -> {run_folder}")
+        return run_folder
+    # A partial folder of this fingerprint (a crashed run, or the chunks of shard runs) is resumed where it stopped.
     marker = out_dir / IN_PROGRESS
     marker_fp = json.loads(marker.read_text()).get("fingerprint") if marker.exists() else None
-    resumable = marker_fp == fp and not force
-    sharded = shard[1] > 1
-    if out_dir.exists() and not resumable and not (sharded and marker_fp is None and existing is None):
-        shutil.rmtree(out_dir)
+    resumable = marker_fp == fp
+    sharded = shard[1] > 1 or only_model is not None
     out_dir.mkdir(parents=True, exist_ok=True)
     if resumable and not sharded:  # temporaries of a killed run are litter, never output (shards may be writing)
         from fusechat.io import remove_stale_temps
@@ -214,22 +290,31 @@ def run_stage(
             log(spec.name, f"removed {len(stale)} stale temporary file(s) of a killed run, e.g. {stale[0].name}")
     if not resumable:
         atomic_write_text(marker, json.dumps({"fingerprint": fp, "started": time.time()}))
-    what = f"shard {shard[0]}/{shard[1]}" if sharded else ("resuming" if resumable else "running")
-    log(spec.name, f"{what} -> {out_dir}")
+    _link(run_folder, out_dir)
+    part = f"shard {shard[0]}/{shard[1]}" + (f" of {only_model}" if only_model else "")
+    what = part if sharded else ("resuming" if resumable else "running")
+    log(spec.name, f"{what} -> {run_folder} (stored in {out_dir})")
 
     t0 = time.perf_counter()
-    ctx = StageContext(spec=spec, recipe=recipe, out_dir=out_dir, input_dirs=input_dirs, shard=shard)
+    ctx = StageContext(spec=spec, recipe=recipe, out_dir=out_dir, input_dirs=input_dirs, shard=shard,
+                       only_model=only_model)
     result = body(ctx)
     wall = time.perf_counter() - t0
     for c in result.counts:
         c.check(spec.name)
+    gpus = gpus_billed(result.stats)
+    measured = {"gpus": gpus, "gpu_seconds": round(wall * gpus, 1), **result.stats.get("tokens", {})}
+    if not sharded:  # the shard/--model runs merged here spent their GPU time in other jobs: add it
+        notes = [json.loads(p.read_text()) for p in sorted(out_dir.glob(".shard-*.json"))]
+        measured["gpu_seconds"] += round(sum(n.get("measured", {}).get("gpu_seconds", 0) for n in notes), 1)
     if sharded:
         # A shard writes its chunks and a note; the unsharded run that follows merges them and writes the manifest.
         note = {"fingerprint": fp, "shard": list(shard), "counts": [c.as_dict() for c in result.counts],
-                "stats": result.stats, "wall_time_s": round(wall, 3)}
-        atomic_write_text(out_dir / f".shard-{shard[0]}-of-{shard[1]}.json", json.dumps(note, indent=2))
-        log(spec.name, f"shard {shard[0]}/{shard[1]} done in {wall:.1f}s; run without --shard to merge")
-        return out_dir
+                "stats": result.stats, "wall_time_s": round(wall, 3), "measured": measured}
+        tag = f"-{only_model}" if only_model else ""
+        atomic_write_text(out_dir / f".shard-{shard[0]}-of-{shard[1]}{tag}.json", json.dumps(note, indent=2))
+        log(spec.name, f"{part} done in {wall:.1f}s; run without --shard/--model to merge")
+        return run_folder
 
     manifest = {
         "stage": spec.name,
@@ -239,6 +324,7 @@ def run_stage(
         "inputs": {k: {"path": str(v), "fingerprint": input_fps[k]} for k, v in input_dirs.items()},
         "counts": [c.as_dict() for c in result.counts],
         "stats": result.stats,
+        "measured": measured,
         "output_hash": hash_folder(out_dir),
         "versions": package_versions(),
         "env_lock": current_lock(),  # which requirements/locks/<name>.txt built this interpreter (fusechat/envlock.py)
@@ -253,5 +339,5 @@ def run_stage(
     summary = "; ".join(
         f"{c.unit}: in={c.n_in} out={c.n_out}" + (f" dropped={c.dropped}" if c.dropped else "") for c in result.counts
     )
-    log(spec.name, f"done in {wall:.1f}s ({summary}) -> {out_dir}")
-    return out_dir
+    log(spec.name, f"done in {wall:.1f}s ({summary}) -> {run_folder}")
+    return run_folder

@@ -14,8 +14,8 @@ STAGES: dict[str, StageSpec] = {
     s.name: s
     for s in [
         StageSpec("select_prompts", "data/01_prompts", (), ("data.sources", "data.selection", "data.release",
-                                                            "data.sampling.models", "data.sampling.max_new_tokens",
-                                                            *_WORLD)),
+                                                            "data.release_scale", "data.sampling.models",
+                                                            "data.sampling.max_new_tokens", *_WORLD)),
         StageSpec("sample_responses", "data/02_responses", ("select_prompts",), ("data.sampling", *_WORLD)),
         StageSpec("score_rewards", "data/03_scores", ("select_prompts", "sample_responses"), ("data.scoring", *_WORLD)),
         StageSpec("verify_answers", "data/04_verified", ("select_prompts", "sample_responses"), ("data.verification",)),

@@ -11,6 +11,14 @@ GEN_PY="${GEN_PY:-python}"
 TRAIN_PY="${TRAIN_PY:-python}"
 ACCELERATE="${ACCELERATE:-accelerate}"
 NUM_GPUS="${NUM_GPUS:-8}"
+# Preflight first: GPUs, disk, hub access, both environments; one line per check, stop on a blocker
+# (PREFLIGHT=skip bypasses it). The cost plan: python -m fusechat.plan --recipe "$RECIPE".
+if [[ "${PREFLIGHT:-run}" != "skip" ]]; then
+  GEN_PY="$GEN_PY" TRAIN_PY="$TRAIN_PY" "$GEN_PY" -m fusechat.preflight --recipe "$RECIPE" "$@" || {
+    echo "preflight found a blocker (lines marked BLOCK above); fix it, or PREFLIGHT=skip to run anyway" >&2
+    exit 1
+  }
+fi
 "$GEN_PY" -m fusechat.pipeline --recipe "$RECIPE" "$@" --until export
 "$TRAIN_PY" training/01_sft.py --recipe "$RECIPE" "$@"
 "$ACCELERATE" launch --config_file training/configs/accelerate_zero3.yaml --num_processes "$NUM_GPUS" \

@@ -28,7 +28,7 @@ def output_hash(run_dir: Path, name: str) -> str:
 
 
 def fresh(smoke_run: Path, tmp_path: Path, name: str) -> Path:
-    run_dir = tmp_path / name
+    run_dir = tmp_path / name / "run"  # one stage cache per run (it sits next to the run dir), so nothing is reused
     shutil.copytree(smoke_run / STAGES["select_prompts"].folder, run_dir / STAGES["select_prompts"].folder)
     return run_dir
 
