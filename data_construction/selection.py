@@ -129,7 +129,8 @@ def select_prompts(recipe: Recipe) -> tuple[list[dict[str, Any]], Counts, dict[s
             elif len(text) > sel.max_prompt_chars:
                 reason = "prompt_too_long"
             else:
-                reason = next((r for r, f in DOMAIN_FILTERS[src.domain] if f(text)), None)
+                filters = DOMAIN_FILTERS[src.domain] if sel.domain_filters else []
+                reason = next((r for r, f in filters if f(text)), None)
             if reason is None and sel.dedup:
                 key = normalise(text)
                 reason = "duplicate" if key in seen else None

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from fusechat.recipe import Recipe, RecipeError, load_recipe
 from fusechat.stage import StageContext, StageError, StageResult, run_stage
-from fusechat.stages import STAGES
+from fusechat.stages import stages_for
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -48,7 +48,8 @@ def stage_main(stage: str, body: Callable[[StageContext], StageResult], descript
     args = build_parser(description, shardable).parse_args(argv)
     recipe = load_or_exit(args.recipe, args.overrides)
     try:
-        out = run_stage(STAGES[stage], recipe, body, STAGES, force=args.force,
+        registry = stages_for(recipe)
+        out = run_stage(registry[stage], recipe, body, registry, force=args.force,
                         shard=getattr(args, "shard", (0, 1)))
     except StageError as exc:
         print(f"stage error: {exc}", file=sys.stderr)

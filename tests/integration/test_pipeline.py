@@ -107,7 +107,7 @@ def test_changed_key_reruns_that_stage_and_those_after(smoke_run: Path, tmp_path
     for s in STAGES:  # the copy's manifests record the old run dir; only fingerprints matter for skipping
         assert (run_dir / STAGES[s].folder / "manifest.json").exists()
     fps = {s: manifest(run_dir, s)["fingerprint"] for s in STAGES}
-    proc = run_pipeline(run_dir, "dpo.beta=0.1", "dpo.length_normalized=false")
+    proc = run_pipeline(run_dir, "dpo.beta=0.1", "dpo.loss=dpo")
     assert proc.returncode == 0, proc.stderr[-3000:]
     order = list(STAGES)
     after = order[order.index("dpo"):]
