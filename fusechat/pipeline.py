@@ -59,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     recipe = load_or_exit(args.recipe, args.overrides)
     scripts = WRPO_SCRIPTS if recipe.wrpo is not None else SCRIPTS
     names = list(scripts)
+    for flag, stage in (("--from", args.start), ("--until", args.until)):
+        if stage is not None and stage not in names:
+            p.error(f"{flag} {stage}: not a stage of this recipe's pipeline ({', '.join(names)})")
     if not recipe.world.enabled:
         names.remove("tiny_world")
     if args.start:

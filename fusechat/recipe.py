@@ -237,11 +237,6 @@ class WRPODataConfig(_Strict):
     ``sft_fraction`` of the prompts (seeded) go to SFT on y_ws; the SFT model samples ``target_samples`` per
     remaining prompt; ArmoRM picks y_wt (best) and y_l (worst); export chosen=[y_ws, y_wt], rejected=[y_l]."""
 
-    source_responses: Literal["sample", "released"] = Field(
-        "sample", description="'sample': our sampling stage over data.sampling.models; 'released': the authors' "
-        "responses from released_dataset (read by data_construction/wrpo_released.py).")
-    released_dataset: str = "AALF/ultrafeedback_wrpo"
-    released_revision: str | None = None
     sft_fraction: float = Field(1 / 3, gt=0.0, lt=1.0, description="Paper: 1/3 of the prompts go to SFT on y_ws.")
     target_samples: int = Field(5, ge=2, description="Paper: the SFT model samples 5 responses per prompt.")
     target_temperature: float = 0.8
