@@ -227,6 +227,10 @@ class DPOConfig(_Strict):
             if bad:
                 raise PydanticCustomError("unknown_key", "unknown key {key}", {
                     "key": bad[0], "hint": f"neither a recipe key nor a field of trl.{cls.__name__}"})
+            fixed = [k for k in extra if k in ("loss_type", "loss_weights", "cpo_alpha")]
+            if fixed:
+                raise PydanticCustomError("unknown_key", "unknown key {key}", {
+                    "key": fixed[0], "hint": "set by dpo.loss; choose the loss by name there"})
         return self
 
 

@@ -61,6 +61,8 @@ def test_extra_trl_fields_pass_through_by_name(tmp_path: Path) -> None:
 def test_unknown_dpo_key_is_a_one_line_recipe_error() -> None:
     with pytest.raises(RecipeError, match=r"llama31_8b.yaml: dpo.betta: unknown key \(neither a recipe key nor a field of trl.DPOConfig\)$"):
         load_recipe(REPO / "recipes" / "llama31_8b.yaml", ["dpo.betta=0.1"])
+    with pytest.raises(RecipeError, match=r"dpo.loss_type: unknown key \(set by dpo.loss"):
+        load_recipe(REPO / "recipes" / "llama31_8b.yaml", ["dpo.loss_type=ipo"])
     with pytest.raises(RecipeError, match="dpo.loss"):
         load_recipe(REPO / "recipes" / "llama31_8b.yaml", ["dpo.loss=kto"])
 
