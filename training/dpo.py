@@ -242,9 +242,11 @@ def run(ctx: StageContext) -> StageResult:
         train_idx, held_idx = heldout_split(len(dataset), cfg.checkpoint_heldout_fraction, ctx.recipe.run.seed)
         dataset, eval_dataset = dataset.select(train_idx), dataset.select(held_idx)
         n_heldout = len(held_idx)
+    # The guard runs before TRL's config object exists: building it already sets up the distributed state.
+    check_global_batch(cfg, grad_accum(cfg.global_batch_size, cfg.per_device_train_batch_size, cfg.num_gpus),
+                       int(os.environ.get("WORLD_SIZE", "1")))
     trainer_cls, _ = TRAINERS[cfg.loss]()
     args = trl_config(cfg, ctx.out_dir / "checkpoints", ctx.recipe.run.seed, with_eval=best_of_two)
-    check_global_batch(cfg, args.gradient_accumulation_steps, int(os.environ.get("WORLD_SIZE", "1")))
     (ctx.out_dir / "trl_config.json").write_text(json.dumps(
         {"class": type(args).__name__, **args.to_dict()}, indent=2, default=str))
     tok = AutoTokenizer.from_pretrained(sft_model)
