@@ -130,7 +130,8 @@ def select_prompts(recipe: Recipe) -> tuple[list[dict[str, Any]], Counts, dict[s
             elif conversation_chars(rec["messages"]) > sel.max_prompt_chars:
                 reason = "prompt_too_long"
             else:
-                reason = next((r for r, f in DOMAIN_FILTERS[src.domain] if f(text)), None)
+                filters = DOMAIN_FILTERS[src.domain] if sel.domain_filters else []
+                reason = next((r for r, f in filters if f(text)), None)
             if reason is None and sel.dedup:  # before the tokenizer: repeated prompts are tokenized once
                 key = normalise(text)
                 reason = "duplicate" if key in seen else None

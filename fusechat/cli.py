@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from fusechat.recipe import Recipe, RecipeError, load_recipe
 from fusechat.stage import StageContext, StageError, StageResult, run_stage
-from fusechat.stages import STAGES
+from fusechat.stages import stages_for
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -55,7 +55,8 @@ def stage_main(stage: str, body: Callable[[StageContext], StageResult], descript
         print(f"recipe error: --model {model}: not a data.sampling.models name", file=sys.stderr)
         raise SystemExit(2)
     try:
-        out = run_stage(STAGES[stage], recipe, body, STAGES, force=args.force,
+        registry = stages_for(recipe)
+        out = run_stage(registry[stage], recipe, body, registry, force=args.force,
                         shard=getattr(args, "shard", (0, 1)), only_model=model)
     except StageError as exc:
         print(f"stage error: {exc}", file=sys.stderr)

@@ -21,7 +21,7 @@ from fusechat.envhint import missing_module_exit
 try:
     from fusechat.cli import load_or_exit
     from fusechat.recipe import REPO_ROOT
-    from fusechat.stages import STAGES
+    from fusechat.stages import STAGES, stages_for
 except ModuleNotFoundError as _exc:  # e.g. the system python instead of the project's environment
     missing_module_exit(_exc, "python -m fusechat.pipeline")
 
@@ -38,6 +38,19 @@ SCRIPTS: dict[str, str] = {
     "eval_generate": "evaluation/01_generate.py",
     "eval_score": "evaluation/02_score.py",
     "eval_tables": "evaluation/03_tables.py",
+}
+#: The WRPO pipeline's scripts, in order (recipes with a ``wrpo:`` section).
+WRPO_SCRIPTS: dict[str, str] = {
+    "tiny_world": "-m fusechat.tiny_world",
+    "select_prompts": "data_construction/01_select_prompts.py",
+    "sample_responses": "data_construction/02_sample_responses.py",
+    "score_rewards": "data_construction/03_score_rewards.py",
+    "wrpo_split": "data_construction/07_wrpo_split.py",
+    "sft": "training/01_sft.py",
+    "wrpo_target": "data_construction/08_wrpo_target.py",
+    "wrpo_build": "data_construction/09_wrpo_build.py",
+    "dpo": "training/02_dpo.py",
+    "wrpo_report": "training/03_wrpo_report.py",
 }
 
 
@@ -85,15 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--recipe", required=True)
     p.add_argument("overrides", nargs="*")
-    p.add_argument("--from", dest="start", choices=list(SCRIPTS), default=None)
-    p.add_argument("--until", choices=list(SCRIPTS), default=None)
+    p.add_argument("--from", dest="start", choices=list({**SCRIPTS, **WRPO_SCRIPTS}), default=None)
+    p.add_argument("--until", choices=list({**SCRIPTS, **WRPO_SCRIPTS}), default=None)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    p = build_parser()
+    args = p.parse_args(argv)
     recipe = load_or_exit(args.recipe, args.overrides)
-    names = list(SCRIPTS)
+    scripts = WRPO_SCRIPTS if recipe.wrpo is not None else SCRIPTS
+    names = list(scripts)
+    for flag, stage in (("--from", args.start), ("--until", args.until)):
+        if stage is not None and stage not in names:
+            p.error(f"{flag} {stage}: not a stage of this recipe's pipeline ({', '.join(names)})")
     if not recipe.world.enabled:
         names.remove("tiny_world")
     if args.start:
@@ -105,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
     times: dict[str, float] = {}
     for name in names:
-        script = SCRIPTS[name].split()
+        script = scripts[name].split()
         cmd = [sys.executable, *script, "--recipe", args.recipe, *args.overrides]
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL)
@@ -118,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<18} {t:7.1f}", file=sys.stderr)
     print(f"  {'total':<18} {sum(times.values()):7.1f}", file=sys.stderr)
     summarise(recipe.run_dir)
-    tables = recipe.run_dir / STAGES["eval_tables"].folder
-    if (tables / "manifest.json").exists() and "eval_tables" in names:
+    last = "wrpo_report" if recipe.wrpo is not None else "eval_tables"
+    tables = recipe.run_dir / stages_for(recipe)[last].folder
+    if (tables / "manifest.json").exists() and last in names:
         print(json.loads((tables / "manifest.json").read_text())["stats"]["table"])
     return 0
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,6 +80,9 @@ class SelectionConfig(_Strict):
     headroom: float = Field(
         1.1, ge=1.0, description="Paper silent: extra prompts sampled per source (x SFT+DPO entries) for prompts "
         "that later fail the pair rules (RM window, correctness), so the release quota can still be filled.")
+    domain_filters: bool = Field(
+        True, description="Blog: general and Chinese sets exclude code and math prompts; false keeps every prompt "
+        "(WRPO trains on all UltraFeedback prompts).")
 
 
 class SourceModelConfig(_Strict):
@@ -86,7 +90,8 @@ class SourceModelConfig(_Strict):
 
     name: str
     path: str
-    family: Literal["llama3", "qwen2", "gemma2", "mistral"]
+    family: Literal["llama3", "qwen2", "gemma2", "mistral", "other"] = Field(
+        description="Chat-format family (the tiny world's stand-ins); 'other' for families it does not model.")
     temperature: float
     top_p: float
     repetition_penalty: float = 1.0
@@ -207,18 +212,28 @@ class SFTConfig(_Strict):
     extra: dict[str, Any] = Field(default_factory=dict, description="Passed verbatim to LLaMA-Factory.")
 
 
-class DPOConfig(_Strict):
-    """DPO with TRL (blog §DPO): 1 epoch, batch 128, max length 2048, cosine, warmup 0.1, per-target LR and beta.
+PreferenceLoss = Literal["dpo", "ln_dpo", "ipo", "simpo", "wrpo"]
 
-    ``length_normalized: true`` is the blog's LN-DPO (Llama targets).
+
+class DPOConfig(_Strict):
+    """Preference optimisation with TRL (blog §DPO; WRPO paper): 1 epoch, batch 128, max length 2048, cosine, warmup
+    0.1, per-target LR and beta. ``loss`` names an entry of ``training.losses.LOSSES`` (one dispatch in
+    ``training.dpo``): ``ln_dpo`` is the blog's LN-DPO (Llama targets), ``dpo`` standard DPO (Qwen, Gemma).
+
+    Keys named like TRL's config fields are passed to TRL under the same name. Any other field of the TRL config
+    class the loss uses (``trl.DPOConfig``; ``trl.CPOConfig`` for simpo) may be written here directly (e.g.
+    ``optim: adamw_torch``, ``truncation_mode: keep_start``); unknown names are rejected at load time.
     """
 
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+
+    loss: PreferenceLoss
     learning_rate: float
     beta: float
-    length_normalized: bool
     num_train_epochs: float = 1.0
     global_batch_size: int = Field(128, description="Paper silent: the blog gives no DPO batch; 128 from the "
-                                   "authors' preview config (8 GPUs x 2 x 8 accumulation).")
+                                   "authors' preview config (8 GPUs x 2 x 8 accumulation). Checked at launch: "
+                                   "per-device x accumulation x world size.")
     per_device_train_batch_size: int = Field(2, description="Paper silent: per-GPU batch (accumulation fills 128).")
     max_length: int = 2048
     max_prompt_length: int = Field(1800, description="Paper silent: from the authors' preview DPO config.")
@@ -227,12 +242,68 @@ class DPOConfig(_Strict):
     save_steps: int = 100
     bf16: bool = True
     gradient_checkpointing: bool = Field(True, description="Paper silent: on in the authors' preview DPO config.")
-    num_gpus: int = 1
-    checkpoint_choice: Literal["last"] = Field(
-        "last",
-        description="Blog: best of the last two checkpoints, criterion paper silent; only 'last' is implemented.",
+    num_gpus: int = Field(1, description="Processes the launcher starts (world size) the global batch assumes.")
+    label_smoothing: float = Field(0.0, ge=0.0, lt=0.5, description="Conservative-DPO ε (not for ipo).")
+    simpo_gamma: float = Field(0.5, description="SimPO target margin γ (simpo only; TRL CPOConfig field).")
+    wrpo_alpha: float = Field(0.1, ge=0.0, le=1.0, description="WRPO α_end, the final fusion coefficient (wrpo only).")
+    wrpo_alpha_schedule: Literal["linear", "constant"] = Field(
+        "linear", description="WRPO: α linear from 0 to α_end over the optimiser steps, or constant α_end.")
+    checkpoint_choice: Literal["last", "best_of_last_two"] = Field(
+        "best_of_last_two",
+        description="Blog: the better of the last two checkpoints (every save_steps); 'last' keeps the final model.",
     )
-    extra: dict[str, Any] = Field(default_factory=dict)
+    checkpoint_criterion: Literal["rewards/accuracies", "rewards/margins", "loss"] = Field(
+        "rewards/accuracies",
+        description="Paper silent: held-out metric (TRL eval log key) that picks the better checkpoint; ties go to "
+        "the later one. 'loss' is lower-is-better, the others higher-is-better.",
+    )
+    checkpoint_heldout_fraction: float = Field(
+        0.02, gt=0.0, lt=1.0,
+        description="Paper silent: share of the preference rows (seeded) held out to score the checkpoints; only "
+        "with best_of_last_two.",
+    )
+
+    @model_validator(mode="after")
+    def _trl_fields(self) -> DPOConfig:
+        """Extra keys must be fields of the TRL config class the loss uses (checked only when there are any)."""
+        extra = sorted(self.model_extra or {})
+        if extra:
+            import dataclasses
+
+            from trl import CPOConfig, DPOConfig
+
+            cls = CPOConfig if self.loss == "simpo" else DPOConfig
+            known = {f.name for f in dataclasses.fields(cls)}
+            bad = [k for k in extra if k not in known]
+            if bad:
+                raise PydanticCustomError("unknown_key", "unknown key {key}", {
+                    "key": bad[0], "hint": f"neither a recipe key nor a field of trl.{cls.__name__}"})
+            fixed = [k for k in extra if k in ("loss_type", "loss_weights", "cpo_alpha")]
+            if fixed:
+                raise PydanticCustomError("unknown_key", "unknown key {key}", {
+                    "key": fixed[0], "hint": "set by dpo.loss; choose the loss by name there"})
+        return self
+
+
+class WRPODataConfig(_Strict):
+    """WRPO data build (arXiv 2412.03187; https://github.com/SLIT-AI/WRPO commit e6f2867). A recipe with this
+    section runs the WRPO pipeline (``fusechat.stages.WRPO_STAGES``): UltraFeedback prompts, source responses
+    (``data.sampling``: 5 per source model, T 0.8, top-p 0.95) scored by ArmoRM; y_ws = the best over all sources;
+    ``sft_fraction`` of the prompts (seeded) go to SFT on y_ws; the SFT model samples ``target_samples`` per
+    remaining prompt; ArmoRM picks y_wt (best) and y_l (worst); export chosen=[y_ws, y_wt], rejected=[y_l]."""
+
+    sft_fraction: float = Field(1 / 3, gt=0.0, lt=1.0, description="Paper: 1/3 of the prompts go to SFT on y_ws.")
+    target_samples: int = Field(5, ge=2, description="Paper: the SFT model samples 5 responses per prompt.")
+    target_temperature: float = 0.8
+    target_top_p: float = 0.95
+    target_max_new_tokens: int = Field(4096, description="Paper silent; as data.sampling.max_new_tokens.")
+    target_batch_size: int = 32
+    preference_init: Literal["sft", "target"] = Field(
+        "sft", description="'sft': WRPO and Target-SFT-* rows (policy, reference and target samples from the SFT "
+        "model); 'target': the Target-DPO/IPO/SimPO rows, which start from the target model itself (no SFT).")
+    pair_chosen: Literal["target", "source"] = Field(
+        "target", description="Paper silent: the chosen response of the pairwise rows (dpo, ipo, simpo) built from "
+        "the WRPO data: y_wt (the target's best sample, on-policy pairs) or y_ws (the best source response).")
 
 
 # ----------------------------------------------------------------------------------------------- evaluation
@@ -317,6 +388,7 @@ class Recipe(_Strict):
     eval: EvalConfig
     plan: PlanConfig = PlanConfig()
     cluster: ClusterConfig = ClusterConfig()
+    wrpo: WRPODataConfig | None = None
 
     # paths the recipe was loaded from, kept out of the schema
     _source: Path | None = None
@@ -386,6 +458,8 @@ def _format_error(err: dict[str, Any], file: str, tree: dict[str, Any]) -> str:
         return f"{file}: {loc}: unknown key"
     if kind == "missing":
         return f"{file}: {loc}: missing required key"
+    if kind == "unknown_key":  # an extra key checked against a library's own field names (dpo -> TRL config)
+        return f"{file}: {loc}.{err['ctx']['key']}: unknown key ({err['ctx']['hint']})"
     value: Any = tree
     try:
         for p in err["loc"]:

@@ -6,7 +6,12 @@ it) is visible in one place.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fusechat.stage import StageSpec
+
+if TYPE_CHECKING:
+    from fusechat.recipe import Recipe
 
 _WORLD = ("world", "run.seed")
 
@@ -31,3 +36,30 @@ STAGES: dict[str, StageSpec] = {
         StageSpec("eval_tables", "eval/03_tables", ("eval_score",), ("run.smoke", "run.name", "eval.target_table")),
     ]
 }
+
+_WRPO = ("wrpo", "run.seed")
+
+#: The WRPO pipeline (a recipe with a ``wrpo:`` section; arXiv 2412.03187): the same prompt, sampling, scoring and
+#: SFT stages, then y_ws / split, the SFT model's own samples, the (y_ws, y_wt, y_l) triples, WRPO, the table.
+WRPO_STAGES: dict[str, StageSpec] = {
+    s.name: s
+    for s in [
+        StageSpec("select_prompts", "data/01_prompts", (), ("data.sources", "data.selection", "data.release", *_WORLD)),
+        StageSpec("sample_responses", "data/02_responses", ("select_prompts",), ("data.sampling", *_WORLD)),
+        StageSpec("score_rewards", "data/03_scores", ("select_prompts", "sample_responses"), ("data.scoring", *_WORLD)),
+        StageSpec("wrpo_split", "data/05_wrpo_split", ("select_prompts", "sample_responses", "score_rewards"),
+                  ("wrpo.sft_fraction", "run.seed")),
+        StageSpec("sft", "train/01_sft", ("wrpo_split",), ("sft", *_WORLD)),
+        StageSpec("wrpo_target", "data/07_wrpo_target", ("select_prompts", "wrpo_split", "sft"),
+                  (*_WRPO, "sft.model", "data.scoring", "data.sampling.backend", *_WORLD)),
+        StageSpec("wrpo_build", "data/08_wrpo_build",
+                  ("select_prompts", "sample_responses", "wrpo_split", "wrpo_target"), ("wrpo.pair_chosen",)),
+        StageSpec("dpo", "train/02_dpo", ("sft", "wrpo_build"), ("dpo", "wrpo", "sft.model", "run.seed", *_WORLD)),
+        StageSpec("wrpo_report", "eval/wrpo_table", ("dpo",), ("run.smoke", "run.name")),
+    ]
+}
+
+
+def stages_for(recipe: Recipe) -> dict[str, StageSpec]:
+    """The stage table a recipe runs: WRPO's when it has a ``wrpo:`` section, FuseChat-3.0's otherwise."""
+    return WRPO_STAGES if recipe.wrpo is not None else STAGES

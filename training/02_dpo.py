@@ -1,4 +1,4 @@
-"""DPO / LN-DPO of the SFT model on the FuseChat-3.0 preference pairs with TRL (blog: DPO)."""
+"""Preference optimisation of the SFT model by name (dpo.loss: dpo, ln_dpo, ipo, simpo, wrpo) with TRL."""
 
 from fusechat.cli import stage_main
 from training.dpo import run

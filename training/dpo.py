@@ -1,30 +1,54 @@
-"""DPO and length-normalised DPO with TRL's ``DPOTrainer`` (blog §DPO), alignment-handbook-style recipes.
+"""Preference optimisation by name with TRL: ``dpo.loss: dpo | ln_dpo | ipo | simpo | wrpo`` (one dispatch,
+``TRAINERS``), alignment-handbook-style recipes, the blog's "best of the last two checkpoints", and a launch guard
+on the global batch.
 
-Paper settings: 1 epoch, global batch 128, max length 2048, cosine schedule, warmup ratio 0.1, a checkpoint every
-100 steps; the reference model is the SFT checkpoint. Llama targets use LN-DPO (β = 10; lr 8e-7 for 3.1-8B, 1e-6 for
-3.2-1B/3B); Qwen-2.5-7B (lr 3e-7) and Gemma-2-9B (lr 5e-7) use standard DPO with β = 0.01.
+Paper settings (FuseChat-3.0 blog §DPO): 1 epoch, global batch 128, max length 2048, cosine schedule, warmup ratio
+0.1, a checkpoint every 100 steps, the better of the last two reported; the reference model is the SFT checkpoint.
+Llama targets use LN-DPO (β = 10; lr 8e-7 for 3.1-8B, 1e-6 for 3.2-1B/3B); Qwen-2.5-7B (lr 3e-7) and Gemma-2-9B
+(lr 5e-7) standard DPO with β = 0.01. WRPO (arXiv 2412.03187): lr 3e-7, β 0.01, α_end 0.1, batch 128.
 
-Why not alignment-handbook itself: version 0.3.0 cannot be imported offline and pins protobuf<=3.20.2
-(research/packages.md §2); its ``run_dpo.py`` is a thin driver of the same ``DPOTrainer``, which we call directly.
+Why not alignment-handbook itself: version 0.3.0 cannot be imported offline and pins protobuf<=3.20.2; its
+``run_dpo.py`` is a thin driver of the same ``DPOTrainer``, which we call directly.
 
-LN-DPO on TRL 0.24 (no built-in ``sigmoid_norm``): ``LengthNormalizedDPOTrainer`` divides the summed completion
-log-probs of policy *and* reference by the completion token count after truncation, then TRL's sigmoid loss gives
-exactly ``training.losses.ln_dpo_loss``.
+Which trainer runs each loss (``training.losses.LOSSES`` states what each normalises and needs):
+- ``dpo``: ``trl.DPOTrainer``, ``loss_type="sigmoid"``;  ``ipo``: ``trl.DPOTrainer``, ``loss_type="ipo"``;
+- ``ln_dpo``: ``LengthNormalizedDPOTrainer`` (TRL 0.24 has no built-in LN-DPO): TRL's sigmoid loss on the
+  summed completion log-probs of policy *and* reference divided by the completion tokens kept after truncation;
+- ``simpo``: ``trl.CPOTrainer`` with ``loss_type="simpo"``, ``cpo_alpha=0`` (pure SimPO, no reference model);
+- ``wrpo``: ``training.wrpo.WRPOTrainer`` (a ``DPOTrainer`` subclass) on rows chosen=[y_ws, y_wt], rejected=[y_l].
+
+Recipe keys named like TRL config fields reach TRL's config object under the same name (``trl_config``).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import random
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fusechat.recipe import DPOConfig
 from fusechat.stage import Counts, StageContext, StageError, StageResult
+from training.losses import LOSSES
 from training.sft import MODEL_SUBDIR, grad_accum
 
 if TYPE_CHECKING:
     import torch
-    from trl import DPOConfig as TRLDPOConfig
+
+#: Recipe keys that are not TRL config fields (the rest of ``dpo`` is passed to TRL by name).
+RECIPE_ONLY = frozenset({"loss", "global_batch_size", "num_gpus", "checkpoint_choice", "checkpoint_criterion",
+                         "checkpoint_heldout_fraction"})
+#: TRL options each loss fixes (``loss_type`` and friends).
+FIXED: dict[str, dict[str, Any]] = {
+    "dpo": {"loss_type": "sigmoid"},
+    "ln_dpo": {"loss_type": "sigmoid"},
+    "ipo": {"loss_type": "ipo"},
+    "simpo": {"loss_type": "simpo", "cpo_alpha": 0.0},
+    "wrpo": {"loss_type": "sigmoid"},
+}
 
 
 def completion_lengths(completion_mask: torch.Tensor, prompt_mask: torch.Tensor, max_length: int | None,
@@ -67,69 +91,201 @@ def normalize_logps(logps: torch.Tensor, batch: dict, side: str, args) -> torch.
     return logps / lengths.to(logps.dtype)
 
 
-def trl_config(cfg: DPOConfig, output_dir: Path, seed: int) -> TRLDPOConfig:
-    import torch
-    from trl import DPOConfig as TRLDPOConfig
+def _dpo() -> tuple[type, type]:
+    from trl import DPOConfig as Cfg
+    from trl import DPOTrainer
 
+    return DPOTrainer, Cfg
+
+
+def _ln_dpo() -> tuple[type, type]:
+    from trl import DPOConfig as Cfg
+
+    return length_normalized_trainer_class(), Cfg
+
+
+def _simpo() -> tuple[type, type]:
+    from trl import CPOConfig, CPOTrainer
+
+    return CPOTrainer, CPOConfig
+
+
+def _wrpo() -> tuple[type, type]:
+    from training.wrpo import WRPOConfig, WRPOTrainer
+
+    return WRPOTrainer, WRPOConfig
+
+
+#: The one dispatch: loss name -> (trainer class, TRL config class), imported on first use.
+TRAINERS: dict[str, Callable[[], tuple[type, type]]] = {
+    "dpo": _dpo, "ln_dpo": _ln_dpo, "ipo": _dpo, "simpo": _simpo, "wrpo": _wrpo,
+}
+
+
+def trl_config(cfg: DPOConfig, output_dir: Path, seed: int, *, with_eval: bool = False) -> Any:
+    """The TRL config object for ``cfg.loss``: every recipe key that is a field of that config class, by name,
+    plus the loss's fixed options, the accumulation that makes the global batch, and run plumbing."""
+    import dataclasses
+
+    import torch
+
+    _, config_cls = TRAINERS[cfg.loss]()
+    fields = {f.name for f in dataclasses.fields(config_cls)}
     use_cpu = not torch.cuda.is_available()
     kwargs: dict[str, Any] = dict(
         output_dir=str(output_dir),
-        beta=cfg.beta,
-        loss_type="sigmoid",
-        learning_rate=cfg.learning_rate,
-        num_train_epochs=cfg.num_train_epochs,
-        per_device_train_batch_size=cfg.per_device_train_batch_size,
         gradient_accumulation_steps=grad_accum(cfg.global_batch_size, cfg.per_device_train_batch_size, cfg.num_gpus),
-        max_length=cfg.max_length,
-        max_prompt_length=cfg.max_prompt_length,
-        lr_scheduler_type=cfg.lr_scheduler_type,
-        warmup_ratio=cfg.warmup_ratio,
         save_strategy="steps",
-        save_steps=cfg.save_steps,
         save_only_model=True,
-        bf16=cfg.bf16 and not use_cpu,
-        gradient_checkpointing=cfg.gradient_checkpointing,
-        gradient_checkpointing_kwargs={"use_reentrant": False} if cfg.gradient_checkpointing else None,
         logging_steps=1,
         report_to="none",
         seed=seed,
         use_cpu=use_cpu,
         dataloader_num_workers=0,
     )
-    kwargs.update(cfg.extra)
-    return TRLDPOConfig(**kwargs)
+    recipe = cfg.model_dump()
+    kwargs.update({k: v for k, v in recipe.items() if k not in RECIPE_ONLY and k in fields})
+    kwargs.update(FIXED[cfg.loss])
+    kwargs["bf16"] = cfg.bf16 and not use_cpu
+    if cfg.gradient_checkpointing and "gradient_checkpointing_kwargs" not in recipe:
+        kwargs["gradient_checkpointing_kwargs"] = {"use_reentrant": False}
+    if with_eval:  # score every checkpoint on the held-out split, at the checkpoint's own step
+        kwargs.update(eval_strategy="steps", eval_steps=cfg.save_steps)
+        kwargs.setdefault("per_device_eval_batch_size", cfg.per_device_train_batch_size)
+    return config_cls(**kwargs)
+
+
+def check_global_batch(cfg: DPOConfig, gradient_accumulation_steps: int, world_size: int) -> None:
+    """The paper's global batch must be what actually runs: per-device × accumulation × world size."""
+    got = cfg.per_device_train_batch_size * gradient_accumulation_steps * world_size
+    if got != cfg.global_batch_size:
+        raise StageError(
+            f"dpo: per-device {cfg.per_device_train_batch_size} x accumulation {gradient_accumulation_steps} x world "
+            f"size {world_size} = {got}, not the recipe's global batch {cfg.global_batch_size} (the recipe assumes "
+            f"dpo.num_gpus={cfg.num_gpus}; launch that many processes or change dpo.num_gpus)")
+
+
+def heldout_split(n_rows: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """Seeded (train, held-out) row indices; at least one row each side."""
+    n_out = min(max(1, round(n_rows * fraction)), n_rows - 1)
+    order = list(range(n_rows))
+    random.Random(seed).shuffle(order)
+    return sorted(order[n_out:]), sorted(order[:n_out])
+
+
+def choose_checkpoint(log_history: list[dict[str, Any]], save_steps: int, max_steps: int,
+                      criterion: str) -> tuple[int, list[dict[str, Any]]]:
+    """The blog's "better of the last two checkpoints": the last two steps on the ``save_steps`` grid (≤ max_steps),
+    each scored by the held-out metric TRL logged at that step (``eval_<criterion>``). Higher is better except for
+    ``loss``; a tie goes to the later checkpoint. Returns (chosen step, candidates with their scores)."""
+    grid = [s for s in range(save_steps, max_steps + 1, save_steps)][-2:]
+    if not grid:
+        raise StageError(f"dpo: no checkpoint on the save_steps={save_steps} grid within {max_steps} steps; "
+                         "lower dpo.save_steps or use dpo.checkpoint_choice=last")
+    key = f"eval_{criterion}"
+    scores = {h["step"]: h for h in log_history if key in h}
+    candidates = []
+    for step in grid:
+        if step not in scores:
+            raise StageError(f"dpo: no held-out {key} logged at checkpoint step {step}")
+        h = scores[step]
+        candidates.append({"step": step, "score": h[key], "eval_loss": h.get("eval_loss"),
+                           "eval_rewards/accuracies": h.get("eval_rewards/accuracies"),
+                           "eval_rewards/margins": h.get("eval_rewards/margins")})
+    sign = -1.0 if criterion == "loss" else 1.0
+    best = max(candidates, key=lambda c: (sign * c["score"], c["step"]))
+    return best["step"], candidates
+
+
+def data_file(ctx: StageContext) -> Path:
+    """Pairs from the FuseChat-3.0 export, or WRPO rows from the WRPO build, whichever the pipeline wired in."""
+    if "wrpo_build" in ctx.input_dirs:
+        name = "wrpo.jsonl" if LOSSES[ctx.recipe.dpo.loss].data == "multi_chosen" else "pairs.jsonl"
+        return ctx.input("wrpo_build") / "trl" / name
+    return ctx.input("export") / "trl" / "dpo.jsonl"
+
+
+def _check_data(cfg: DPOConfig, path: Path, first: dict[str, Any]) -> None:
+    need = LOSSES[cfg.loss].data
+    multi = isinstance(first.get("chosen"), list) and len(first["chosen"]) == 2 and isinstance(
+        first["chosen"][0], list | str) and not isinstance(first["chosen"][0], dict)
+    if (need == "multi_chosen") != multi:
+        want = "chosen=[y_ws, y_wt], rejected=[y_l]" if need == "multi_chosen" else "one chosen and one rejected"
+        raise StageError(f"{path}: row 0: dpo.loss={cfg.loss} needs rows with {want}")
 
 
 def run(ctx: StageContext) -> StageResult:
     import torch
     from datasets import load_dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from trl import DPOTrainer
 
     cfg = ctx.recipe.dpo
-    data_file = ctx.input("export") / "trl" / "dpo.jsonl"
-    sft_model = ctx.input("sft") / MODEL_SUBDIR
-    n_pairs = sum(1 for _ in data_file.open())
-    if n_pairs == 0:
-        raise StageError(f"{data_file}: no preference pairs to train on")
-    dataset = load_dataset("json", data_files=str(data_file), split="train")
+    path = data_file(ctx)
+    wrpo = ctx.recipe.wrpo
+    if wrpo is not None and wrpo.preference_init == "target":  # the Target-DPO/IPO/SimPO rows: no SFT
+        from fusechat.tiny_world import resolve, settings_from
+
+        sft_model: Path | str = resolve(ctx.recipe.sft.model, settings_from(ctx.recipe.world))
+    else:
+        sft_model = ctx.input("sft") / MODEL_SUBDIR
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not lines:
+        raise StageError(f"{path}: no preference rows to train on")
+    _check_data(cfg, path, json.loads(lines[0]))
+    dataset = load_dataset("json", data_files=str(path), split="train")
+    best_of_two = cfg.checkpoint_choice == "best_of_last_two"
+    eval_dataset = None
+    n_heldout = 0
+    if best_of_two:
+        if len(dataset) < 2:
+            raise StageError(f"{path}: {len(dataset)} row(s); best_of_last_two needs a held-out split")
+        train_idx, held_idx = heldout_split(len(dataset), cfg.checkpoint_heldout_fraction, ctx.recipe.run.seed)
+        dataset, eval_dataset = dataset.select(train_idx), dataset.select(held_idx)
+        n_heldout = len(held_idx)
+    # The guard runs before TRL's config object exists: building it already sets up the distributed state.
+    check_global_batch(cfg, grad_accum(cfg.global_batch_size, cfg.per_device_train_batch_size, cfg.num_gpus),
+                       int(os.environ.get("WORLD_SIZE", "1")))
+    trainer_cls, _ = TRAINERS[cfg.loss]()
+    args = trl_config(cfg, ctx.out_dir / "checkpoints", ctx.recipe.run.seed, with_eval=best_of_two)
+    (ctx.out_dir / "trl_config.json").write_text(json.dumps(
+        {"class": type(args).__name__, **args.to_dict()}, indent=2, default=str))
     tok = AutoTokenizer.from_pretrained(sft_model)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     dtype = torch.bfloat16 if (cfg.bf16 and torch.cuda.is_available()) else torch.float32
     model = AutoModelForCausalLM.from_pretrained(sft_model, torch_dtype=dtype)
-    trainer_cls = length_normalized_trainer_class() if cfg.length_normalized else DPOTrainer
-    args = trl_config(cfg, ctx.out_dir / "checkpoints", ctx.recipe.run.seed)
-    (ctx.out_dir / "trl_dpo_config.json").write_text(json.dumps(args.to_dict(), indent=2, default=str))
-    trainer = trainer_cls(model=model, ref_model=None, args=args, train_dataset=dataset, processing_class=tok)
+    # Losses with a reference model get TRL's frozen copy of the SFT model (the papers' π_ref); SimPO has none.
+    trainer = trainer_cls(model=model, args=args, train_dataset=dataset, eval_dataset=eval_dataset,
+                          processing_class=tok)
     result = trainer.train()
     out_model = ctx.out_dir / MODEL_SUBDIR
-    trainer.save_model(str(out_model))
-    tok.save_pretrained(out_model)
-    last = [h for h in trainer.state.log_history if "loss" in h]
+    history = trainer.state.log_history
     stats: dict[str, Any] = {
-        "trainer": trainer_cls.__name__, "length_normalized": cfg.length_normalized, "beta": cfg.beta,
-        "train_loss": result.training_loss, "global_steps": trainer.state.global_step,
-        "last_log": last[-1] if last else None, "model_dir": str(out_model),
+        "trainer": trainer_cls.__name__, "loss": cfg.loss, "length_normalised": LOSSES[cfg.loss].length_normalised,
+        "beta": cfg.beta, "train_loss": result.training_loss, "global_steps": trainer.state.global_step,
+        "checkpoint_choice": cfg.checkpoint_choice, "heldout_rows": n_heldout,
     }
-    return StageResult([Counts("dpo pairs", n_pairs, n_pairs)], stats)
+    if best_of_two:
+        step, candidates = choose_checkpoint(history, cfg.save_steps, trainer.state.max_steps,
+                                             cfg.checkpoint_criterion)
+        chosen = ctx.out_dir / "checkpoints" / f"checkpoint-{step}"
+        if not (chosen / "config.json").exists():
+            raise StageError(f"dpo: chosen checkpoint {chosen} has no model files")
+        shutil.copytree(chosen, out_model, ignore=shutil.ignore_patterns("rng_state*", "trainer_state.json",
+                                                                          "training_args.bin"))
+        stats.update(checkpoint_criterion=cfg.checkpoint_criterion, checkpoint_candidates=candidates,
+                     chosen_checkpoint=step)
+    else:
+        trainer.save_model(str(out_model))
+    tok.save_pretrained(out_model)
+    stats["init_model"] = str(sft_model)
+    train_logs = [h for h in history if "loss" in h]
+    stats["last_log"] = train_logs[-1] if train_logs else None
+    if cfg.loss == "wrpo":
+        stats["alpha_by_step"] = {h["step"]: h["alpha"] for h in train_logs if "alpha" in h}
+        stats["alpha_after_training"] = trainer.current_alpha()
+    (ctx.out_dir / "log_history.json").write_text(json.dumps(history, indent=1))
+    n_rows = len(lines)
+    counts = [Counts("preference rows", n_rows, n_rows - n_heldout, {"heldout_for_checkpoint_choice": n_heldout}
+                     if n_heldout else {})]
+    return StageResult(counts, stats)

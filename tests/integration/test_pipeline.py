@@ -73,6 +73,22 @@ def test_dpo_weights_differ_from_sft_weights(smoke_run: Path) -> None:
     assert manifest(smoke_run, "dpo")["stats"]["trainer"] == "LengthNormalizedDPOTrainer"
 
 
+def test_dpo_keeps_the_better_of_its_last_two_checkpoints(smoke_run: Path) -> None:
+    stats = manifest(smoke_run, "dpo")["stats"]
+    assert stats["checkpoint_choice"] == "best_of_last_two" and stats["heldout_rows"] >= 1
+    cands = stats["checkpoint_candidates"]
+    save = manifest(smoke_run, "dpo")["recipe"]["dpo"]["save_steps"]
+    grid = [s for s in range(save, stats["global_steps"] + 1, save)][-2:]
+    assert [c["step"] for c in cands] == grid and len(grid) == 2
+    best = max(cands, key=lambda c: (c["score"], c["step"]))
+    assert stats["chosen_checkpoint"] == best["step"]
+    from safetensors.torch import load_file
+
+    chosen = load_file(smoke_run / f"train/02_dpo/checkpoints/checkpoint-{best['step']}/model.safetensors")
+    kept = load_file(smoke_run / "train/02_dpo/model/model.safetensors")
+    assert all((chosen[k] == kept[k]).all() for k in kept)
+
+
 def test_results_table_has_a_number_for_every_model_and_benchmark(smoke_run: Path) -> None:
     table = Path(manifest(smoke_run, "eval_tables")["stats"]["table"])
     text = table.read_text()
@@ -109,7 +125,7 @@ def test_changed_key_reruns_that_stage_and_those_after(smoke_run: Path, tmp_path
     for s in STAGES:  # the copy's manifests record the old run dir; only fingerprints matter for skipping
         assert (run_dir / STAGES[s].folder / "manifest.json").exists()
     fps = {s: manifest(run_dir, s)["fingerprint"] for s in STAGES}
-    proc = run_pipeline(run_dir, "dpo.beta=0.1", "dpo.length_normalized=false")
+    proc = run_pipeline(run_dir, "dpo.beta=0.1", "dpo.loss=dpo")
     assert proc.returncode == 0, proc.stderr[-3000:]
     order = list(STAGES)
     after = order[order.index("dpo"):]

@@ -18,7 +18,7 @@ def test_smoke_recipe_loads_with_paper_rules() -> None:
     r = load_recipe(SMOKE)
     assert r.data.build.sft_ratio == 0.4
     assert (r.data.build.rm_gap_min, r.data.build.rm_gap_max) == (0.01, 0.1)
-    assert r.dpo.length_normalized is True
+    assert r.dpo.loss == "ln_dpo"
 
 
 RUN_RECIPES = sorted(p for p in (REPO / "recipes").glob("*.yaml") if "\nrun:" in "\n" + p.read_text())
@@ -30,17 +30,18 @@ def test_every_committed_recipe_validates(recipe: Path) -> None:
 
 
 # blog §SFT and §DPO hyperparameter tables
-@pytest.mark.parametrize(("target", "sft_lr", "dpo_lr", "beta", "ln"), [
-    ("llama31_8b", 5e-6, 8e-7, 10.0, True),
-    ("qwen25_7b", 2e-6, 3e-7, 0.01, False),
-    ("gemma2_9b", 2e-6, 5e-7, 0.01, False),
-    ("llama32_3b", 5e-6, 1e-6, 10.0, True),
-    ("llama32_1b", 5e-6, 1e-6, 10.0, True),
+@pytest.mark.parametrize(("target", "sft_lr", "dpo_lr", "beta", "loss"), [
+    ("llama31_8b", 5e-6, 8e-7, 10.0, "ln_dpo"),
+    ("qwen25_7b", 2e-6, 3e-7, 0.01, "dpo"),
+    ("gemma2_9b", 2e-6, 5e-7, 0.01, "dpo"),
+    ("llama32_3b", 5e-6, 1e-6, 10.0, "ln_dpo"),
+    ("llama32_1b", 5e-6, 1e-6, 10.0, "ln_dpo"),
 ])
 def test_target_recipes_carry_the_paper_hyperparameters(target: str, sft_lr: float, dpo_lr: float, beta: float,
-                                                        ln: bool) -> None:
+                                                        loss: str) -> None:
     r = load_recipe(REPO / "recipes" / f"{target}.yaml")
-    assert (r.sft.learning_rate, r.dpo.learning_rate, r.dpo.beta, r.dpo.length_normalized) == (sft_lr, dpo_lr, beta, ln)
+    assert (r.sft.learning_rate, r.dpo.learning_rate, r.dpo.beta, r.dpo.loss) == (sft_lr, dpo_lr, beta, loss)
+    assert r.dpo.checkpoint_choice == "best_of_last_two"  # blog: the better of the last two checkpoints
     assert (r.sft.num_train_epochs, r.sft.global_batch_size, r.sft.cutoff_len, r.sft.warmup_ratio) == (3, 128, 2048, 0.1)
     assert (r.dpo.num_train_epochs, r.dpo.global_batch_size, r.dpo.max_length, r.dpo.save_steps) == (1, 128, 2048, 100)
     # the shared dataset build comes from data_fusechat3.yaml through `defaults:`
