@@ -1,4 +1,4 @@
-"""Build the tiny world (DESIGN.md §5): tokenizers, tiny causal LMs, a tiny reward model, synthetic data.
+"""Build the tiny world: tokenizers, tiny causal LMs, a tiny reward model, synthetic data.
 
 Built by code, deterministic from a seed, cached under ``.cache/tiny_world/<key>`` where the key hashes the builder's
 source and its settings (``FUSECHAT_CACHE`` moves the cache). Nothing here is committed as a binary.
@@ -231,7 +231,7 @@ def _make_tokenizer(fam: Family, corpus: list[str], out: Path):
 
 
 def _pin_tokenizer_class(folder: Path) -> None:
-    """Write ``PreTrainedTokenizerFast`` so transformers 4.x and 5.x both load it (research/packages.md §1.2)."""
+    """Write ``PreTrainedTokenizerFast`` so transformers 4.x and 5.x both load it."""
     cfg_path = folder / "tokenizer_config.json"
     cfg = json.loads(cfg_path.read_text())
     cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
@@ -308,6 +308,7 @@ def _make_causal_lm(fam: Family, tok, convs: list[list[dict]], out: Path, seed: 
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(_config(fam, tok))
     texts = [tok.apply_chat_template(c, tokenize=False) for c in convs]
+    texts.sort(key=len)  # length buckets: the few long benchmark prompts pad one batch, not every batch
     tok.padding_side = "right"
     batches = []
     for i in range(0, len(texts), 16):
@@ -315,6 +316,7 @@ def _make_causal_lm(fam: Family, tok, convs: list[list[dict]], out: Path, seed: 
                   add_special_tokens=False)
         labels = enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100)
         batches.append((enc, labels))
+    random.Random(seed).shuffle(batches)
     tok.padding_side = "left"
 
     def loss_fn(m, batch):
