@@ -4,7 +4,7 @@
     python evaluation/make_tables.py --reproduced runs/x/eval/02_score --table llama31_8b
     python evaluation/make_tables.py --audit               # results/audit.md
 
-Reproduced metrics (schema ``fusechat-metrics/v1``, ``evaluation/metrics.py``) are read from every ``*.json``
+Reproduced metrics (schema ``fusechat-metrics/v2``, v1 still read; ``evaluation/metrics.py``) are read from every ``*.json``
 under each ``--reproduced`` directory (default: ``results/reproduced`` when it exists). A file goes to the table
 named by its ``table`` field, else by its parent folder's name when that is a table id, else by ``--table``.
 """
@@ -18,16 +18,11 @@ from typing import Any
 
 from evaluation import metrics as metrics_mod
 from evaluation import registry
+from evaluation.audit import audit_checks, render_audit
 from evaluation.figure import render_figure
-from evaluation.tables import (
-    REPO,
-    audit_checks,
-    load_reported,
-    match_reproduced,
-    models_of,
-    render_audit,
-    write_all_tables,
-)
+from evaluation.layout import match_reproduced
+from evaluation.render import write_all_tables
+from evaluation.reported import REPO, load_reported, models_of
 
 DEFAULT_REPRODUCED = REPO / "results" / "reproduced"
 FIGURE_TABLE = "llama31_8b"

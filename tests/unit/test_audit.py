@@ -10,15 +10,8 @@ from pathlib import Path
 import pytest
 
 from evaluation import registry
-from evaluation.tables import (
-    REPO,
-    audit_checks,
-    current_values,
-    load_errata,
-    load_reported,
-    models_of,
-    render_audit,
-)
+from evaluation.audit import audit_checks, render_audit
+from evaluation.reported import REPO, current_values, load_errata, load_reported, models_of
 
 # A Markdown copy of the seed blog (https://slit-ai.github.io/FuseChat-3.0/), if you have one: the check below then
 # compares every printed cell with the CSV. Not part of the repository (the blog is not ours to redistribute).
