@@ -92,7 +92,7 @@ def _problems() -> list[SynthProblem]:
             "count_vowels", "text: str", "int", "Return how many characters of text are vowels (a, e, i, o, u; "
             "either case).", "    return sum(1 for ch in text.lower() if ch in 'aeiou')\n",
             {"wrong": "    return sum(1 for ch in text if ch in 'aeiou')\n", "crash": "    return text.count()\n"},
-            lambda r: [["hello"], ["xyz"], ["aeiou"]],
+            lambda r: [["hello"], ["xyz"], ["AEiou"]],
             lambda r: [[_words(r, r.randint(0, 6)).upper() if r.random() < 0.5 else _words(r, 5)] for _ in range(40)],
             examples=[("count_vowels('hello')", "2")]),
         SynthProblem(

@@ -58,6 +58,7 @@ class MBPP(EvalPlusTask):
                 "source_file": "synthetic", "test_imports": [], "test_list": test_list,
                 "test": "\n".join(test_list) + "\n", "entry_point": prob.name, "canonical_solution": code,
                 "base_input": prob.base_inputs(rng), "plus_input": prob.plus_inputs(rng), "atol": prob.atol,
+                "contract": "",
             })
         return out
 
