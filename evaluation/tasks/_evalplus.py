@@ -99,11 +99,39 @@ def completion_text(response: str) -> str:
     return text
 
 
-def sanitize(completion: str, entry_point: str) -> str:
-    """``evalplus.sanitize.sanitize`` (tree-sitter: keep imports and the definitions the entry point reaches)."""
-    from evalplus.sanitize import sanitize as _sanitize
+def _code_extract_fast(text: str) -> str:
+    """``evalplus.sanitize.code_extract`` with a shortcut for text that parses as a whole.
 
-    return _sanitize(completion, entry_point)
+    The original tries every window of lines (i < j) and keeps the first with the most non-blank lines that
+    parses: O(lines^2) parses, ~7 s for 150 lines of valid code. When the whole text parses, that first window
+    is lines ``0 .. max(last non-blank, 1)``; we return exactly it (checked to parse), otherwise defer to the
+    original. ``tests/unit/test_code_benchmarks.py`` compares both on random texts.
+    """
+    from evalplus import sanitize as mod
+
+    lines = text.split("\n")
+    if len(lines) > 1 and mod.syntax_check(text):
+        nonblank = [k for k, line in enumerate(lines) if line.strip()]
+        if nonblank:
+            candidate = "\n".join(lines[:max(nonblank[-1], 1) + 1])
+            if mod.syntax_check(candidate):
+                return candidate
+    return _ORIGINAL_CODE_EXTRACT(text)
+
+
+_ORIGINAL_CODE_EXTRACT = None
+
+
+def sanitize(completion: str, entry_point: str) -> str:
+    """``evalplus.sanitize.sanitize`` (tree-sitter: keep imports and the definitions the entry point reaches),
+    with :func:`_code_extract_fast` in place of its quadratic ``code_extract``."""
+    global _ORIGINAL_CODE_EXTRACT
+    from evalplus import sanitize as mod
+
+    if _ORIGINAL_CODE_EXTRACT is None:
+        _ORIGINAL_CODE_EXTRACT = mod.code_extract
+        mod.code_extract = _code_extract_fast
+    return mod.sanitize(completion, entry_point)
 
 
 def dataset_hash(items: Sequence[dict[str, Any]]) -> str:

@@ -294,3 +294,19 @@ def test_synthetic_evalplus_items_in_release_schema() -> None:
             "test_list", "test", "test_imports", "source_file", "contract"} <= set(mb[0])
     assert all(json.loads(json.dumps(it)) == it for it in he + mb)  # JSON, like the release files
     assert mb[0]["prompt"].startswith('"""\n') and "assert " in mb[0]["prompt"]
+
+
+def test_fast_code_extract_equals_evalplus() -> None:
+    from evalplus import sanitize as mod
+
+    from evaluation.tasks import _evalplus
+
+    sanitize("def f():\n    return 1\n", "f")  # installs the shortcut
+    original = _evalplus._ORIGINAL_CODE_EXTRACT
+    assert original is not None and mod.code_extract is _evalplus._code_extract_fast
+    rng = random.Random(0)
+    pieces = ["def f(x):", "    return x", "", "   ", "import math", "x = 1", "print(x)", "if x:", "    pass",
+              "class A:", "    y = 2", "Here is the code:", "```", "'''", "x = (1,", "2)", "\\", "# note"]
+    for _ in range(400):
+        text = "\n".join(rng.choice(pieces) for _ in range(rng.randint(0, 9)))
+        assert _evalplus._code_extract_fast(text) == original(text), repr(text)
