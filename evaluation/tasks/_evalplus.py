@@ -176,6 +176,16 @@ class EvalPlusTask(Task):
                              note=f"EvalPlus {self.release_name} {self.release} (evalplus' release asset)")
 
     licence_note: ClassVar[str] = ""
+    PARAMS: ClassVar[tuple[str, ...]] = ("release", "shown", "min_time_limit", "gt_time_limit_factor")
+
+    def configured(self, options: dict[str, Any]) -> EvalPlusTask:
+        """A copy with ``release`` / ``shown`` / time-limit options from the recipe entry applied."""
+        params = {k: options[k] for k in self.PARAMS if k in options}
+        if not params:
+            return self
+        current = {"release": self.release, "shown": self.shown, "min_time_limit": self.min_time_limit,
+                   "gt_time_limit_factor": self.gt_time_limit_factor}
+        return type(self)(**{**current, **params})
 
     # ------------------------------------------------------------------ data
     def problem(self, item: dict[str, Any]) -> dict[str, Any]:

@@ -125,7 +125,7 @@ class LiveCodeBench(Task):
             if d is not None:
                 datetime.strptime(d, "%Y-%m-%d")  # a malformed date fails here, not after generation
         self.release, self.start_date, self.end_date, self.label = release, start_date, end_date, label
-        self.timeout_s = timeout_s
+        self.timeout_s, self.revision = timeout_s, revision
         self.display = f"LiveCodeBench {label}"
         self.metric = f"pass@1 (n={self.decoding.n}, T {self.decoding.temperature})"
         n_files, n_items = RELEASES[release]
@@ -134,6 +134,17 @@ class LiveCodeBench(Task):
             None, revision=revision, licence="cc (dataset card); problem statements owned by LeetCode/AtCoder/"
             "Codeforces", files=tuple(DataFile(n, FILE_URL.format(revision=revision, name=n)) for n in names),
             note=f"{HUB_ID} {release} ({n_items} problems before the date window; files {names[0]}..{names[-1]})")
+
+    PARAMS = ("release", "start_date", "end_date", "label", "timeout_s", "revision")
+
+    def configured(self, options: dict[str, Any]) -> LiveCodeBench:
+        """A copy with the recipe entry's release / window / label / timeout options applied."""
+        params = {k: options[k] for k in self.PARAMS if k in options}
+        if not params:
+            return self
+        current = {"release": self.release, "start_date": self.start_date, "end_date": self.end_date,
+                   "label": self.label, "timeout_s": self.timeout_s, "revision": self.revision}
+        return LiveCodeBench(**{**current, **params})
 
     # ------------------------------------------------------------------ data
     def prepare(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -310,3 +310,13 @@ def test_fast_code_extract_equals_evalplus() -> None:
     for _ in range(400):
         text = "\n".join(rng.choice(pieces) for _ in range(rng.randint(0, 9)))
         assert _evalplus._code_extract_fast(text) == original(text), repr(text)
+
+
+def test_recipe_options_configure_code_tasks() -> None:
+    he = all_tasks()["humaneval"].configured({"release": "v0.1.10", "shown": "plus", "sandbox": {"workers": 4}})
+    assert (he.release, he.shown, he.metric) == ("v0.1.10", "plus", "pass@1 (plus tests, greedy)")
+    assert he.data.files[0].name == "HumanEvalPlus-v0.1.10.jsonl.gz"
+    assert all_tasks()["humaneval"].release == "v0.1.9"  # the registered task is unchanged
+    lcb = all_tasks()["livecodebench"].configured({"end_date": "2024-11-30", "start_date": "2024-08-01"})
+    assert (lcb.start_date, lcb.end_date, lcb.release) == ("2024-08-01", "2024-11-30", "release_v5")
+    assert all_tasks()["mbpp"].configured({}) is all_tasks()["mbpp"]
