@@ -131,7 +131,7 @@ class LiveCodeBench(Task):
         n_files, n_items = RELEASES[release]
         names = ["test.jsonl"] + [f"test{i}.jsonl" for i in range(2, n_files + 1)]
         self.data = DataSpec(
-            None, revision=revision, licence="cc (dataset card); problem statements owned by LeetCode/AtCoder/"
+            None, revision=revision, expected_items=n_items, licence="cc (dataset card); problem statements owned by LeetCode/AtCoder/"
             "Codeforces", files=tuple(DataFile(n, FILE_URL.format(revision=revision, name=n)) for n in names),
             note=f"{HUB_ID} {release} ({n_items} problems before the date window; files {names[0]}..{names[-1]})")
 
