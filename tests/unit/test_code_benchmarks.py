@@ -320,3 +320,40 @@ def test_recipe_options_configure_code_tasks() -> None:
     lcb = all_tasks()["livecodebench"].configured({"end_date": "2024-11-30", "start_date": "2024-08-01"})
     assert (lcb.start_date, lcb.end_date, lcb.release) == ("2024-08-01", "2024-11-30", "release_v5")
     assert all_tasks()["mbpp"].configured({}) is all_tasks()["mbpp"]
+
+
+def test_fetch_and_load_release_files_offline(tmp_path) -> None:
+    """fetch_data with file:// URLs: a gzipped EvalPlus release, and LCB's several jsonl files concatenated, then
+    loaded (checksummed) and prepared; a cache fetched for another release is refused."""
+    import dataclasses
+    import gzip
+
+    from evaluation.data import DataError, load_items
+    from evaluation.fetch_data import fetch_task
+    from evaluation.tasks.base import DataFile
+
+    he = HumanEval()
+    rows = he.synthetic(random.Random(0), 5)
+    gz = tmp_path / "HumanEvalPlus.jsonl.gz"
+    with gzip.open(gz, "wt") as f:
+        f.writelines(json.dumps(r) + "\n" for r in rows)
+    name = he.data.files[0].name
+    he.data = dataclasses.replace(he.data, expected_items=5, files=(DataFile(name, gz.as_uri()),))
+    fetch_task(he, tmp_path / "cache")
+    assert load_items(he, None, data_dir=tmp_path / "cache").items == rows
+    other = HumanEval(release="v0.1.10")
+    with pytest.raises(DataError, match="another release"):
+        load_items(other, None, data_dir=tmp_path / "cache")
+
+    lcb = LiveCodeBench()
+    items = lcb.synthetic(random.Random(0), 6)
+    items[0] = {**items[0], "contest_date": "2023-05-01T00:00:00"}  # outside the window
+    files = []
+    for i, part in enumerate((items[:4], items[4:])):
+        p = tmp_path / f"test{i or ''}.jsonl"
+        p.write_text("".join(json.dumps(r) + "\n" for r in part))
+        files.append(DataFile(f"test{i + 1 if i else ''}.jsonl", p.as_uri()))
+    lcb.data = dataclasses.replace(lcb.data, expected_items=6, files=tuple(files))
+    fetch_task(lcb, tmp_path / "cache")
+    got = load_items(lcb, None, data_dir=tmp_path / "cache")
+    assert got.items == items[1:] and got.provenance["prepared_from"] == 6
