@@ -252,6 +252,13 @@ class EvalPlusTask(Task):
                                           "release": self.release, "verdicts": vs}))
         return out
 
+    def summary(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> dict[str, Any]:
+        """Both figures EvalPlus prints (base tests; base + plus tests), in percent, and which one is shown."""
+        n = len(results) or 1
+        return {"shown": self.shown, "release": self.release,
+                "base_pass@1": 100.0 * sum(r.detail["base_pass@1"] for r in results) / n,
+                "plus_pass@1": 100.0 * sum(r.detail["plus_pass@1"] for r in results) / n}
+
     def protocol(self) -> dict[str, Any]:
         proto = super().protocol()
         proto.update({"release": self.release, "shown": self.shown, "sanitizer": "evalplus.sanitize (0.3.1)",

@@ -191,6 +191,15 @@ class LiveCodeBench(Task):
                 "platform": item.get("platform"), "contest_date": item.get("contest_date")}))
         return out
 
+    def summary(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> dict[str, Any]:
+        """Problems in the window and pass@1 per difficulty (what LCB's ``compute_scores`` prints), in percent."""
+        out: dict[str, Any] = {"problems": len(results), "window": [self.start_date, self.end_date],
+                               "release": self.release}
+        for level in ("easy", "medium", "hard"):
+            sel = [r.score for it, r in zip(items, results, strict=True) if it.get("difficulty") == level]
+            out[f"{level}_pass@1"] = 100.0 * sum(sel) / len(sel) if sel else None
+        return out
+
     def protocol(self) -> dict[str, Any]:
         proto = super().protocol()
         proto.update({"release": self.release, "start_date": self.start_date, "end_date": self.end_date,

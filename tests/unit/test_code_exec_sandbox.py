@@ -64,6 +64,9 @@ def test_evalplus_verdicts_on_synthetic_items(task_cls, ctx) -> None:
         assert res.detail["plus_pass@1"] == pytest.approx(1 / n)
         assert res.score == res.detail["base_pass@1"]  # the table shows base
     assert task.aggregate(items, results) == pytest.approx(100 * sum(r.score for r in results) / len(results))
+    summary = task.summary(items, results)
+    assert summary["base_pass@1"] == pytest.approx(task.aggregate(items, results))
+    assert summary["plus_pass@1"] < summary["base_pass@1"] and summary["shown"] == "base"
     timeouts = [v["base"] for r in results for v in r.detail["verdicts"] if v["base"] == "timeout"]
     assert all(s == "timeout" for s in timeouts)
 
@@ -122,6 +125,8 @@ def test_lcb_verdicts_on_synthetic_items(ctx) -> None:
         assert res.score == pytest.approx(code_exec.pass_at_k(n, c, 1))
         assert 1 <= c < n
     assert task.aggregate(items, results) == pytest.approx(100 * sum(r.score for r in results) / len(results))
+    summary = task.summary(items, results)
+    assert summary["problems"] == len(items) and summary["window"] == ["2024-06-30", None]
 
 
 def _lcb(pool, code, ins, outs, fn=None):
