@@ -170,3 +170,76 @@ def test_lcb_call_based_rules(pool: SandboxPool) -> None:
     assert not _lcb(pool, eq, ins, outs, "f").passed
     slow_load = "import time\ntime.sleep(5)\nclass Solution:\n    def f(self, xs, k):\n        return [4, 5]\n"
     assert not _lcb(pool, slow_load, ins, outs, "f").passed  # loading must finish within the timeout
+
+
+class _ScriptedGenerator:
+    """A stand-in model for the generation stage: answers each code prompt with a canonical or broken program
+    (continuing after the prefill, like a chat model), cut at the stop strings as vLLM would."""
+
+    def __init__(self, family: str, answer) -> None:
+        from fusechat.families import FAMILIES
+
+        self.family, self.answer, self.fam = family, answer, FAMILIES[family]
+
+    @property
+    def tokenizer(self):
+        import jinja2
+
+        fam = self.fam
+
+        class Tok:
+            def apply_chat_template(self, messages, tokenize=False, add_generation_prompt=False):
+                env = jinja2.Environment()
+                env.globals["raise_exception"] = lambda m: (_ for _ in ()).throw(ValueError(m))
+                return env.from_string(fam.chat_template).render(
+                    messages=messages, add_generation_prompt=add_generation_prompt, bos_token=fam.bos,
+                    eos_token=fam.eos)
+
+        return Tok()
+
+    def complete(self, prompts, params):
+        from fusechat.generation import Completion
+
+        out = []
+        for i, text in enumerate(prompts):
+            row = []
+            for j in range(params.n):
+                full = self.answer(text, j)
+                cut = min([full.find(s) for s in params.stop if s in full] or [len(full)])
+                row.append(Completion(full[:cut], "stop", 10, 10))
+            out.append(row)
+        return out
+
+
+@pytest.mark.parametrize("family", ["llama3", "qwen2", "gemma2"])
+def test_code_tasks_through_the_generation_stage(family, ctx, tmp_path) -> None:
+    """generate_task (prompt rendering, prefill, stops, n samples) then score_batch: canonical answers pass,
+    broken ones fail, per task and family."""
+    from evaluation.generate import generate_task
+    from fusechat.io import read_jsonl
+
+    for task in (HumanEval(), MBPP(), LiveCodeBench()):
+        items = task.synthetic(random.Random(11), 3)
+
+        def answer(text, j, task=task, items=items):
+            it = next(x for x in items if (x.get("question_content") or x.get("prompt", "").strip()) in text)
+            kind = "canonical" if j % 2 == 0 else "wrong"
+            if isinstance(task, LiveCodeBench):
+                name = json.loads(it["metadata"]).get("func_name") or it["question_title"].split()[1]
+                kind = kind if kind in ("canonical", *BY_NAME[name].broken) else next(iter(BY_NAME[name].broken))
+                return f"```python\n{synth_program(it, kind)}\n```\nThis solves it."
+            prob = BY_NAME[it["entry_point"]]
+            kind = kind if kind == "canonical" or kind in prob.broken else next(iter(prob.broken))
+            return prob.solution(kind) + "\n```\nExplanation follows."
+
+        gen = _ScriptedGenerator(family, answer)
+        generate_task(lambda gen=gen: gen, task, items, family, tmp_path / family, "M", 7, 8, cap=None)
+        rows = read_jsonl(tmp_path / family / f"{task.id}.jsonl")
+        assert all(resp.startswith(r["prefill"]) for r in rows for resp in r["responses"])
+        results = task.score_batch(items, [r["responses"] for r in rows], ctx)
+        if isinstance(task, LiveCodeBench):
+            assert all(len(r.detail["graded"]) == 10 for r in results)
+            assert all(r.detail["graded"][0] and not r.detail["graded"][1] for r in results), task.id
+            assert all(r.score == pytest.approx(0.5) for r in results)
+        else:
+            assert all(r.score == 1.0 for r in results), [r.detail for r in results]
