@@ -201,7 +201,7 @@ class _ScriptedGenerator:
         from fusechat.generation import Completion
 
         out = []
-        for i, text in enumerate(prompts):
+        for text in prompts:
             row = []
             for j in range(params.n):
                 full = self.answer(text, j)
