@@ -39,6 +39,7 @@ import binascii
 import json
 import marshal
 import math
+import os
 import pickle
 import zlib
 from collections.abc import Sequence
@@ -61,14 +62,21 @@ CODE_EVAL_LIMITS = Limits(memory_mb=4096, cgroup_memory_mb=4608)
 
 
 # --------------------------------------------------------------------------------------------------- pool
-def sandbox_pool(resources: dict[str, Any], workers: int = 2, uid_base: int = 64000) -> SandboxPool:
-    """The scoring stage's shared sandbox pool (``ScoreContext.resources["sandbox"]``), started on first use.
+def default_workers() -> int:
+    """evalplus' default parallelism (half the CPUs: time limits are wall-clock, so do not over-subscribe), at
+    least 2."""
+    return max(2, (os.cpu_count() or 2) // 2)
+
+
+def sandbox_pool(resources: dict[str, Any], workers: int | None = None, uid_base: int = 64000) -> SandboxPool:
+    """The scoring stage's shared sandbox pool (``ScoreContext.resources["sandbox"]``), started on first use;
+    ``workers`` defaults to :func:`default_workers` (recipe: ``options.sandbox.workers``).
 
     The stage closes every resource after scoring; ``SandboxPool.close`` stops the workers.
     """
     pool = resources.get("sandbox")
     if pool is None:
-        pool = SandboxPool(workers=workers, limits=CODE_EVAL_LIMITS, uid_base=uid_base)
+        pool = SandboxPool(workers=workers or default_workers(), limits=CODE_EVAL_LIMITS, uid_base=uid_base)
         resources["sandbox"] = pool
     return pool
 
