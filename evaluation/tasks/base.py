@@ -168,6 +168,13 @@ class Task:
         """``n`` made-up items in the real dataset's schema, for the tiny world and tests."""
         raise NotImplementedError
 
+    def configured(self, options: dict[str, Any]) -> Task:
+        """The task with the recipe entry's ``options`` applied (``eval.benchmarks.N.options``); default: itself.
+
+        Tasks with parameters (a data release, a date window, ...) return a new instance; keys they do not know
+        are left to ``ScoreContext.options``."""
+        return self
+
     def prepare(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Hub rows -> benchmark items (filtering / field fixes the protocol applies); default: unchanged."""
         return rows
