@@ -1,6 +1,12 @@
-"""Benchmark registry: the one place that says what each benchmark is and how the paper aggregates it.
+"""Benchmark registry: the table rows (derived from the tasks) and how the paper aggregates them.
 
-Rules implemented here (sources: research/upstream.md §3 "Global rules", research/evaluation.md §1.3):
+The rows are not listed here: each task in ``evaluation/tasks/`` declares the reported tables it is a row of
+(``Task.tables`` / ``Task.table_rows``), and rows that no runnable task provides yet are declared as metadata in
+``evaluation/tasks/_pending.py``. The layouts below (``PAPER_BENCHMARKS`` ...) are computed from those
+declarations; only the reported tables' titles are data of this module.
+
+Rules implemented here (sources: the FuseChat-3.0 README tables, https://github.com/SLIT-AI/FuseChat-3.0 commit
+5af2bad; the arithmetic is checked in ``results/audit.md``):
 
 * The FuseChat-3.0 tables use 14 benchmarks (``PAPER_BENCHMARKS``); the Llama-3.2-1B table uses 13:
   "MMLU" instead of "MMLU-redux" and no LiveCodeBench (``TABLE_BENCHMARKS["llama32_1b"]``).
@@ -39,7 +45,14 @@ class Benchmark:
     tolerance: float  # |reproduced - reported| allowed, in the benchmark's unit
     tolerance_why: str
     higher_is_better: bool = True
-    paper: bool = True  # one of the FuseChat-3.0 table rows (False: extra WRPO metrics)
+    tables: tuple[str, ...] = ()  # reported tables this row belongs to
+    task: str | None = None  # the task that produces it (None: metadata-only, see ``pending``)
+    pending: str | None = None  # why no task runs it yet (evaluation/tasks/_pending.py)
+
+    @property
+    def paper(self) -> bool:
+        """One of the FuseChat-3.0 table rows (False: an extra WRPO metric or a variant outside the tables)."""
+        return any(t in self.tables for t in ("llama31_8b", "llama32_1b"))
 
     @property
     def decimals(self) -> int:
@@ -56,58 +69,44 @@ class Benchmark:
         return self.judge is not None
 
 
-_GT = "ground truth; ±2 points covers template, extraction and vLLM batch nondeterminism on a large test set"
+def _rows() -> dict[str, Benchmark]:
+    """Every table row, derived from the tasks (``evaluation.tasks``) and, for rows no task provides yet, the
+    metadata-only declarations of ``evaluation/tasks/_pending.py``. Ordered by the seed blog's row order."""
+    from evaluation.tasks import all_tasks
+    from evaluation.tasks._pending import PENDING
 
-BENCHMARKS: dict[str, Benchmark] = {b.id: b for b in [
-    Benchmark("alpacaeval2", "AlpacaEval-2 (LC %)", INSTRUCTION_FOLLOWING, "length-controlled win rate", PERCENT,
-              "gpt-4-1106-preview (weighted_alpaca_eval_gpt4_turbo)", 3.0,
-              "LLM judge + sampled decoding (T 0.5-0.7); 805 prompts"),
-    Benchmark("arena_hard", "Arena-Hard (WR %)", INSTRUCTION_FOLLOWING, "win rate vs gpt-4-0314", PERCENT,
-              "gpt-4-1106-preview", 4.0, "LLM judge; Bradley-Terry bootstrap CIs are about ±2-3 on 500 prompts"),
-    Benchmark("mt_bench", "MT-Bench", INSTRUCTION_FOLLOWING, "mean judge score, both turns", TEN_POINT,
-              "gpt-4-0125-preview", 0.3, "LLM judge on only 80 questions x 2 turns"),
-    Benchmark("alignbench", "AlignBench v1.1", INSTRUCTION_FOLLOWING, "overall score (总分)", TEN_POINT,
-              "gpt-4 (snapshot unverified)", 0.3, "LLM judge; judge snapshot behind the 'gpt-4' alias unknown"),
-    Benchmark("livebench", "LiveBench 0831", GENERAL, "mean over categories", PERCENT, None, 2.0, _GT),
-    Benchmark("gsm8k", "GSM8K", MATH, "accuracy", PERCENT, None, 2.0, _GT + " (1,319 problems)"),
-    Benchmark("math", "MATH", MATH, "accuracy", PERCENT, None, 2.0, _GT + " (5,000 problems)"),
-    Benchmark("amc23", "AMC 23", MATH, "accuracy", PERCENT, None, 5.0,
-              "40 problems: one problem = 2.5 points, so ±2 problems"),
-    Benchmark("mmlu_pro", "MMLU-Pro", GENERAL, "micro accuracy", PERCENT, None, 2.0, _GT + " (12,032 questions)"),
-    Benchmark("mmlu_redux", "MMLU-redux", GENERAL, "micro accuracy", PERCENT, None, 2.0,
-              _GT + "; FuseEval actually loads full MMLU (research/upstream.md §3.1)"),
-    Benchmark("mmlu", "MMLU", GENERAL, "micro accuracy", PERCENT, None, 2.0,
-              _GT + " (14,042 questions; the Llama-3.2-1B table's row)"),
-    Benchmark("gpqa_diamond", "GPQA-Diamond", GENERAL, "accuracy", PERCENT, None, 4.0,
-              "198 questions: one question = 0.5 points; greedy-decoding flips move it by several"),
-    Benchmark("humaneval", "HumanEval", CODE, "pass@1", PERCENT, None, 3.0,
-              "164 problems (0.6 points each); base vs plus tests not stated by the paper"),
-    Benchmark("mbpp", "MBPP", CODE, "pass@1", PERCENT, None, 3.0,
-              "MBPP+ v0.1.0 (399) vs v0.2.0 (378) not pinned by FuseEval"),
-    Benchmark("livecodebench", "LiveCodeBench 2408-2411", CODE, "pass@1 (n=10, T 0.2)", PERCENT, None, 3.0,
-              "problem window depends on the release downloaded; sampled pass@1"),
-    # WRPO main table's extra metrics (research/upstream.md §4.6)
-    Benchmark("alpacaeval2_wr", "AlpacaEval-2 (WR %)", INSTRUCTION_FOLLOWING, "raw win rate", PERCENT,
-              "gpt-4-1106-preview", 3.0, "LLM judge + sampled decoding", paper=False),
-    Benchmark("mt_bench_turn1", "MT-Bench T1", INSTRUCTION_FOLLOWING, "mean judge score, turn 1", TEN_POINT,
-              "gpt-4-0125-preview", 0.3, "LLM judge on 80 questions", paper=False),
-    Benchmark("mt_bench_turn2", "MT-Bench T2", INSTRUCTION_FOLLOWING, "mean judge score, turn 2", TEN_POINT,
-              "gpt-4-0125-preview", 0.3, "LLM judge on 80 questions", paper=False),
-]}
+    found: dict[str, tuple[float, Benchmark]] = {}
+    for task in all_tasks().values():
+        for r in task.table_rows():
+            if r.id in found:
+                raise ValueError(f"table row {r.id!r} declared by two tasks")
+            found[r.id] = (r.order, Benchmark(
+                r.id, r.display, r.category or task.category, r.metric or task.metric, r.scale or task.scale,
+                r.judge if r.judge is not None else task.judge,
+                task.tolerance if r.tolerance is None else r.tolerance, r.tolerance_why or task.tolerance_why,
+                tables=r.tables, task=task.id))
+    for pend in PENDING:
+        r = pend.row
+        if r.id not in found:
+            assert r.metric and r.scale and r.tolerance is not None and r.category
+            found[r.id] = (r.order, Benchmark(r.id, r.display, r.category, r.metric, r.scale, r.judge, r.tolerance,
+                                              r.tolerance_why or "", tables=r.tables, pending=pend.why))
+    return {b.id: b for _, b in sorted(found.values(), key=lambda ob: (ob[0], ob[1].id))}
+
+
+#: Every benchmark row known to the tables, in the paper's row order (derived, see ``_rows``).
+BENCHMARKS: dict[str, Benchmark] = _rows()
+
+
+def _layout(table: str) -> tuple[str, ...]:
+    return tuple(b.id for b in BENCHMARKS.values() if table in b.tables)
+
 
 #: The 14 benchmarks of the FuseChat-3.0 tables, in the seed blog's row order.
-PAPER_BENCHMARKS: tuple[str, ...] = (
-    "alpacaeval2", "arena_hard", "mt_bench", "alignbench", "livebench", "gsm8k", "math", "amc23",
-    "mmlu_pro", "mmlu_redux", "gpqa_diamond", "humaneval", "mbpp", "livecodebench",
-)
+PAPER_BENCHMARKS: tuple[str, ...] = _layout("llama31_8b")
 #: The Llama-3.2-1B table: 13 rows, "MMLU" replaces "MMLU-redux", no LiveCodeBench.
-PAPER_BENCHMARKS_1B: tuple[str, ...] = (
-    "alpacaeval2", "arena_hard", "mt_bench", "alignbench", "livebench", "gsm8k", "math", "amc23",
-    "mmlu_pro", "mmlu", "gpqa_diamond", "humaneval", "mbpp",
-)
-WRPO_METRICS: tuple[str, ...] = (
-    "alpacaeval2", "alpacaeval2_wr", "arena_hard", "mt_bench_turn1", "mt_bench_turn2", "mt_bench",
-)
+PAPER_BENCHMARKS_1B: tuple[str, ...] = _layout("llama32_1b")
+WRPO_METRICS: tuple[str, ...] = _layout("wrpo_main")
 
 #: Reported results tables: id -> (title as printed, benchmark ids in row order).
 RESULT_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -28,6 +28,11 @@ from typing import Any, ClassVar, Literal
 from fusechat.generation import SamplingParams
 
 Scale = Literal["percent", "1-10"]
+
+#: The FuseChat-3.0 results tables with 14 rows, and all five (the Llama-3.2-1B one has 13: "MMLU" instead of
+#: "MMLU-redux", no LiveCodeBench). Table ids are those of ``results/reported/fusechat3_tables.csv``.
+TABLES_14: tuple[str, ...] = ("llama31_8b", "qwen25_7b", "gemma2_9b", "llama32_3b")
+FUSECHAT_TABLES: tuple[str, ...] = (*TABLES_14, "llama32_1b")
 Family = Literal["llama3", "qwen2", "gemma2", "mistral"]
 
 
@@ -53,6 +58,7 @@ class DataSpec:
     gated: bool = False
     files: tuple[DataFile, ...] = ()
     note: str = ""
+    configs: tuple[str, ...] = ()  # several hub configs concatenated in this order (e.g. one per subject)
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,7 @@ class Prompt:
 
     messages: list[dict[str, str]]
     prefill: str = ""
+    default_system: bool = True  # False: drop the family's default system prompt (FuseEval MC-Eval on Qwen2.5)
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,27 @@ class ScoreContext:
     options: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class TableRow:
+    """One reported number of the paper's tables that a task produces (most tasks produce exactly one, whose
+    ``id`` is the task id; a judged task may add e.g. MT-Bench turn 1 and turn 2).
+
+    ``tables`` are the reported table ids (``evaluation.registry.RESULT_TABLES``) the row belongs to and
+    ``order`` its position there (the seed blog's row order); the paper-table layout is derived from these.
+    ``None`` fields default to the task's own attribute."""
+
+    id: str
+    display: str
+    tables: tuple[str, ...]
+    order: float
+    metric: str | None = None
+    scale: Scale | None = None
+    tolerance: float | None = None
+    tolerance_why: str | None = None
+    judge: str | None = None
+    category: str | None = None
+
+
 class Task:
     """Base class of every benchmark. Subclasses set the class attributes and override what differs."""
 
@@ -115,11 +143,20 @@ class Task:
     judge: ClassVar[str | None] = None
     data: ClassVar[DataSpec]
     decoding: ClassVar[Decoding] = Decoding()
+    #: reported tables this task is a row of, and its row position there (see ``table_rows``)
+    tables: ClassVar[tuple[str, ...]] = ()
+    order: ClassVar[float] = 1000.0
+    #: FuseEval's vLLM context length for this task (prompt + generation); None: the model's own
+    max_model_len: ClassVar[int | None] = None
 
     # ------------------------------------------------------------------ data
     def synthetic(self, rng: random.Random, n: int) -> list[dict[str, Any]]:
         """``n`` made-up items in the real dataset's schema, for the tiny world and tests."""
         raise NotImplementedError
+
+    def prepare(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Hub rows -> benchmark items (filtering / field fixes the protocol applies); default: unchanged."""
+        return rows
 
     # ------------------------------------------------------------------ generation
     def prompt(self, item: dict[str, Any], family: Family) -> Prompt:
@@ -144,6 +181,21 @@ class Task:
             return None
         mean = sum(r.score for r in results) / len(results)
         return 100.0 * mean if self.scale == "percent" else mean
+
+    def aggregate_rows(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]
+                       ) -> dict[str, float | None]:
+        """``{table row id: value}``; default: the task's one row, ``aggregate``."""
+        return {self.id: self.aggregate(items, results)}
+
+    # ------------------------------------------------------------------ table layout
+    @property
+    def ground_truth(self) -> bool:
+        """Scored against ground truth (no LLM judge)."""
+        return self.judge is None
+
+    def table_rows(self) -> tuple[TableRow, ...]:
+        """The paper-table rows this task produces; default: one row ``id`` in ``tables`` at ``order``."""
+        return (TableRow(self.id, self.display, self.tables, self.order),)
 
     # ------------------------------------------------------------------ provenance
     def protocol(self) -> dict[str, Any]:

@@ -1,0 +1,42 @@
+"""GSM8K (1,319 grade-school word problems), as FuseEval's Math-Eval (Qwen2.5-Math toolkit) runs it: zero-shot
+CoT prompt type per family, greedy, 2,048 tokens, accuracy (see ``evaluation/tasks/_math.py``).
+
+Data: ``openai/gsm8k`` config ``main``, split ``test`` (MIT); the gold answer is the number after ``####`` in the
+reference solution (the toolkit's ``data/gsm8k/test.jsonl`` is the same 1,319 problems in the same schema).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from evaluation.tasks._math import MathTask
+from evaluation.tasks.base import FUSECHAT_TABLES, DataSpec
+from fusechat.math_answers import extract_answer
+
+
+class GSM8K(MathTask):
+    id = "gsm8k"
+    version = "1"
+    display = "GSM8K"
+    tolerance = 2.0
+    tolerance_why = "ground truth on 1,319 problems; ±2 points covers template, grader and vLLM batch nondeterminism"
+    tables = FUSECHAT_TABLES
+    order = 6
+    data = DataSpec("openai/gsm8k", config="main", split="test", expected_items=1319, licence="MIT",
+                    note="gold = the number after '####' in 'answer'")
+
+    def gold(self, item: dict[str, Any]) -> str:
+        found = extract_answer(item["answer"], "gsm8k")
+        if found is None:
+            raise ValueError(f"GSM8K item without a '#### N' answer: {item['answer'][:80]!r}")
+        return found
+
+    def synthetic(self, rng: random.Random, n: int) -> list[dict[str, Any]]:
+        """Word problems in ``openai/gsm8k``'s schema (``question``; ``answer`` with ``<<calc>>`` and ``#### N``)."""
+        from fusechat.tiny_world.synthetic import gsm8k_items
+
+        return gsm8k_items(rng, n)
+
+
+TASK = GSM8K()

@@ -1,0 +1,52 @@
+"""MMLU-Pro (12,032 questions, up to 10 options), as FuseEval's MC-Eval runs it: zero-shot CoT ending with
+"The best answer is X", greedy, 2,048 tokens, three-stage extraction, seeded random fallback, micro accuracy
+(see ``evaluation/tasks/_mc.py``). Upstream MMLU-Pro's official protocol is 5-shot CoT; FuseEval is zero-shot.
+
+Data: ``TIGER-Lab/MMLU-Pro`` split ``test`` (MIT): ``question``, ``options``, ``answer`` (letter),
+``answer_index``, ``cot_content``, ``category``, ``src``.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from evaluation.tasks._mc import LETTERS, MultipleChoiceTask
+from evaluation.tasks.base import FUSECHAT_TABLES, DataSpec
+
+_SUBJECTS = ("math", "physics", "law", "history", "biology")
+
+
+class MMLUPro(MultipleChoiceTask):
+    id = "mmlu_pro"
+    version = "1"
+    display = "MMLU-Pro"
+    tolerance = 2.0
+    tolerance_why = "ground truth on 12,032 questions; ±2 points covers template, extraction and batch noise"
+    tables = FUSECHAT_TABLES
+    order = 9
+    data = DataSpec("TIGER-Lab/MMLU-Pro", split="test", expected_items=12032, licence="MIT")
+
+    def fields(self, item: dict[str, Any]) -> tuple[str, list[str], int]:
+        return item["question"], list(item["options"]), int(item["answer_index"])
+
+    def synthetic(self, rng: random.Random, n: int) -> list[dict[str, Any]]:
+        """Questions in MMLU-Pro's schema with 10 options (some rows padded with "N/A", as the real set has)."""
+        from fusechat.tiny_world.synthetic import MC_FACTS
+
+        out = []
+        for i in range(n):
+            q, choices, ans = MC_FACTS[i % len(MC_FACTS)]
+            fillers = [f"option {k}" for k in range(6)]
+            opts = [*choices, *fillers]
+            rng.shuffle(opts)
+            if i % 4 == 3:
+                opts[-1] = "N/A"
+            gold = opts.index(choices[ans])
+            out.append({"question_id": i, "question": q, "options": opts, "answer": LETTERS[gold],
+                        "answer_index": gold, "cot_content": "", "category": _SUBJECTS[i % len(_SUBJECTS)],
+                        "src": f"synthetic-{i}"})
+        return out
+
+
+TASK = MMLUPro()
