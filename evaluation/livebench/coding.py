@@ -22,7 +22,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from evaluation.code_exec import LCB_TIMEOUT_S, decode_lcb_tests, lcb_extract_code, lcb_job, run_jobs, sandbox_pool
+from evaluation.code_exec import (
+    LCB_TIMEOUT_S,
+    decode_lcb_tests,
+    lcb_extract_code,
+    lcb_job,
+    run_jobs,
+    sandbox_pool,
+)
 from fusechat.sandbox import CodeJob
 
 TASKS = ("LCB_generation", "coding_completion")

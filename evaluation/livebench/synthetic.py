@@ -300,10 +300,12 @@ def right_answer(q: dict[str, Any]) -> str:
 
 def wrong_answer(q: dict[str, Any]) -> str:
     """A well-formed response the task's scorer does not accept in full: 0 for the all-or-nothing tasks;
-    plot_unscrambling's reversed order keeps partial credit (1 - 4/5 for five sentences), as LiveBench gives."""
+    plot_unscrambling's reversed order keeps partial credit (1 - 4/5 for five sentences) and instruction
+    following follows two of four instructions ((0 + 1/2) / 2), as LiveBench scores them."""
     task, truth = q["task"], q.get("ground_truth")
     if q["category"] == "instruction_following":
-        return "A Title Missing, With Capitals, And No Keyword"
+        kw = q["kwargs"][1]["keywords"][0]
+        return f"<<a {kw} story>>\nThe {kw} Was Quiet That Night."  # title and keyword only: (0 + 2/4) / 2
     if task == "math_comp":
         if truth.isalpha():
             other = next(c for c in "ABCDE" if c != truth)
