@@ -148,3 +148,19 @@ def test_coding_malformed_response_is_not_run() -> None:
     resources: dict = {}
     assert coding.score_batch([q], ["I would write a loop."], resources) == [(0.0, {"status": "no code"})]
     assert "sandbox" not in resources  # nothing was started
+
+
+def test_coding_sandbox_has_the_grader_packages() -> None:
+    """Environment parity: LiveBench solutions import numpy/scipy/sortedcontainers; without them the sandbox
+    would fail correct programs (upstream measured coding 39.6 instead of 68.2 in a bare venv)."""
+    rng = random.Random(0)
+    q = next(q for q in (synthetic.BUILDERS["LCB_generation"](rng) for _ in range(20))
+             if coding.func_name(q) is None)  # a stdin A+B problem
+    program = ("```python\nimport numpy as np\nimport scipy\nfrom sortedcontainers import SortedList\n"
+               "a, b = map(int, input().split())\nprint(int(np.int64(a) + SortedList([b])[0]))\n```")
+    resources: dict = {}
+    try:
+        assert coding.score_batch([q], [program], resources) == [(1.0, {"status": "passed"})]
+    finally:
+        if "sandbox" in resources:
+            resources["sandbox"].close()
