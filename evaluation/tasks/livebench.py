@@ -27,7 +27,16 @@ from evaluation.livebench import FUSEEVAL, UPSTREAM, UPSTREAM_COMMIT, coding, sy
 from evaluation.livebench.aggregate import Breakdown, breakdown
 from evaluation.livebench.registry import CATEGORY_TASKS, is_coding, score_question
 from evaluation.livebench.release import DEFAULT_RELEASE, select_release
-from evaluation.tasks.base import DataSpec, Decoding, Family, ItemResult, Prompt, ScoreContext, Task
+from evaluation.tasks.base import (
+    FUSECHAT_TABLES,
+    DataSpec,
+    Decoding,
+    Family,
+    ItemResult,
+    Prompt,
+    ScoreContext,
+    Task,
+)
 
 CATEGORIES: tuple[str, ...] = ("math", "reasoning", "coding", "language", "data_analysis", "instruction_following")
 _NOTE = ("six hub datasets livebench/<category> (split test) concatenated, then release option 2024-08-31; "
@@ -43,7 +52,7 @@ class LiveBench(Task):
     tolerance = 2.0
     tolerance_why = ("ground truth on 1,000 questions; ±2 points covers template and vLLM batch "
                      "nondeterminism (one coding question is 1/128 of a category, 1/6 of the average)")
-    tables = ("llama31_8b", "qwen25_7b", "gemma2_9b", "llama32_3b", "llama32_1b")
+    tables = FUSECHAT_TABLES
     order = 5
     max_model_len = 4096
     release: ClassVar[str] = DEFAULT_RELEASE
