@@ -4,8 +4,9 @@
   instruction_following}`` (split ``test``), concatenated, filtered to release option ``2024-08-31``: released on
   or before it and not removed on or before it (``evaluation.livebench.release``). LiveBench kept 1,000
   questions from its 2024-07-26 update on (the 2024-08-31 update replaced math questions rather than adding any),
-  which is the expected count; it is checked when the real data is prepared. The hub cards carry no licence tag
-  and the content comes from third parties (news, arXiv, AMC/IMO/USAMO, LeetCode/AtCoder): never committed.
+  which is the expected count; ``fetch_rows`` checks it on the real data (not verifiable offline here). The hub
+  cards carry no licence tag and the content comes from third parties (news, arXiv, AMC/IMO/USAMO,
+  LeetCode/AtCoder): never committed.
 * **Prompt**: the question's own first turn as the single user message, through the family's chat template with
   its default system prompt (FuseEval ``gen_model_answer_vllm.py``: ``apply_chat_template([{"role": "user",
   "content": turns[0]}])``, BOS stripped for Gemma/Mistral as everywhere else).
@@ -59,23 +60,34 @@ class LiveBench(Task):
     #: the hub datasets whose test splits are concatenated (revisions are resolved and recorded at fetch time)
     sources: ClassVar[tuple[DataSpec, ...]] = tuple(
         DataSpec(f"livebench/{c}", split="test", licence="none stated on the dataset card") for c in CATEGORIES)
-    data = DataSpec(None, split="test", expected_items=1000, licence="none stated on the dataset cards",
-                    note=_NOTE)
+    #: questions in release 2024-08-31 (LiveBench's stated total since 2024-07-26; checked by ``fetch_rows``).
+    #: ``data.expected_items`` stays None: the hub rows also hold later releases, so their count is not fixed.
+    expected_release_items: ClassVar[int] = 1000
+    data = DataSpec(None, split="test", licence="none stated on the dataset cards", note=_NOTE)
     decoding = Decoding(temperature=0.0, max_new_tokens=4096)
 
     # ------------------------------------------------------------------ data
-    def fetch_rows(self) -> list[dict[str, Any]]:
-        """The raw rows of the six hub datasets (network; the fetch step calls this and caches the result)."""
+    def fetch_rows(self) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+        """The raw rows of the six hub datasets and the commit each was read at (network; the fetch step calls
+        this and caches the rows unmodified). The release must hold ``expected_release_items`` questions."""
         from datasets import load_dataset
+        from huggingface_hub import HfApi
 
         rows: list[dict[str, Any]] = []
+        revisions: dict[str, str | None] = {}
         for spec in self.sources:
-            rows.extend(dict(r) for r in load_dataset(spec.hub_id, split=spec.split, revision=spec.revision))
-        return rows
+            assert spec.hub_id is not None
+            revision = HfApi().dataset_info(spec.hub_id, revision=spec.revision).sha
+            revisions[spec.hub_id] = revision
+            rows.extend(dict(r) for r in load_dataset(spec.hub_id, split=spec.split, revision=revision))
+        got = len(select_release(rows, self.release))
+        if got != self.expected_release_items:
+            raise ValueError(f"livebench: release {self.release} has {got} questions in the hub rows, expected "
+                             f"{self.expected_release_items} (revisions {revisions})")
+        return rows, revisions
 
     def prepare(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The questions of the release, dates normalised to ``YYYY-MM-DD`` (the loader checks the count of the
-        real data against ``data.expected_items``)."""
+        """The questions of the release, dates normalised to ``YYYY-MM-DD``."""
         return select_release(rows, self.release)
 
     def synthetic(self, rng: random.Random, n: int) -> list[dict[str, Any]]:

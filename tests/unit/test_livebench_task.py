@@ -164,3 +164,35 @@ def test_coding_sandbox_has_the_grader_packages() -> None:
     finally:
         if "sandbox" in resources:
             resources["sandbox"].close()
+
+
+def test_fetch_rows_concatenates_six_datasets_and_checks_the_release_count(monkeypatch) -> None:
+    """The fetch step's loader, with the hub replaced: every category's rows are read at a resolved commit, and
+    a release that does not hold the expected number of questions is an error."""
+    import datasets
+    import huggingface_hub
+
+    loaded: list[tuple[str, str, str]] = []
+
+    class _Info:
+        def __init__(self, repo: str) -> None:
+            self.sha = "sha-" + repo.split("/")[1]
+
+    class _Api:
+        def dataset_info(self, repo: str, revision: str | None = None) -> _Info:
+            return _Info(repo)
+
+    def _load(repo: str, split: str, revision: str) -> list[dict]:
+        loaded.append((repo, split, revision))
+        return [_q(f"{repo}-live", datetime(2024, 6, 24)), _q(f"{repo}-new", datetime(2024, 11, 25))]
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", _Api)
+    monkeypatch.setattr(datasets, "load_dataset", _load)
+    monkeypatch.setattr(type(TASK), "expected_release_items", 6)
+    rows, revisions = TASK.fetch_rows()
+    assert len(rows) == 12 and len(TASK.prepare(rows)) == 6
+    assert loaded[0] == ("livebench/math", "test", "sha-math") and len(loaded) == 6
+    assert revisions["livebench/coding"] == "sha-coding"
+    monkeypatch.setattr(type(TASK), "expected_release_items", 1000)
+    with pytest.raises(ValueError, match="has 6 questions in the hub rows, expected 1000"):
+        TASK.fetch_rows()
