@@ -69,12 +69,13 @@ def job_for(question: dict[str, Any], response: str, timeout_s: int = LCB_TIMEOU
 def score_batch(questions: Sequence[dict[str, Any]], responses: Sequence[str],
                 resources: dict[str, Any]) -> list[tuple[float, dict[str, Any]]]:
     """(score, detail) per question; all programs go through one sandbox pool (``resources["sandbox"]``).
-    An empty extracted program is not run (it cannot pass) and scores 0."""
+    An empty program (no fenced code and no partial solution) is not run -- it cannot pass -- and scores 0; a
+    completion question without fenced code still runs its partial solution alone, as upstream does."""
     jobs: list[CodeJob] = []
     index: list[int] = []
     out: list[tuple[float, dict[str, Any]]] = [(0.0, {"status": "no code"}) for _ in questions]
     for i, (q, r) in enumerate(zip(questions, responses, strict=True)):
-        if not lcb_extract_code(r).strip():
+        if not program_for(q, r).strip():
             continue
         jobs.append(job_for(q, r))
         index.append(i)

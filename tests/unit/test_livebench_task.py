@@ -148,6 +148,13 @@ def test_coding_malformed_response_is_not_run() -> None:
     resources: dict = {}
     assert coding.score_batch([q], ["I would write a loop."], resources) == [(0.0, {"status": "no code"})]
     assert "sandbox" not in resources  # nothing was started
+    completion = synthetic.BUILDERS["coding_completion"](random.Random(0))
+    try:  # the partial solution alone still runs (upstream prepends it to the empty extraction) and fails
+        assert coding.score_batch([completion], ["Just add the numbers."], resources) == \
+            [(0.0, {"status": "failed"})]
+    finally:
+        if "sandbox" in resources:
+            resources["sandbox"].close()
 
 
 def test_coding_sandbox_has_the_grader_packages() -> None:
