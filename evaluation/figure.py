@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from evaluation import registry
-from evaluation.tables import ReportedCell, current_values, load_reported, models_of
+from evaluation.reported import ReportedCell, current_values, load_reported, models_of
 
 
 def render_figure(out: Path, table: str = "llama31_8b", reproduced: dict[str, float | None] | None = None,

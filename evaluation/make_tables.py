@@ -18,16 +18,11 @@ from typing import Any
 
 from evaluation import metrics as metrics_mod
 from evaluation import registry
+from evaluation.audit import audit_checks, render_audit
 from evaluation.figure import render_figure
-from evaluation.tables import (
-    REPO,
-    audit_checks,
-    load_reported,
-    match_reproduced,
-    models_of,
-    render_audit,
-    write_all_tables,
-)
+from evaluation.layout import match_reproduced
+from evaluation.render import write_all_tables
+from evaluation.reported import REPO, load_reported, models_of
 
 DEFAULT_REPRODUCED = REPO / "results" / "reproduced"
 FIGURE_TABLE = "llama31_8b"

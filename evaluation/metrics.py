@@ -1,20 +1,25 @@
-"""Per-model metrics JSON written by the evaluation harness (schema ``fusechat-metrics/v1``).
+"""Per-model metrics JSON written by the evaluation harness (schema ``fusechat-metrics/v2``; v1 files are
+still read).
 
 One file per evaluated model::
 
-    {"schema": "fusechat-metrics/v1",
+    {"schema": "fusechat-metrics/v2",
      "model": "FuseChat SFT",                 # label shown in tables
      "model_path": "/path/or/hub-id",         # optional
      "run": "llama31_8b", "smoke": false,     # optional; smoke=true means tiny-world synthetic items
      "table": "llama31_8b", "role": "sft",    # optional: which reported table/column this reproduces
      "benchmarks": {"gsm8k": {"value": 87.1, "n": 1319, "metric": "accuracy", "scale": "percent",
-                              "judge": null, "data_version": "openai/gsm8k test"}, ...},
+                              "judge": null, "data_version": "openai/gsm8k@<sha> main/test",
+                              "task": "gsm8k", "task_version": "1",        # v2: the task that produced it
+                              "protocol": {...task.protocol()...},         # v2: prompt, decoding, grader
+                              "data": {"hub_id": ..., "revision": ..., "sha256": ..., "items": 1319}}, ...},
      "protocol": {"harness": "fusechat-eval 0.1.0", "judge": null,
                   "decoding": {"temperature": 0.0, "max_new_tokens": 2048}}}
 
 Rules (``validate``): benchmark keys are registry ids (``evaluation.registry``); ``value`` is a finite number
 inside the benchmark's scale, or ``null`` for "not measured" (never replaced by 0); ``scale`` when given must
-match the registry; ``role`` is one of the registry's roles (or a WRPO group). Errors name the file.
+match the registry; ``role`` is one of the registry's roles (or a WRPO group). In v2 every measured cell names
+its ``task``, ``task_version`` and ``protocol`` (v2 = v1 + those fields). Errors name the file.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from typing import Any
 
 from evaluation import registry
 
-SCHEMA = "fusechat-metrics/v1"
+SCHEMA = "fusechat-metrics/v2"
+SCHEMA_V1 = "fusechat-metrics/v1"
+SCHEMAS = (SCHEMA_V1, SCHEMA)
 
 #: JSON Schema (draft 2020-12) of one metrics file; ``validate`` implements it plus the registry checks.
 JSON_SCHEMA: dict[str, Any] = {
@@ -35,7 +42,7 @@ JSON_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["schema", "model", "benchmarks", "protocol"],
     "properties": {
-        "schema": {"const": SCHEMA},
+        "schema": {"enum": list(SCHEMAS)},
         "model": {"type": "string", "minLength": 1},
         "model_path": {"type": ["string", "null"]},
         "run": {"type": ["string", "null"]},
@@ -56,6 +63,10 @@ JSON_SCHEMA: dict[str, Any] = {
                     "judge": {"type": ["string", "null"]},
                     "data_version": {"type": ["string", "null"]},
                     "stderr": {"type": ["number", "null"]},
+                    "task": {"type": "string"},
+                    "task_version": {"type": "string"},
+                    "protocol": {"type": "object"},
+                    "data": {"type": "object"},
                 },
             },
         },
@@ -83,12 +94,12 @@ def _is_number(x: Any) -> bool:
 
 
 def validate(obj: Any, where: str = "<metrics>") -> dict[str, Any]:
-    """Check ``obj`` against ``fusechat-metrics/v1``; return it, or raise ``MetricsError`` listing every problem."""
+    """Check ``obj`` against ``fusechat-metrics/v1`` or ``v2``; return it, or raise ``MetricsError`` listing every problem."""
     errs: list[str] = []
     if not isinstance(obj, dict):
         raise MetricsError(f"{where}: top level must be an object")
-    if obj.get("schema") != SCHEMA:
-        errs.append(f"schema must be {SCHEMA!r}, got {obj.get('schema')!r}")
+    if obj.get("schema") not in SCHEMAS:
+        errs.append(f"schema must be one of {SCHEMAS}, got {obj.get('schema')!r}")
     if not isinstance(obj.get("model"), str) or not obj.get("model"):
         errs.append("model must be a non-empty string")
     for key in ("model_path", "run", "table", "role"):
@@ -125,6 +136,10 @@ def validate(obj: Any, where: str = "<metrics>") -> dict[str, Any]:
         n = cell.get("n")
         if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 0):
             errs.append(f"benchmarks.{bid}.n: must be a non-negative integer")
+        if obj.get("schema") == SCHEMA and v is not None:
+            for key, kind in (("task", str), ("task_version", str), ("protocol", dict)):
+                if not isinstance(cell.get(key), kind):
+                    errs.append(f"benchmarks.{bid}.{key}: required in {SCHEMA} for a measured value")
     proto = obj.get("protocol")
     if not isinstance(proto, dict):
         errs.append("protocol must be an object with harness, judge, decoding")
@@ -147,12 +162,24 @@ def values(obj: dict[str, Any]) -> dict[str, float | None]:
 
 def make(model: str, benchmarks: dict[str, float | None], *, harness: str, judge: str | None = None,
          decoding: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-    """Build a valid metrics dict from plain ``{benchmark: value}`` (scale and metric filled from the registry)."""
-    cells = {b: {"value": v, "metric": registry.get(b).metric, "scale": registry.get(b).scale}
-             for b, v in benchmarks.items()}
+    """Build a valid metrics dict from plain ``{benchmark: value}`` (scale and metric filled from the registry;
+    task, version and protocol from the task when one produces the row, else marked as imported numbers)."""
+    cells = {}
+    for b, v in benchmarks.items():
+        spec = registry.get(b)
+        cells[b] = {"value": v, "metric": spec.metric, "scale": spec.scale, "task": spec.task or b,
+                    "task_version": _task_version(spec.task), "protocol": {"source": harness}}
     obj = {"schema": SCHEMA, "model": model, **extra, "benchmarks": cells,
            "protocol": {"harness": harness, "judge": judge, "decoding": decoding or {}}}
     return validate(obj)
+
+
+def _task_version(task_id: str | None) -> str:
+    if task_id is None:
+        return "external"
+    from evaluation.tasks import get_task
+
+    return get_task(task_id).version
 
 
 def write(obj: dict[str, Any], path: Path) -> Path:
@@ -184,6 +211,6 @@ def load_dir(directory: Path) -> list[tuple[Path, dict[str, Any]]]:
             raw = json.loads(p.read_text(encoding="utf-8"))
         except json.JSONDecodeError as e:
             raise MetricsError(f"{p}: not valid JSON ({e})") from None
-        if isinstance(raw, dict) and raw.get("schema") == SCHEMA:
+        if isinstance(raw, dict) and raw.get("schema") in SCHEMAS:
             out.append((p, validate(raw, str(p))))
     return out

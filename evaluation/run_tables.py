@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from evaluation.generate import slug
-from evaluation.tables import write_run_table
+from evaluation.render import write_run_table
 from fusechat.stage import Counts, StageContext, StageResult
 
 

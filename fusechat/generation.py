@@ -45,6 +45,11 @@ class Generator(Protocol):
     def chat(self, conversations: list[list[dict[str, str]]], params: SamplingParams) -> list[list[Completion]]:
         ...
 
+    def complete(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
+        """Continue fully rendered prompt strings (chat template already applied, optional assistant prefill),
+        tokenised without adding special tokens, so the template's own BOS is the only one."""
+        ...
+
 
 def cut_at_stop(text: str, stop: tuple[str, ...]) -> tuple[str, bool]:
     """``text`` up to the earliest stop string (excluded), and whether one was found (vLLM's ``stop`` rule)."""
@@ -97,23 +102,41 @@ class HFGenerator:
         eos = self.model.generation_config.eos_token_id
         self.stop_ids = set(eos if isinstance(eos, list) else [eos]) | {self.tok.eos_token_id}
 
+    @property
+    def tokenizer(self) -> Any:
+        return self.tok
+
     def chat(self, conversations: list[list[dict[str, str]]], params: SamplingParams) -> list[list[Completion]]:
+        texts = [self.tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
+        return self._run(texts, params, strip=True)
+
+    def complete(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
+        return self._run(prompts, params, strip=False)  # a continuation keeps its leading whitespace
+
+    def _run(self, texts: list[str], params: SamplingParams, strip: bool) -> list[list[Completion]]:
         out: list[list[Completion]] = []
-        for start in range(0, len(conversations), self.batch_size):
-            out.extend(self._batch(conversations[start:start + self.batch_size], params, params.seed + start))
+        for start in range(0, len(texts), self.batch_size):
+            out.extend(self._batch(texts[start:start + self.batch_size], params, params.seed + start, strip))
         return out
 
-    def _batch(self, convs: list[list[dict[str, str]]], p: SamplingParams, seed: int) -> list[list[Completion]]:
+    def _special_stop_ids(self, stop: tuple[str, ...]) -> set[int]:
+        """Stop strings that are single special tokens of this tokenizer stop by id (they never reach text)."""
+        special = set(self.tok.all_special_tokens) | set(getattr(self.tok, "added_tokens_encoder", {}))
+        ids = {self.tok.convert_tokens_to_ids(s) for s in stop if s in special}
+        return {i for i in ids if isinstance(i, int) and i != self.tok.unk_token_id}
+
+    def _batch(self, texts: list[str], p: SamplingParams, seed: int, strip: bool = True
+               ) -> list[list[Completion]]:
         torch = self.torch
-        texts = [self.tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in convs]
         enc = self.tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
         enc.pop("token_type_ids", None)
         enc = enc.to(self.device)
         greedy = p.temperature <= 0
+        stop_ids = self.stop_ids | self._special_stop_ids(p.stop)
         kwargs: dict[str, Any] = dict(
             max_new_tokens=p.max_new_tokens, num_return_sequences=p.n, do_sample=not greedy,
             repetition_penalty=p.repetition_penalty, pad_token_id=self.tok.pad_token_id,
-            eos_token_id=sorted(self.stop_ids),
+            eos_token_id=sorted(stop_ids),
         )
         if not greedy:
             kwargs.update(temperature=p.temperature, top_p=p.top_p, top_k=p.top_k if p.top_k > 0 else None)
@@ -125,15 +148,15 @@ class HFGenerator:
         plen = enc["input_ids"].shape[1]
         prompt_tokens = enc["attention_mask"].sum(-1).tolist()
         results: list[list[Completion]] = []
-        for i in range(len(convs)):
+        for i in range(len(texts)):
             row = []
             for j in range(p.n):
                 ids = gen[i * p.n + j, plen:].tolist()
-                stop_at = next((k for k, t in enumerate(ids) if t in self.stop_ids), None)
+                stop_at = next((k for k, t in enumerate(ids) if t in stop_ids), None)
                 body = ids[:stop_at] if stop_at is not None else [t for t in ids if t != self.tok.pad_token_id]
                 text, cut = cut_at_stop(self.tok.decode(body, skip_special_tokens=True), p.stop)
                 row.append(Completion(
-                    text=text.strip(),
+                    text=text.strip() if strip else text,
                     finish_reason="stop" if stop_at is not None or cut else "length",
                     prompt_tokens=int(prompt_tokens[i]), completion_tokens=len(body),
                 ))
@@ -156,6 +179,10 @@ class VLLMGenerator:
         self.llm = LLM(model=path, tensor_parallel_size=tensor_parallel_size, dtype=dtype,
                        max_model_len=max_model_len, seed=0, trust_remote_code=False)
 
+    @property
+    def tokenizer(self) -> Any:
+        return self.llm.get_tokenizer()
+
     def chat(self, conversations: list[list[dict[str, str]]], params: SamplingParams) -> list[list[Completion]]:
         from vllm import SamplingParams as VllmSamplingParams
 
@@ -166,8 +193,29 @@ class VLLMGenerator:
             for i in range(len(conversations))
         ]
         outs = self.llm.chat(conversations, sp, use_tqdm=True)
+        return self._completions(outs, strip=True)
+
+    def complete(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
+        from vllm import SamplingParams as VllmSamplingParams
+
+        tok = self.llm.get_tokenizer()
+        special = set(tok.all_special_tokens) | set(getattr(tok, "added_tokens_encoder", {}))
+        stop_ids = [tok.convert_tokens_to_ids(s) for s in params.stop if s in special]
+        stop = [s for s in params.stop if s not in special]
+        sp = [
+            VllmSamplingParams(n=params.n, temperature=params.temperature, top_p=params.top_p,
+                repetition_penalty=params.repetition_penalty, max_tokens=params.max_new_tokens,
+                top_k=params.top_k, stop=stop or None, stop_token_ids=stop_ids or None, seed=params.seed + i)
+            for i in range(len(prompts))
+        ]
+        token_prompts = [{"prompt_token_ids": tok(p, add_special_tokens=False).input_ids} for p in prompts]
+        return self._completions(self.llm.generate(token_prompts, sp, use_tqdm=True), strip=False)
+
+    @staticmethod
+    def _completions(outs: Any, strip: bool) -> list[list[Completion]]:
         return [
-            [Completion(c.text.strip(), c.finish_reason or "stop", len(o.prompt_token_ids or []), len(c.token_ids))
+            [Completion(c.text.strip() if strip else c.text, c.finish_reason or "stop", len(o.prompt_token_ids or []),
+                        len(c.token_ids))
              for c in o.outputs]
             for o in outs
         ]

@@ -187,21 +187,34 @@ class DPOConfig(_Strict):
 
 # ----------------------------------------------------------------------------------------------- evaluation
 class EvalBenchmarkConfig(_Strict):
-    """A benchmark's items: a local file, ``tiny:<name>``, or a hub dataset id with ``subset``/``split``."""
+    """One benchmark to run: a task id of ``evaluation/tasks/``. Its items come from ``path`` when given (a local
+    JSONL/JSON/Parquet file, or ``tiny:<task>`` for the tiny world's synthetic items), else from the task's data
+    fetched by ``python evaluation/fetch_data.py``."""
 
     name: str
-    path: str
-    subset: str | None = None
-    split: str = "test"
-    revision: str | None = None
-    limit: int | None = None
+    path: str | None = None
+    limit: int | None = Field(None, description="First N items only (None: eval.limit, else all).")
+    options: dict[str, Any] = Field(default_factory=dict, description="Task parameters (task-specific).")
 
 
 class EvalConfig(_Strict):
     backend: Literal["auto", "vllm", "hf"] = "auto"
-    max_new_tokens: int = 2048
+    max_new_tokens: int | None = Field(
+        None, description="Cap on every task's own max_new_tokens (smoke runs); None: each task's protocol.")
     batch_size: int = 16
-    benchmarks: list[EvalBenchmarkConfig]
+    benchmarks: list[EvalBenchmarkConfig] | Literal["all", "ground_truth"] = Field(
+        "ground_truth", description="Task ids, or every registered task ('all') / every ground-truth task. Paper "
+                                    "silent on the MMLU-redux data (FuseEval loads full MMLU): task mmlu_redux "
+                                    "runs MMLU-Redux, task mmlu full MMLU.")
+    limit: int | None = Field(None, description="Items per benchmark when an entry sets none (None: all).")
+    tiny: bool = Field(False, description="Items of every benchmark without a path: its task's synthetic "
+                                          "items from the tiny world (tiny:<task>), never real data.")
+    families: dict[str, str] = Field(
+        default_factory=dict, description="Paper silent (FuseEval: a substring of the model path): model label -> "
+                                          "prompt family; default from the model's config model_type.")
+    data_dir: str | None = Field(
+        None, description="Fetched benchmark data (default: $FUSECHAT_EVAL_DATA or .cache/eval_data). Paper "
+                          "silent on dataset revisions: resolved and recorded at fetch time.")
     models: dict[str, str] = Field(
         default_factory=dict,
         description="Column label -> model path. '@sft' and '@dpo' refer to this run's trained models.",
@@ -299,8 +312,9 @@ def _check_files(recipe: Recipe, file: str) -> None:
     """Local paths named in the recipe must exist (hub ids and ``tiny:`` refs are resolved later)."""
     for i, src in enumerate(recipe.data.sources):
         _check_path(src.path, f"data.sources.{i}.path", file)
-    for i, b in enumerate(recipe.eval.benchmarks):
-        _check_path(b.path, f"eval.benchmarks.{i}.path", file)
+    for i, b in enumerate(recipe.eval.benchmarks if isinstance(recipe.eval.benchmarks, list) else []):
+        if b.path is not None:
+            _check_path(b.path, f"eval.benchmarks.{i}.path", file)
     if recipe.sft.deepspeed:
         _check_path(recipe.sft.deepspeed, "sft.deepspeed", file, always_local=True)
 

@@ -71,8 +71,9 @@ class MathTask(Task):
     def score_batch(self, items: Sequence[dict[str, Any]], responses: Sequence[Sequence[str]],
                     ctx: ScoreContext) -> list[ItemResult]:
         """math-verify verdicts of the first (greedy) sample, graded in worker processes with a timeout."""
-        from fusechat.math_answers import check_many
+        from fusechat.math_answers import check_many, is_equivalent
 
+        is_equivalent("1", "1")  # import math-verify/sympy here, so the forked graders start warm (timeouts)
         golds = [self.gold(it) for it in items]
         verdicts = check_many([(rs[0], g) for rs, g in zip(responses, golds, strict=True)], convention="auto",
                               workers=1, timeout_s=self.grader_timeout_s)

@@ -21,7 +21,7 @@ A task states, as data:
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -107,6 +107,20 @@ class ScoreContext:
     resources: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
 
+    def resource(self, name: str, factory: Callable[[], Any]) -> Any:
+        """The shared resource ``name``, created by ``factory`` on first use (e.g. one sandbox pool for a run)."""
+        if name not in self.resources:
+            self.resources[name] = factory()
+        return self.resources[name]
+
+    def close(self) -> None:
+        """Close every resource that has a ``close()`` (the scoring stage calls this after each task)."""
+        for res in self.resources.values():
+            closer = getattr(res, "close", None)
+            if callable(closer):
+                closer()
+        self.resources.clear()
+
 
 @dataclass(frozen=True)
 class TableRow:
@@ -179,8 +193,8 @@ class Task:
         """The benchmark's number; default: mean per-item score, ×100 on the percent scale."""
         if not results:
             return None
-        mean = sum(r.score for r in results) / len(results)
-        return 100.0 * mean if self.scale == "percent" else mean
+        total = sum(r.score for r in results)  # ×100 before dividing: 11 of 40 is exactly 27.5
+        return 100.0 * total / len(results) if self.scale == "percent" else total / len(results)
 
     def aggregate_rows(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]
                        ) -> dict[str, float | None]:

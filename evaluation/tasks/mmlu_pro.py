@@ -40,8 +40,8 @@ class MMLUPro(MultipleChoiceTask):
             fillers = [f"option {k}" for k in range(6)]
             opts = [*choices, *fillers]
             rng.shuffle(opts)
-            if i % 4 == 3:
-                opts[-1] = "N/A"
+            if i % 4 == 3:  # a padded row: one filler option is "N/A" (dropped by the protocol)
+                opts[opts.index(fillers[0])] = "N/A"
             gold = opts.index(choices[ans])
             out.append({"question_id": i, "question": q, "options": opts, "answer": LETTERS[gold],
                         "answer_index": gold, "cot_content": "", "category": _SUBJECTS[i % len(_SUBJECTS)],

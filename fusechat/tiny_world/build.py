@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evaluation.tasks._math import INSTRUCTION as MATH_INSTRUCTION
+from evaluation.tasks._math import math_prompt
+from evaluation.tasks._mc import format_question
 from fusechat.families import FAMILIES, Family
 from fusechat.recipe import REPO_ROOT
 from fusechat.tiny_world import synthetic as syn
@@ -78,6 +81,9 @@ def world_key(settings: TinyWorldSettings) -> str:
     here = Path(__file__).resolve().parent
     for p in sorted([*here.glob("*.py"), here.parent / "families.py"]):
         h.update(p.read_bytes())
+    # the evaluation prompt formats the models learn (not the whole task files: scoring edits keep the world)
+    example = {"question": "Q?", "choices": ["a", "b"]}
+    h.update(json.dumps([_mc_question(example), [math_prompt("Q?", f).messages for f in FAMILIES]]).encode())
     from importlib.metadata import version
 
     h.update(json.dumps([BUILD_VERSION, settings.__dict__, version("transformers").split(".")[0]]).encode())
@@ -182,7 +188,8 @@ def _corpus(rng: random.Random, data: dict[str, list[dict[str, Any]]]) -> list[s
     texts += [c["response"] for r in data["ultrafeedback"] for c in r["completions"]]
     texts += [r["problem"] + " " + r["generated_solution"] for r in data["openmathinstruct2"]]
     texts += [r["instruction"] + r["output"] for r in data["alpaca_gpt4_zh"]]
-    texts += [syn.mc_prompt(it) + " " + syn.mc_response(it) for it in data["mmlu"]]
+    texts += [_mc_question(it) + " " + syn.mc_response(it) for it in data["mmlu"]]
+    texts += [MATH_INSTRUCTION] * 20
     texts += [r["content"] + r["python"] for r in data["leetcode"]]
     texts += [r["instruction"] + r["response"] for r in data["self_oss_instruct"]]
     texts += [r["conversations"][0]["value"] for r in data["magpie_qwen2_zh"]]
@@ -193,6 +200,10 @@ def _corpus(rng: random.Random, data: dict[str, list[dict[str, Any]]]) -> list[s
     texts += ["system user assistant model You are Qwen, created by Alibaba Cloud. You are a helpful assistant."]
     texts += [str(i) for i in range(200)]
     return texts
+
+
+def _mc_question(item: dict[str, Any]) -> str:
+    return format_question(item["question"], item["choices"])
 
 
 def _make_tokenizer(fam: Family, corpus: list[str], out: Path):
@@ -254,9 +265,12 @@ def _training_conversations(rng: random.Random, spec: dict[str, Any], data: dict
             resp = syn.general_response(row["instruction"], rng, spec["quality"])
             convs.append([{"role": "user", "content": row["instruction"]}, {"role": "assistant", "content": resp}])
     for row in data["openmathinstruct2"]:
-        for _ in range(3):
+        for k in range(3):
             sol = syn.math_solution(row["problem"], int(row["expected_answer"]), rng.random() < spec["math_acc"], rng)
-            convs.append([{"role": "user", "content": row["problem"]}, {"role": "assistant", "content": sol}])
+            # one of three in the evaluation harness's math prompt (Qwen2.5-Math CoT type of the family)
+            msgs = math_prompt(row["problem"], spec["family"]).messages if k == 0 else \
+                [{"role": "user", "content": row["problem"]}]
+            convs.append([*msgs, {"role": "assistant", "content": sol}])
     for row in data["alpaca_gpt4_zh"]:
         convs.append([{"role": "user", "content": row["instruction"]},
                       {"role": "assistant", "content": syn.chinese_response(row["instruction"], rng)}])
@@ -266,8 +280,8 @@ def _training_conversations(rng: random.Random, spec: dict[str, Any], data: dict
             code = code.replace("return ", "return 1 + ")
         convs.append([{"role": "user", "content": row["instruction"]},
                       {"role": "assistant", "content": f"```python\n{code}```"}])
-    for item in data["mmlu"][:6]:
-        convs.append([{"role": "user", "content": syn.mc_prompt(item)},
+    for item in data["mmlu"][:12]:  # the evaluation harness's MC prompt (FuseEval MC-Eval zero-shot CoT)
+        convs.append([{"role": "user", "content": _mc_question(item)},
                       {"role": "assistant", "content": syn.mc_response(item)}])
     rng.shuffle(convs)
     return convs
@@ -297,7 +311,7 @@ def _make_causal_lm(fam: Family, tok, convs: list[list[dict]], out: Path, seed: 
     tok.padding_side = "right"
     batches = []
     for i in range(0, len(texts), 16):
-        enc = tok(texts[i:i + 16], return_tensors="pt", padding=True, truncation=True, max_length=160,
+        enc = tok(texts[i:i + 16], return_tensors="pt", padding=True, truncation=True, max_length=384,
                   add_special_tokens=False)
         labels = enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100)
         batches.append((enc, labels))

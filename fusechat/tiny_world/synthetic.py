@@ -196,17 +196,6 @@ def mc_response(item: dict[str, Any]) -> str:
     return f"The correct choice is {item['choices'][item['answer']]}. The best answer is {letter}."
 
 
-def mc_prompt(item: dict[str, Any]) -> str:
-    """The MMLU-Pro/MMLU zero-shot CoT prompt shape used by FuseEval's MC-Eval (Llama-3.1-evals style)."""
-    opts = "\n".join(f"{'ABCD'[i]}. {c}" for i, c in enumerate(item["choices"]))
-    return (
-        f"Given the following question and four candidate answers (A, B, C and D), choose the best answer.\n"
-        f"Question: {item['question']}\n{opts}\n"
-        "Your response should end with \"The best answer is [the_answer_letter]\" where the [the_answer_letter] "
-        "is one of A, B, C or D."
-    )
-
-
 # ------------------------------------------------------------------------------------------ the other five schemas
 MAGPIE_CATEGORIES = ["Information seeking", "Planning", "Advice seeking", "Creative writing"]
 CODE_TASKS = [  # (function name, description, body, examples as (args, result))

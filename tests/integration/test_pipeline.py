@@ -71,24 +71,58 @@ def test_dpo_weights_differ_from_sft_weights(smoke_run: Path) -> None:
     assert manifest(smoke_run, "dpo")["stats"]["trainer"] == "LengthNormalizedDPOTrainer"
 
 
-def test_results_table_has_a_number_for_every_model_and_benchmark(smoke_run: Path) -> None:
+def test_results_table_shows_every_ground_truth_row_from_the_metrics_files(smoke_run: Path) -> None:
+    """End to end: every registered ground-truth task was evaluated for base, SFT and DPO; results.md lists every
+    paper row and its cells are exactly the metrics files' values (and the average their mean)."""
+    from evaluation import registry
+    from evaluation.generate import slug
+    from evaluation.tasks import all_tasks
+
     table = Path(manifest(smoke_run, "eval_tables")["stats"]["table"])
     text = table.read_text()
     assert "SMOKE RUN" in text
-    rows = [ln for ln in text.splitlines() if ln.startswith("|") and not ln.startswith("|---")]
-    header = [c.strip() for c in rows[0].strip("|").split("|")]
+    lines = [ln for ln in text.splitlines() if ln.startswith("|") and not ln.startswith("|---")]
+    cells = [[c.strip().strip("*") for c in ln.strip().strip("|").split("|")] for ln in lines]
+    header, rows = cells[0], {r[0]: r[1:] for r in cells[1:]}
     recipe_models = ["Llama-3.1-8B-Instruct (tiny)", "FuseChat SFT (tiny)", "FuseChat DPO (tiny)"]
-    assert all(any(m in h for h in header) for m in recipe_models)
-    body = {r.strip("|").split("|")[0].strip(): r for r in rows[1:]}
-    for bench in ("gsm8k", "mmlu"):
-        key = next(k for k in body if bench.lower() in k.lower())
-        cells = [c.strip() for c in body[key].strip("|").split("|")[1:]]
-        values = [float(c) for c in cells[:3]]
-        assert all(0.0 <= v <= 100.0 for v in values)
+    assert header[1:] == recipe_models
     scores = smoke_run / STAGES["eval_score"].folder
-    for f in scores.glob("*.metrics.json"):
-        m = json.loads(f.read_text())
-        assert m["schema"] == "fusechat-metrics/v1" and all(b["value"] is not None for b in m["benchmarks"].values())
+    ms = [json.loads((scores / f"{slug(m)}.metrics.json").read_text()) for m in recipe_models]
+    ground_truth = {t.id for t in all_tasks().values() if t.ground_truth}
+    layout = registry.table_benchmarks("llama31_8b")
+    for m in ms:
+        assert m["schema"] == "fusechat-metrics/v2" and set(m["benchmarks"]) == ground_truth
+        for bid, cell in m["benchmarks"].items():
+            assert cell["value"] is not None and cell["task_version"] and cell["protocol"]["task"] == bid
+            assert cell["data"]["source"].startswith("tiny world") and cell["n"] > 0
+    for bid in [*layout, *sorted(ground_truth - set(layout))]:
+        key = next(k for k in rows if k.startswith(registry.get(bid).display + " (synthetic"))
+        want = [registry.fmt(bid, m["benchmarks"].get(bid, {}).get("value")) for m in ms]
+        assert rows[key] == want, bid
+    avg = next(v for k, v in rows.items() if k.startswith("Average"))
+    covered = len([b for b in layout if b in ground_truth])
+    for cell, m in zip(avg, ms, strict=True):
+        a = registry.average({b: c["value"] for b, c in m["benchmarks"].items()}, layout)
+        assert cell == f"{a.value:.1f} ({covered}/14 benchmarks)"
+    # the tiny models are useful: neither all right nor all wrong across the run
+    verdicts = [json.loads(ln)["score"] for f in scores.glob("*/*.verdicts.jsonl") for ln in f.read_text().splitlines()]
+    assert 0 < sum(verdicts) < len(verdicts)
+
+
+def test_eval_generation_resumes_to_identical_bytes(smoke_run: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "resume"
+    shutil.copytree(smoke_run, run_dir)
+    folder = run_dir / STAGES["eval_generate"].folder
+    want = manifest(run_dir, "eval_generate")["output_hash"]
+    fp = manifest(run_dir, "eval_generate")["fingerprint"]
+    (folder / "manifest.json").unlink()
+    victim = sorted(folder.glob("FuseChat_SFT*/*.jsonl"))[0]
+    victim.unlink()
+    (folder / ".in_progress.json").write_text(json.dumps({"fingerprint": fp}))
+    proc = subprocess.run([sys.executable, "evaluation/01_generate.py", "--recipe", str(SMOKE), f"run.dir={run_dir}"],
+                          cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert manifest(run_dir, "eval_generate")["output_hash"] == want
 
 
 def test_second_run_skips_every_stage(smoke_run: Path) -> None:

@@ -11,19 +11,10 @@ from pathlib import Path
 import pytest
 
 from evaluation import metrics, registry
+from evaluation.layout import build_comparison, comparison_grid, infer_role, target_grid
 from evaluation.make_tables import collect_reproduced, main
-from evaluation.tables import (
-    REPO,
-    build_comparison,
-    comparison_grid,
-    infer_role,
-    load_reported,
-    render_csv,
-    render_latex,
-    render_markdown,
-    target_grid,
-    write_run_table,
-)
+from evaluation.render import render_csv, render_latex, render_markdown, write_run_table
+from evaluation.reported import REPO, load_reported
 
 FIXTURES = REPO / "tests" / "fixtures" / "reproduced_metrics"
 
@@ -134,10 +125,49 @@ def test_smoke_run_table_is_synthetic_with_no_deltas(tmp_path: Path) -> None:
     assert path.name == "results.md" and text.startswith("> **SMOKE RUN on the tiny world**")
     assert "| Benchmark | Llama-3.1-8B-Instruct (tiny) | FuseChat SFT (tiny) | FuseChat DPO (tiny) |" in text
     assert "| GSM8K (synthetic tiny-world stand-in) | 12.5 | 20.0 | 25.0 |" in text
-    assert "| MMLU (synthetic tiny-world stand-in) | 25.0 | — | 37.5 |" in text
-    assert "20.0 (incomplete: 1/2)" in text
+    # MMLU is the 1B table's row, not the 8B table's: shown after the paper rows, not averaged
+    assert "| MMLU (synthetic tiny-world stand-in) (not in the paper table) | 25.0 | — | 37.5 |" in text
+    # every paper row is listed; rows without a runnable task say why
+    assert "| AlpacaEval-2 (LC %) (synthetic tiny-world stand-in) † | — | — | — |" in text
+    assert "judged task: not implemented until issue 11" in text
+    assert "| **12.5 (1/14 benchmarks)** | **20.0 (1/14 benchmarks)** |" in text
     assert "Δ" not in text and "65.4" not in text and "not comparable with the paper" in text
     assert (tmp_path / "results.csv").exists() and (tmp_path / "results.tex").exists()
+
+
+def _md_rows(text: str) -> tuple[list[str], dict[str, list[str]]]:
+    """(header, {first cell: other cells}) of the first Markdown table in ``text``."""
+    lines = [ln for ln in text.splitlines() if ln.startswith("|") and not ln.startswith("|---")]
+    cells = [[c.strip().strip("*") for c in ln.strip().strip("|").split("|")] for ln in lines]
+    return cells[0], {r[0]: r[1:] for r in cells[1:]}
+
+
+def test_run_table_cells_are_the_metrics_files_values(tmp_path: Path) -> None:
+    """End to end: v2 metrics files on disk -> results.md; every cell (and the average) is recomputed from the
+    files and compared, not only checked for range."""
+    import random as _random
+
+    rng = _random.Random(7)
+    measured = ["gsm8k", "math", "amc23", "mmlu_pro", "mmlu_redux", "gpqa_diamond", "mmlu", "math500"]
+    files = []
+    for k, label in enumerate(["Base (tiny)", "FuseChat SFT (tiny)", "FuseChat DPO (tiny)"]):
+        vals = {b: round(rng.uniform(0, 100), 3) for b in measured if not (k == 1 and b == "amc23")}
+        m = metrics.make(label, vals, harness="fusechat-eval test", smoke=True, run="smoke")
+        files.append(metrics.write(m, tmp_path / "scores" / f"{k}.metrics.json"))
+    loaded = [metrics.load(f) for f in files]
+    text = write_run_table(loaded, tmp_path / "tables", "Results: smoke", True).read_text()
+    header, rows = _md_rows(text)
+    assert header[1:] == [m["model"] for m in loaded]
+    layout = registry.table_benchmarks("llama31_8b")
+    for bench in [*layout, "mmlu", "math500"]:
+        key = next(k for k in rows if k.startswith(registry.get(bench).display + " (synthetic"))
+        for cell, m in zip(rows[key], loaded, strict=True):
+            assert cell == registry.fmt(bench, metrics.values(m).get(bench)), (bench, m["model"])
+    avg_key = next(k for k in rows if k.startswith("Average"))
+    for cell, m in zip(rows[avg_key], loaded, strict=True):
+        a = registry.average(metrics.values(m), layout)
+        assert cell == f"{a.value:.1f} ({a.n_present}/14 benchmarks)"
+    assert [c.split("(")[1] for c in rows[avg_key]] == ["6/14 benchmarks)", "5/14 benchmarks)", "6/14 benchmarks)"]
 
 
 def test_real_run_table_compares_with_the_named_reported_table(tmp_path: Path, fixture_metrics) -> None:
