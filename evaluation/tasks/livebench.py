@@ -4,7 +4,7 @@
   instruction_following}`` (split ``test``), concatenated, filtered to release option ``2024-08-31``: released on
   or before it and not removed on or before it (``evaluation.livebench.release``). LiveBench kept 1,000
   questions from its 2024-07-26 update on (the 2024-08-31 update replaced math questions rather than adding any),
-  which is the expected count; ``fetch_rows`` checks it on the real data (not verifiable offline here). The hub
+  which is the expected count, checked when the real data is fetched (not verifiable offline here). The hub
   cards carry no licence tag and the content comes from third parties (news, arXiv, AMC/IMO/USAMO,
   LeetCode/AtCoder): never committed.
 * **Prompt**: the question's own first turn as the single user message, through the family's chat template with
@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 from evaluation.livebench import FUSEEVAL, UPSTREAM, UPSTREAM_COMMIT, coding, synthetic
 from evaluation.livebench.aggregate import Breakdown, breakdown
 from evaluation.livebench.registry import CATEGORY_TASKS, is_coding, score_question
-from evaluation.livebench.release import DEFAULT_RELEASE, select_release
+from evaluation.livebench.release import DEFAULT_RELEASE, in_release, select_release
 from evaluation.tasks.base import (
     FUSECHAT_TABLES,
     DataSpec,
@@ -60,16 +60,14 @@ class LiveBench(Task):
     #: the hub datasets whose test splits are concatenated (revisions are resolved and recorded at fetch time)
     sources: ClassVar[tuple[DataSpec, ...]] = tuple(
         DataSpec(f"livebench/{c}", split="test", licence="none stated on the dataset card") for c in CATEGORIES)
-    #: questions in release 2024-08-31 (LiveBench's stated total since 2024-07-26; checked by ``fetch_rows``).
-    #: ``data.expected_items`` stays None: the hub rows also hold later releases, so their count is not fixed.
-    expected_release_items: ClassVar[int] = 1000
-    data = DataSpec(None, split="test", licence="none stated on the dataset cards", note=_NOTE)
+    data = DataSpec(None, split="test", expected_items=1000, licence="none stated on the dataset cards",
+                    note=_NOTE)
     decoding = Decoding(temperature=0.0, max_new_tokens=4096)
 
     # ------------------------------------------------------------------ data
     def fetch_rows(self) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
-        """The raw rows of the six hub datasets and the commit each was read at (network; the fetch step calls
-        this and caches the rows unmodified). The release must hold ``expected_release_items`` questions."""
+        """The rows of the six hub datasets that belong to the release (unmodified), and the commit each
+        dataset was read at (network; the fetch step caches the rows and checks ``data.expected_items``)."""
         from datasets import load_dataset
         from huggingface_hub import HfApi
 
@@ -79,11 +77,8 @@ class LiveBench(Task):
             assert spec.hub_id is not None
             revision = HfApi().dataset_info(spec.hub_id, revision=spec.revision).sha
             revisions[spec.hub_id] = revision
-            rows.extend(dict(r) for r in load_dataset(spec.hub_id, split=spec.split, revision=revision))
-        got = len(select_release(rows, self.release))
-        if got != self.expected_release_items:
-            raise ValueError(f"livebench: release {self.release} has {got} questions in the hub rows, expected "
-                             f"{self.expected_release_items} (revisions {revisions})")
+            rows.extend(dict(r) for r in load_dataset(spec.hub_id, split=spec.split, revision=revision)
+                        if in_release(r, self.release))
         return rows, revisions
 
     def prepare(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -173,11 +175,14 @@ def test_coding_sandbox_has_the_grader_packages() -> None:
             resources["sandbox"].close()
 
 
-def test_fetch_rows_concatenates_six_datasets_and_checks_the_release_count(monkeypatch) -> None:
-    """The fetch step's loader, with the hub replaced: every category's rows are read at a resolved commit, and
-    a release that does not hold the expected number of questions is an error."""
+def test_fetch_rows_reads_six_datasets_and_keeps_the_release(monkeypatch, tmp_path) -> None:
+    """The fetch step with the hub replaced: every category's rows are read at a resolved commit, only the
+    release's rows are cached, and a release that does not hold ``expected_items`` questions is an error."""
     import datasets
     import huggingface_hub
+
+    from evaluation.data import DataError, load_items
+    from evaluation.fetch_data import fetch_task
 
     loaded: list[tuple[str, str, str]] = []
 
@@ -195,11 +200,17 @@ def test_fetch_rows_concatenates_six_datasets_and_checks_the_release_count(monke
 
     monkeypatch.setattr(huggingface_hub, "HfApi", _Api)
     monkeypatch.setattr(datasets, "load_dataset", _load)
-    monkeypatch.setattr(type(TASK), "expected_release_items", 6)
     rows, revisions = TASK.fetch_rows()
-    assert len(rows) == 12 and len(TASK.prepare(rows)) == 6
+    assert [r["question_id"] for r in rows] == [f"livebench/{c}-live" for c in
+                                                ("math", "reasoning", "coding", "language", "data_analysis",
+                                                 "instruction_following")]
     assert loaded[0] == ("livebench/math", "test", "sha-math") and len(loaded) == 6
     assert revisions["livebench/coding"] == "sha-coding"
-    monkeypatch.setattr(type(TASK), "expected_release_items", 1000)
-    with pytest.raises(ValueError, match="has 6 questions in the hub rows, expected 1000"):
-        TASK.fetch_rows()
+    with pytest.raises(DataError, match="6 rows, expected 1000"):
+        fetch_task(TASK, tmp_path)
+    monkeypatch.setattr(type(TASK), "data", replace(TASK.data, expected_items=6))
+    folder = fetch_task(TASK, tmp_path)
+    meta = json.loads((folder / "fetch.json").read_text())
+    assert meta["rows"] == 6 and "livebench/math@sha-math" in meta["revision"]
+    items = load_items(TASK, None, data_dir=tmp_path).items
+    assert len(items) == 6 and items[0]["livebench_release_date"] == "2024-06-24"
