@@ -122,6 +122,11 @@ class LiveBench(Task):
         """Per-task and per-category means and the overall, in percent."""
         return breakdown((it["category"], it["task"], r.score) for it, r in zip(items, results, strict=True))
 
+    def sub_scores(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> dict[str, Any]:
+        """Per-category and per-task means (percent) and per-task question counts, for the metrics JSON."""
+        b = self.breakdown(items, results)
+        return {"categories": b.categories, "tasks": b.tasks, "counts": b.counts}
+
     def aggregate(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> float | None:
         """LiveBench's average: mean over categories of the mean over tasks (percent)."""
         return self.breakdown(items, results).overall
