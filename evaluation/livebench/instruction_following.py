@@ -9,14 +9,17 @@ with Google's IFEval checkers; an empty (whitespace) response follows nothing. T
 The checkers are not rewritten: we use lm-evaluation-harness' copy of Google's IFEval library
 (``lm_eval.tasks.ifeval``), which has the same 25 registered instructions as LiveBench's vendored copy. Two
 environment notes: the checkers need ``langdetect`` and ``immutabledict``, and the sentence/word counters need
-the nltk ``punkt_tab`` data, which must be fetched before an offline run (``python -m nltk.downloader
-punkt_tab``); a missing resource is reported as an error, never as a silent miss.
+the nltk ``punkt_tab`` data, which must be fetched before an offline run (the LiveBench fetch step does it, or
+``python -m nltk.downloader punkt_tab``); a missing resource is a one-line error, never a silent miss.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+#: the nltk resource the sentence/word counters load (``python evaluation/fetch_data.py --task livebench`` fetches it)
+NLTK_DATA = "punkt_tab"
 
 
 def _registry() -> dict[str, Any]:
@@ -40,7 +43,11 @@ def follow_list(question: dict[str, Any], response: str) -> list[bool]:
         args = checker.get_instruction_args()
         if args and "prompt" in args:
             checker.build_description(prompt=prompt)
-        result.append(bool(response.strip()) and bool(checker.check_following(response)))
+        try:
+            result.append(bool(response.strip()) and bool(checker.check_following(response)))
+        except LookupError:  # nltk data missing: never a silent "not followed"
+            raise LookupError(f"livebench instruction_following: nltk data {NLTK_DATA!r} is missing (checker "
+                              f"{instruction_id}); run: python -m nltk.downloader {NLTK_DATA}") from None
     return result
 
 

@@ -39,6 +39,20 @@ from evaluation.tasks.base import (
     Task,
 )
 
+
+def fetch_nltk_data() -> None:
+    """Download the nltk data the IFEval checkers need (instruction following), so scoring works offline."""
+    import nltk
+
+    from evaluation.livebench.instruction_following import NLTK_DATA
+
+    try:
+        nltk.data.find(f"tokenizers/{NLTK_DATA}")
+    except LookupError:
+        if not nltk.download(NLTK_DATA, quiet=True):
+            raise RuntimeError(f"cannot download nltk data {NLTK_DATA!r}") from None
+
+
 CATEGORIES: tuple[str, ...] = ("math", "reasoning", "coding", "language", "data_analysis", "instruction_following")
 _NOTE = ("six hub datasets livebench/<category> (split test) concatenated, then release option 2024-08-31; "
          "no licence tag on the cards, third-party content: never committed")
@@ -79,6 +93,7 @@ class LiveBench(Task):
             revisions[spec.hub_id] = revision
             rows.extend(dict(r) for r in load_dataset(spec.hub_id, split=spec.split, revision=revision)
                         if in_release(r, self.release))
+        fetch_nltk_data()
         return rows, revisions
 
     def prepare(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -205,7 +205,8 @@ def test_typos() -> None:
 
 # ----------------------------------------------------------------------------------------------- instruction following
 def _if_question(ids: list[str], kwargs: list[dict]) -> dict:
-    keys = ("keywords", "num_bullets", "end_phrase", "forbidden_words", "num_paragraphs")
+    keys = ("keywords", "num_bullets", "end_phrase", "forbidden_words", "num_paragraphs", "relation",
+            "num_sentences")
     return {"question_id": "q1", "category": "instruction_following", "task": "simplify",
             "turns": ["Simplify the text below. ..."], "instruction_id_list": ids,
             "kwargs": [{k: kw.get(k) for k in keys} for kw in kwargs]}
@@ -224,6 +225,19 @@ def test_instruction_following_unknown_instruction() -> None:
     q = _if_question(["made_up:checker"], [{}])
     with pytest.raises(ValueError, match="unknown instruction"):
         score_question(q, "text")
+
+
+def test_instruction_following_missing_nltk_data_is_an_error(monkeypatch) -> None:
+    from lm_eval.tasks.ifeval import instructions_util
+
+    def _no_punkt(text: str) -> int:
+        raise LookupError("Resource punkt_tab not found.\n  Please use the NLTK Downloader ...")
+
+    monkeypatch.setattr(instructions_util, "count_sentences", _no_punkt)
+    q = _if_question(["length_constraints:number_sentences"], [{}])
+    q["kwargs"][0].update(relation="less than", num_sentences=3)
+    with pytest.raises(LookupError, match=r"nltk data 'punkt_tab' is missing .* nltk.downloader punkt_tab$"):
+        score_question(q, "One sentence. Two sentences.")
 
 
 def test_every_release_task_has_a_scorer() -> None:

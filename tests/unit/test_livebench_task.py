@@ -202,9 +202,14 @@ def test_fetch_rows_reads_six_datasets_and_keeps_the_release(monkeypatch, tmp_pa
         loaded.append((repo, split, revision))
         return [_q(f"{repo}-live", datetime(2024, 6, 24)), _q(f"{repo}-new", datetime(2024, 11, 25))]
 
+    import evaluation.tasks.livebench as lb_module
+
+    nltk_fetched: list[bool] = []
     monkeypatch.setattr(huggingface_hub, "HfApi", _Api)
     monkeypatch.setattr(datasets, "load_dataset", _load)
+    monkeypatch.setattr(lb_module, "fetch_nltk_data", lambda: nltk_fetched.append(True))
     rows, revisions = TASK.fetch_rows()
+    assert nltk_fetched  # the IFEval checkers' nltk data is part of the fetch
     assert [r["question_id"] for r in rows] == [f"livebench/{c}-live" for c in
                                                 ("math", "reasoning", "coding", "language", "data_analysis",
                                                  "instruction_following")]
