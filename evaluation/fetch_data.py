@@ -26,6 +26,8 @@ from typing import Any
 from evaluation.data import FETCH_FILE, ITEMS_FILE, DataError, default_data_dir, read_rows, sha256_file
 from evaluation.tasks import all_tasks, get_task
 from evaluation.tasks.base import DataFile, Task
+from fusechat.recipe import RecipeError
+from fusechat.stage import StageError
 
 
 def download(spec: DataFile, dest: Path) -> str:
@@ -151,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             meta = json.loads((folder / FETCH_FILE).read_text())
             print(f"{task.id}: {meta['rows']} rows from {meta['hub_id'] or 'files'}"
                   f"{'@' + meta['revision'][:12] if meta.get('revision') else ''} -> {folder}")
-    except (DataError, KeyError) as exc:
+    except (DataError, KeyError, StageError, RecipeError) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
     return 0

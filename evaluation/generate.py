@@ -31,7 +31,7 @@ from evaluation.tasks import all_tasks, get_task
 from evaluation.tasks.base import Decoding, Task
 from fusechat.generation import load_generator
 from fusechat.io import read_jsonl, write_jsonl
-from fusechat.recipe import EvalBenchmarkConfig, EvalConfig
+from fusechat.recipe import REPO_ROOT, EvalBenchmarkConfig, EvalConfig
 from fusechat.stage import Counts, StageContext, StageError, StageResult
 from fusechat.tiny_world import TinyWorldSettings, resolve, settings_from
 from training.sft import MODEL_SUBDIR
@@ -83,7 +83,8 @@ def benchmark_items(recipe: Any) -> list[tuple[Task, EvalBenchmarkConfig, Items]
     """Every selected task with its items (one-line ``StageError`` when data is missing)."""
     cfg = recipe.eval
     data_dir = default_data_dir(cfg.data_dir)
-    recipe_file = str(recipe._source) if getattr(recipe, "_source", None) else None
+    src = getattr(recipe, "_source", None)
+    recipe_file = None if src is None else str(src.relative_to(REPO_ROOT) if src.is_relative_to(REPO_ROOT) else src)
     out = []
     for task, entry in selected_benchmarks(cfg):
         limit = entry.limit if entry.limit is not None else cfg.limit

@@ -4,7 +4,7 @@
     python evaluation/make_tables.py --reproduced runs/x/eval/02_score --table llama31_8b
     python evaluation/make_tables.py --audit               # results/audit.md
 
-Reproduced metrics (schema ``fusechat-metrics/v1``, ``evaluation/metrics.py``) are read from every ``*.json``
+Reproduced metrics (schema ``fusechat-metrics/v2``, v1 still read; ``evaluation/metrics.py``) are read from every ``*.json``
 under each ``--reproduced`` directory (default: ``results/reproduced`` when it exists). A file goes to the table
 named by its ``table`` field, else by its parent folder's name when that is a table id, else by ``--table``.
 """

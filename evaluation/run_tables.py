@@ -1,4 +1,4 @@
-"""Final stage: the run's results table (Markdown, LaTeX, CSV) from the metrics JSON files, via ``evaluation.tables``.
+"""Final stage: the run's results table (Markdown, LaTeX, CSV) from the metrics JSON files, via ``evaluation.render``.
 
 A real run with ``eval.target_table`` (e.g. ``llama31_8b``) is shown next to the paper's reported column with
 reproduced − reported deltas and out-of-tolerance flags; a smoke run is marked synthetic and never compared."""

@@ -1,4 +1,4 @@
-"""Build the tiny world (DESIGN.md §5): tokenizers, tiny causal LMs, a tiny reward model, synthetic data.
+"""Build the tiny world: tokenizers, tiny causal LMs, a tiny reward model, synthetic data.
 
 Built by code, deterministic from a seed, cached under ``.cache/tiny_world/<key>`` where the key hashes the builder's
 source and its settings (``FUSECHAT_CACHE`` moves the cache). Nothing here is committed as a binary.
@@ -164,7 +164,7 @@ def _build(root: Path, s: TinyWorldSettings) -> None:
         fam = FAMILIES[spec["family"]]
         steps = 120 if name in TARGET_MODELS else 220
         convs = _training_conversations(random.Random(s.seed + 100 + i), spec, data,
-                                        with_code=name in SOURCE_MODELS)
+                                        with_code=name in SOURCE_MODELS, eval_formats=name in TARGET_MODELS)
         _make_causal_lm(fam, tokenizers[fam.name], convs, root / "models" / name, seed=s.seed + i, steps=steps)
     _make_reward_model(tokenizers["llama3"], random.Random(s.seed + 50), data, root / "models" / RM_NAME, s.seed)
 
@@ -231,7 +231,7 @@ def _make_tokenizer(fam: Family, corpus: list[str], out: Path):
 
 
 def _pin_tokenizer_class(folder: Path) -> None:
-    """Write ``PreTrainedTokenizerFast`` so transformers 4.x and 5.x both load it (research/packages.md §1.2)."""
+    """Write ``PreTrainedTokenizerFast`` so transformers 4.x and 5.x both load it."""
     cfg_path = folder / "tokenizer_config.json"
     cfg = json.loads(cfg_path.read_text())
     cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
@@ -256,9 +256,10 @@ def _config(fam: Family, tok, **extra: Any):
 
 
 def _training_conversations(rng: random.Random, spec: dict[str, Any], data: dict[str, list],
-                            with_code: bool = True) -> list[list[dict]]:
+                            with_code: bool = True, eval_formats: bool = False) -> list[list[dict]]:
     """Chat conversations a tiny model is trained on; only source models learn code answers (the tiny target
-    collapses onto code fences otherwise, and no stage asks it for code)."""
+    collapses onto code fences otherwise, and no stage asks it for code); only the target, which the evaluation
+    stages ask, also learns the benchmark prompt formats (math CoT prompt of its family, MC-Eval prompt)."""
     convs = []
     for row in data["ultrafeedback"]:
         for _ in range(3):
@@ -268,7 +269,7 @@ def _training_conversations(rng: random.Random, spec: dict[str, Any], data: dict
         for k in range(3):
             sol = syn.math_solution(row["problem"], int(row["expected_answer"]), rng.random() < spec["math_acc"], rng)
             # one of three in the evaluation harness's math prompt (Qwen2.5-Math CoT type of the family)
-            msgs = math_prompt(row["problem"], spec["family"]).messages if k == 0 else \
+            msgs = math_prompt(row["problem"], spec["family"]).messages if k == 0 and eval_formats else \
                 [{"role": "user", "content": row["problem"]}]
             convs.append([*msgs, {"role": "assistant", "content": sol}])
     for row in data["alpaca_gpt4_zh"]:
@@ -280,7 +281,7 @@ def _training_conversations(rng: random.Random, spec: dict[str, Any], data: dict
             code = code.replace("return ", "return 1 + ")
         convs.append([{"role": "user", "content": row["instruction"]},
                       {"role": "assistant", "content": f"```python\n{code}```"}])
-    for item in data["mmlu"][:12]:  # the evaluation harness's MC prompt (FuseEval MC-Eval zero-shot CoT)
+    for item in data["mmlu"][:12] if eval_formats else []:  # the harness's MC prompt (FuseEval MC-Eval)
         convs.append([{"role": "user", "content": _mc_question(item)},
                       {"role": "assistant", "content": syn.mc_response(item)}])
     rng.shuffle(convs)
@@ -308,6 +309,7 @@ def _make_causal_lm(fam: Family, tok, convs: list[list[dict]], out: Path, seed: 
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(_config(fam, tok))
     texts = [tok.apply_chat_template(c, tokenize=False) for c in convs]
+    texts.sort(key=len)  # length buckets: the few long benchmark prompts pad one batch, not every batch
     tok.padding_side = "right"
     batches = []
     for i in range(0, len(texts), 16):
@@ -315,6 +317,7 @@ def _make_causal_lm(fam: Family, tok, convs: list[list[dict]], out: Path, seed: 
                   add_special_tokens=False)
         labels = enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100)
         batches.append((enc, labels))
+    random.Random(seed).shuffle(batches)
     tok.padding_side = "left"
 
     def loss_fn(m, batch):
