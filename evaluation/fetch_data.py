@@ -83,7 +83,16 @@ def fetch_task(task: Task, data_dir: Path, force: bool = False) -> Path:
     tmp.mkdir(parents=True)
     files = {f.name: download(f, tmp / "files" / f.name) for f in d.files}
     revision = None
-    if d.hub_id is not None:
+    hub_id = d.hub_id
+    if hasattr(task, "fetch_rows"):  # a task reading several hub datasets itself (LiveBench: one per category)
+        try:
+            rows, revisions = task.fetch_rows()
+        except Exception as exc:  # offline, renamed, wrong count ...
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(f"{task.id}: cannot load its hub datasets: {first[:300]}") from None
+        hub_id = ", ".join(revisions)
+        revision = ", ".join(f"{k}@{v}" for k, v in revisions.items())
+    elif d.hub_id is not None:
         rows, revision = _hub_rows(task)
     elif d.files:
         rows = [r for f in d.files for r in read_rows(tmp / "files" / f.name)]  # several files: concatenated
@@ -94,7 +103,7 @@ def fetch_task(task: Task, data_dir: Path, force: bool = False) -> Path:
     with (tmp / ITEMS_FILE).open("w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
-    meta = {"task": task.id, "task_version": task.version, "hub_id": d.hub_id,
+    meta = {"task": task.id, "task_version": task.version, "hub_id": hub_id,
             "configs": list(d.configs or ((d.config,) if d.hub_id else ())), "split": d.split,
             "revision_requested": d.revision, "revision": revision, "rows": len(rows),
             "sha256": sha256_file(tmp / ITEMS_FILE), "files": files, "licence": d.licence}
