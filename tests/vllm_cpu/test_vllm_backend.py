@@ -29,7 +29,7 @@ pytestmark = [
 ]
 MODELS = {"llama3": "Llama-3.1-70B-Instruct", "qwen2": "Qwen2.5-72B-Instruct", "gemma2": "gemma-2-27b-it",
           "mistral": "Mistral-Large-Instruct-2407"}
-MARKERS = {"llama3": "<|start_header_id|>assistant<|end_header_id|>", "qwen2": "<|im_start|>assistant\n",
+MARKERS = {"llama3": "<|start_header_id|>assistant<|end_header_id|>\n\n", "qwen2": "<|im_start|>assistant\n",
            "gemma2": "<start_of_turn>model\n", "mistral": "[/INST]"}
 
 
