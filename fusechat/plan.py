@@ -161,6 +161,8 @@ def params_of(recipe: Recipe, name: str, path: str) -> float:
 
 def _local_path(recipe: Recipe, path: str) -> Path | None:
     if path.startswith("tiny:"):
+        if not recipe.world.enabled:  # never build the tiny world just for a plan
+            return None
         from fusechat.tiny_world import resolve, settings_from
 
         return Path(resolve(path, settings_from(recipe.world)))
@@ -345,7 +347,8 @@ def _plan_eval(recipe: Recipe, plan: Plan) -> None:
         p_b = target_b if path in {"@sft", "@dpo"} else params_of(recipe, label, path)
         items = 0
         for b in e.benchmarks:
-            local = Path(resolve(b.path, settings_from(recipe.world))) if b.path.startswith("tiny:") else None
+            tiny = b.path.startswith("tiny:") and recipe.world.enabled
+            local = Path(resolve(b.path, settings_from(recipe.world))) if tiny else None
             if local is not None and local.exists():
                 from evaluation.benchmarks.common import load_items
 
