@@ -128,8 +128,10 @@ class Plan:
 
 
 def _m(n: int) -> str:
-    """Millions with one decimal (tokens), blank for zero."""
-    return f"{n / 1e6:,.1f}M" if n else ""
+    """Tokens in millions (thousands below a million) with one decimal, blank for zero."""
+    if not n:
+        return ""
+    return f"{n / 1e6:,.1f}M" if n >= 1e6 else f"{n / 1e3:,.1f}K"
 
 
 # ------------------------------------------------------------------------------------------ model facts
