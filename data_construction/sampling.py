@@ -119,6 +119,12 @@ def run(ctx: StageContext) -> StageResult:
         "input_tokens": sum(r["prompt_tokens"] or 0 for r in generated if r["sample_index"] == 0),
         "output_tokens": sum(r["completion_tokens"] or 0 for r in generated),
     }
+    domain_of = {p["id"]: p["domain"] for p in prompts}
+    by_domain: dict[str, list[int]] = {}
+    for r in generated:
+        by_domain.setdefault(domain_of[r["prompt_id"]], []).append(r["completion_tokens"] or 0)
+    # what plan.output_tokens should say for this recipe's models (calibrate a plan from a pilot run)
+    stats["tokens"]["mean_output_by_domain"] = {d: round(sum(v) / len(v), 1) for d, v in sorted(by_domain.items())}
     stats["finish_reasons"] = {k: sum(1 for r in rows if r["finish_reason"] == k)
                                for k in sorted({r["finish_reason"] for r in rows})}
     counts = [Counts("prompts", len(prompts), n_out, {k: v for k, v in dropped.items() if v}),

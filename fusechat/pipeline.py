@@ -83,7 +83,8 @@ def summarise(run_dir) -> None:
         print("[pipeline] plan vs measured (sampling): "
               f"generations {plan['generations']} vs {got.get('generations')}, input tokens "
               f"{plan['input_tokens']} vs {got.get('input_tokens')}, output tokens {plan['output_tokens']} vs "
-              f"{got.get('output_tokens')}", file=sys.stderr)
+              f"{got.get('output_tokens')}; measured mean output tokens by domain (plan.output_tokens) "
+              f"{got.get('mean_output_by_domain')}", file=sys.stderr)
         measured_h = sum((_manifest(run_dir, s) or {}).get("measured", {}).get("gpu_seconds", 0) for s in STAGES) / 3600
         print(f"[pipeline] GPU-hours: plan {plan['gpu_hours']} ({plan['gpu_type']}), measured {measured_h:.2f} "
               "(GPUs allocated x wall time, summed over the stage manifests, reused stages included)", file=sys.stderr)

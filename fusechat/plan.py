@@ -128,8 +128,10 @@ class Plan:
 
 
 def _m(n: int) -> str:
-    """Millions with one decimal (tokens), blank for zero."""
-    return f"{n / 1e6:,.1f}M" if n else ""
+    """Tokens in millions (thousands below a million) with one decimal, blank for zero."""
+    if not n:
+        return ""
+    return f"{n / 1e6:,.1f}M" if n >= 1e6 else f"{n / 1e3:,.1f}K"
 
 
 # ------------------------------------------------------------------------------------------ model facts
@@ -161,6 +163,8 @@ def params_of(recipe: Recipe, name: str, path: str) -> float:
 
 def _local_path(recipe: Recipe, path: str) -> Path | None:
     if path.startswith("tiny:"):
+        if not recipe.world.enabled:  # never build the tiny world just for a plan
+            return None
         from fusechat.tiny_world import resolve, settings_from
 
         return Path(resolve(path, settings_from(recipe.world)))
@@ -345,7 +349,8 @@ def _plan_eval(recipe: Recipe, plan: Plan) -> None:
         p_b = target_b if path in {"@sft", "@dpo"} else params_of(recipe, label, path)
         items = 0
         for b in e.benchmarks:
-            local = Path(resolve(b.path, settings_from(recipe.world))) if b.path.startswith("tiny:") else None
+            tiny = b.path.startswith("tiny:") and recipe.world.enabled
+            local = Path(resolve(b.path, settings_from(recipe.world))) if tiny else None
             if local is not None and local.exists():
                 from evaluation.benchmarks.common import load_items
 
