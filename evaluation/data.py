@@ -53,7 +53,12 @@ def sha256_file(path: Path) -> str:
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
-    """Rows of a JSONL / JSON (a list) / Parquet file."""
+    """Rows of a JSONL (also gzipped) / JSON (a list) / Parquet file."""
+    if path.name.endswith(".jsonl.gz"):
+        import gzip
+
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
     if path.suffix == ".jsonl":
         from fusechat.io import read_jsonl
 
@@ -88,6 +93,10 @@ def load_cached(task: Task, data_dir: Path, recipe_file: str | None = None) -> I
     if got != meta.get("sha256"):
         raise DataError(f"{items_path}: sha256 {got[:12]}… does not match fetch.json ({str(meta.get('sha256'))[:12]}…);"
                         f" re-run: {fetch_hint(task, recipe_file)}")
+    wanted = {f.name for f in task.data.files}
+    if wanted and not wanted <= set(meta.get("files", {})):
+        raise DataError(f"{task.id}: the cache in {folder} holds {sorted(meta.get('files', {}))}, not "
+                        f"{sorted(wanted)} (another release?); run: {fetch_hint(task, recipe_file)} --force")
     rows = read_rows(items_path)
     prov = {"source": "fetched", "hub_id": meta.get("hub_id"), "configs": meta.get("configs"),
             "split": meta.get("split"), "revision": meta.get("revision"), "rows": len(rows),

@@ -95,7 +95,7 @@ def fetch_task(task: Task, data_dir: Path, force: bool = False) -> Path:
     elif d.hub_id is not None:
         rows, revision = _hub_rows(task)
     elif d.files:
-        rows = read_rows(tmp / "files" / d.files[0].name)
+        rows = [r for f in d.files for r in read_rows(tmp / "files" / f.name)]  # several files: concatenated
     else:
         raise DataError(f"{task.id}: its DataSpec names neither a hub dataset nor a file")
     if d.expected_items is not None and len(rows) != d.expected_items:

@@ -68,7 +68,7 @@ def selected_benchmarks(cfg: EvalConfig) -> list[tuple[Task, EvalBenchmarkConfig
         if cfg.tiny and entry.path is None:
             entry = entry.model_copy(update={"path": f"tiny:{entry.name}"})
         try:
-            out.append((get_task(entry.name), entry))
+            out.append((get_task(entry.name).configured(entry.options), entry))
         except KeyError as exc:
             from evaluation import registry
 

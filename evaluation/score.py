@@ -74,9 +74,8 @@ def run(ctx: StageContext) -> StageResult:
                     "judge": spec.judge, "data_version": _data_version(prov), "task": task.id,
                     "task_version": task.version, "protocol": task.protocol(), "data": prov,
                 }
-                sub = task.sub_scores(items, results)
-                if sub:
-                    metrics["benchmarks"][row_id]["sub_scores"] = sub
+                if callable(getattr(task, "summary", None)):  # further figures of the task (e.g. base and plus)
+                    metrics["benchmarks"][row_id]["summary"] = task.summary(items, results)
             n += len(results)
         metrics_mod.write(metrics, ctx.out_dir / f"{slug(label)}.metrics.json")
     return StageResult([Counts("verdicts", n, n)], {"models": list(index), "benchmarks": [t.id for t, _ in tasks]})

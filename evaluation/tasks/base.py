@@ -168,6 +168,13 @@ class Task:
         """``n`` made-up items in the real dataset's schema, for the tiny world and tests."""
         raise NotImplementedError
 
+    def configured(self, options: dict[str, Any]) -> Task:
+        """The task with the recipe entry's ``options`` applied (``eval.benchmarks.N.options``); default: itself.
+
+        Tasks with parameters (a data release, a date window, ...) return a new instance; keys they do not know
+        are left to ``ScoreContext.options``."""
+        return self
+
     def prepare(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Hub rows -> benchmark items (filtering / field fixes the protocol applies); default: unchanged."""
         return rows
@@ -200,11 +207,6 @@ class Task:
                        ) -> dict[str, float | None]:
         """``{table row id: value}``; default: the task's one row, ``aggregate``."""
         return {self.id: self.aggregate(items, results)}
-
-    def sub_scores(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> dict[str, Any]:
-        """Parts of the number recorded beside it in the metrics JSON (e.g. LiveBench's per-category and
-        per-task means); default: none."""
-        return {}
 
     # ------------------------------------------------------------------ table layout
     @property

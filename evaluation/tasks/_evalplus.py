@@ -1,0 +1,272 @@
+"""HumanEval and MBPP as FuseEval's ``Code-Eval/eval_plus`` runs them (EvalPlus data, sanitizer and tests).
+
+FuseEval (https://github.com/SLIT-AI/FuseChat-3.0, commit 5af2bad, ``FuseEval/Code-Eval/eval_plus``):
+
+* prompt per family (``model.py``): **Llama-3 / Gemma-2** get EvalPlus' chat prompt -- one user turn "Please
+  provide a self-contained Python script that solves the following problem in a markdown code block:" with the
+  stripped task prompt in a bare fence, and the assistant turn prefilled with "Below is a Python script with a
+  self-contained function that solves the problem and passes corresponding tests:" and an opened python fence;
+  **Qwen-2.5** (``--model_type qwen2``) gets a ChatML string with the system message "You are an intelligent
+  programming assistant to produce Python algorithmic solutions", the user turn "Can you complete the following
+  Python function?" with the prompt in a python fence, and the assistant turn prefilled with the python fence;
+* decoding: greedy, one sample, 2,048 new tokens, ``max_model_len`` 4096, stop at FuseEval's list (EOS strings of
+  every family, ``\\nif __name__``, ``\\ndef main(``, ``\\nprint(``, ``\\n#`` -- any comment at column 0 -- and
+  the closing fence ``\\n```````);
+* post-processing: tabs become four spaces, the text is cut at the first fence, then ``evalplus.sanitize``
+  (the installed evalplus 0.3.1's tree-sitter sanitizer) with the task's entry point;
+* scoring: ``evalplus.evaluate`` semantics (see ``evaluation/code_exec.py``) on the base tests and on the plus
+  tests; "plus" passes only when base and plus tests both pass (EvalPlus' rule). The table shows **base**
+  (``shown="base"``): FuseChat's Qwen2.5-7B-Instruct HumanEval value, 85.4, sits next to Qwen's own base-test
+  figure, 84.8, while its HumanEval+ figure is lower; the paper does not say. Both are recorded per item.
+
+Data: EvalPlus' own release files (``https://github.com/evalplus/{humanevalplus,mbppplus}_release``), the release
+a task parameter: FuseEval pinned evalplus 0.2.1, whose defaults are HumanEval+ v0.1.9 and MBPP+ v0.1.0 (399
+tasks) -- our defaults; evalplus 0.3.1 (installed) defaults to v0.1.10 and v0.2.0 (378 tasks, broken tasks
+removed). Ground-truth outputs and times come from evalplus' own ``get_groundtruth`` (it runs the canonical
+solutions, trusted dataset code, in-process, as ``evalplus.evaluate`` does) and are cached by evalplus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal
+
+from evaluation import code_exec
+from evaluation.tasks.base import (
+    FUSECHAT_TABLES,
+    DataFile,
+    DataSpec,
+    Decoding,
+    Family,
+    ItemResult,
+    Prompt,
+    ScoreContext,
+    Task,
+)
+
+INSTRUCTION_PREFIX = ("Please provide a self-contained Python script that solves the following problem in a "
+                      "markdown code block:")
+RESPONSE_PREFIX = ("Below is a Python script with a self-contained function that solves the problem and passes "
+                   "corresponding tests:")
+QWEN_SYSTEM = "You are an intelligent programming assistant to produce Python algorithmic solutions"
+#: FuseEval's stop list for chat models (``model.py``: the module-level EOS list plus the chat subclasses' fence).
+FUSEEVAL_STOP = ("<|endoftext|>", "<|endofmask|>", "<|end_of_text|>", "<|eot_id|>", "<|eom_id|>", "<eos>",
+                 "<end_of_turn>", "</s>", "\nif __name__", "\ndef main(", "\nprint(", "\n#", "\n```")
+FENCE_PREFILL = "```python\n"
+CHAT_PREFILL = f"{RESPONSE_PREFIX}\n```python\n"
+RELEASE_URL = "https://github.com/evalplus/{repo}/releases/download/{version}/{name}.jsonl.gz"
+
+Shown = Literal["base", "plus"]
+
+
+def evalplus_prompt(task_prompt: str, family: Family) -> Prompt:
+    """FuseEval's EvalPlus prompt for ``family`` (ChatML variant for Qwen, EvalPlus chat prompt otherwise).
+
+    FuseEval passes ``task["prompt"].strip()`` to the model wrapper; the chat prompt strips it again."""
+    code = task_prompt.strip()
+    if family == "qwen2":
+        user = f"Can you complete the following Python function?\n```python\n{code}\n```\n"
+        return Prompt([{"role": "system", "content": QWEN_SYSTEM}, {"role": "user", "content": user}],
+                      prefill=FENCE_PREFILL)
+    user = f"{INSTRUCTION_PREFIX}\n```\n{code}\n```\n"
+    return Prompt([{"role": "user", "content": user}], prefill=CHAT_PREFILL)
+
+
+def completion_text(response: str) -> str:
+    """What FuseEval writes as the sample file: the generation after the prefill, tabs as four spaces, cut at
+    the first fence.
+
+    ``response`` is prefill + generation (the task contract). A response that does not start with one of the
+    prefills (a backend that could not prefill) is cut after its first opening python fence, when it has one.
+    """
+    text = response
+    for prefill in (CHAT_PREFILL, FENCE_PREFILL):
+        if text.startswith(prefill):
+            text = text[len(prefill):]
+            break
+    else:
+        for fence in ("```python\n", "```py\n", "```\n"):
+            at = text.find(fence)
+            if at >= 0:
+                text = text[at + len(fence):]
+                break
+    text = text.replace("\t", "    ")
+    if "```" in text:
+        text = text.split("```")[0]
+    return text
+
+
+def _code_extract_fast(text: str) -> str:
+    """``evalplus.sanitize.code_extract`` with a shortcut for text that parses as a whole.
+
+    The original tries every window of lines (i < j) and keeps the first with the most non-blank lines that
+    parses: O(lines^2) parses, ~7 s for 150 lines of valid code. When the whole text parses, that first window
+    is lines ``0 .. max(last non-blank, 1)``; we return exactly it (checked to parse), otherwise defer to the
+    original. ``tests/unit/test_code_benchmarks.py`` compares both on random texts.
+    """
+    from evalplus import sanitize as mod
+
+    lines = text.split("\n")
+    if len(lines) > 1 and mod.syntax_check(text):
+        nonblank = [k for k, line in enumerate(lines) if line.strip()]
+        if nonblank:
+            candidate = "\n".join(lines[:max(nonblank[-1], 1) + 1])
+            if mod.syntax_check(candidate):
+                return candidate
+    return _ORIGINAL_CODE_EXTRACT(text)
+
+
+_ORIGINAL_CODE_EXTRACT = None
+
+
+def sanitize(completion: str, entry_point: str) -> str:
+    """``evalplus.sanitize.sanitize`` (tree-sitter: keep imports and the definitions the entry point reaches),
+    with :func:`_code_extract_fast` in place of its quadratic ``code_extract``."""
+    global _ORIGINAL_CODE_EXTRACT
+    from evalplus import sanitize as mod
+
+    if _ORIGINAL_CODE_EXTRACT is None:
+        _ORIGINAL_CODE_EXTRACT = mod.code_extract
+        mod.code_extract = _code_extract_fast
+    return mod.sanitize(completion, entry_point)
+
+
+def dataset_hash(items: Sequence[dict[str, Any]]) -> str:
+    """A content key for evalplus' ground-truth cache (``evalplus.evaluate.get_groundtruth``)."""
+    blob = json.dumps([[it["task_id"], it["prompt"], it["canonical_solution"], repr(it["base_input"]),
+                        repr(it["plus_input"])] for it in items], sort_keys=True)
+    return "fusechat-" + hashlib.md5(blob.encode()).hexdigest()
+
+
+class EvalPlusTask(Task):
+    """A FuseEval EvalPlus benchmark; subclasses name the dataset and its releases."""
+
+    category = "code"
+    scale = "percent"
+    tables = FUSECHAT_TABLES
+    decoding = Decoding(temperature=0.0, n=1, max_new_tokens=2048, stop=FUSEEVAL_STOP)
+    max_model_len = 4096
+    tolerance = 3.0
+
+    dataset: ClassVar[str]  # evalplus' name: "humaneval" | "mbpp"
+    release_repo: ClassVar[str]
+    release_name: ClassVar[str]
+    releases: ClassVar[dict[str, int]]  # release -> expected task count
+    default_release: ClassVar[str]
+    not_none_tasks: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, release: str | None = None, shown: Shown = "base",
+                 min_time_limit: float = code_exec.EVALPLUS_MIN_TIME_LIMIT,
+                 gt_time_limit_factor: float = code_exec.EVALPLUS_GT_TIME_LIMIT_FACTOR) -> None:
+        self.release = release or self.default_release
+        if self.release not in self.releases:
+            raise ValueError(f"{self.id}: unknown release {self.release!r}; known: {', '.join(self.releases)}")
+        if shown not in ("base", "plus"):
+            raise ValueError(f"{self.id}: shown must be 'base' or 'plus', not {shown!r}")
+        self.shown = shown
+        self.min_time_limit = min_time_limit
+        self.gt_time_limit_factor = gt_time_limit_factor
+        self.metric = f"pass@1 ({shown} tests, greedy)"
+        url = RELEASE_URL.format(repo=self.release_repo, version=self.release, name=self.release_name)
+        self.data = DataSpec(None, expected_items=self.releases[self.release], licence=self.licence_note,
+                             files=(DataFile(f"{self.release_name}-{self.release}.jsonl.gz", url),),
+                             note=f"EvalPlus {self.release_name} {self.release} (evalplus' release asset)")
+
+    licence_note: ClassVar[str] = ""
+    PARAMS: ClassVar[tuple[str, ...]] = ("release", "shown", "min_time_limit", "gt_time_limit_factor")
+
+    def configured(self, options: dict[str, Any]) -> EvalPlusTask:
+        """A copy with ``release`` / ``shown`` / time-limit options from the recipe entry applied."""
+        params = {k: options[k] for k in self.PARAMS if k in options}
+        if not params:
+            return self
+        current = {"release": self.release, "shown": self.shown, "min_time_limit": self.min_time_limit,
+                   "gt_time_limit_factor": self.gt_time_limit_factor}
+        return type(self)(**{**current, **params})
+
+    # ------------------------------------------------------------------ data
+    def problem(self, item: dict[str, Any]) -> dict[str, Any]:
+        """The item as evalplus' loader returns it (``get_mbpp_plus`` deserialises MBPP+ inputs into tuples, sets
+        and complex numbers); items stay JSON as released, so this runs at scoring time."""
+        return item
+
+    # ------------------------------------------------------------------ generation
+    def prompt(self, item: dict[str, Any], family: Family) -> Prompt:
+        return evalplus_prompt(item["prompt"], family)
+
+    # ------------------------------------------------------------------ scoring
+    def expected_outputs(self, items: Sequence[dict[str, Any]], ctx: ScoreContext) -> dict[str, dict[str, Any]]:
+        """evalplus' expected outputs and reference times per task id (computed once, cached by evalplus)."""
+        cache = ctx.resources.setdefault("evalplus_ground_truth", {})
+        key = dataset_hash(items)
+        if key not in cache:
+            from evalplus.evaluate import get_groundtruth
+
+            problems = {it["task_id"]: self.problem(it) for it in items}
+            cache[key] = get_groundtruth(problems, key, list(self.not_none_tasks))
+        return cache[key]
+
+    def score(self, item: dict[str, Any], responses: Sequence[str], ctx: ScoreContext) -> ItemResult:
+        return self.score_batch([item], [responses], ctx)[0]
+
+    def score_batch(self, items: Sequence[dict[str, Any]], responses: Sequence[Sequence[str]],
+                    ctx: ScoreContext) -> list[ItemResult]:
+        """Sanitize every response and run its base and plus tests in the sandbox (one batch for all items)."""
+        truth = self.expected_outputs(items, ctx)
+        jobs, where, solutions = [], [], []
+        for i, (raw, resps) in enumerate(zip(items, responses, strict=True)):
+            item = self.problem(raw)
+            exp = truth[item["task_id"]]
+            suites = {}
+            for part in ("base", "plus"):
+                limits = code_exec.evalplus_time_limits(exp[f"{part}_time"], self.min_time_limit,
+                                                        self.gt_time_limit_factor)
+                suites[part] = code_exec.evalplus_tests(self.dataset, item["entry_point"], item[f"{part}_input"],
+                                                        exp[part], item["atol"], limits)
+            sols = [sanitize(completion_text(r), item["entry_point"]) for r in resps]
+            solutions.append(sols)
+            for j, sol in enumerate(sols):
+                for part in ("base", "plus"):
+                    jobs.append(code_exec.evalplus_job(
+                        self.dataset, sol, item["entry_point"], item[f"{part}_input"], exp[part], item["atol"],
+                        exp[f"{part}_time"], self.min_time_limit, self.gt_time_limit_factor, tests=suites[part]))
+                    where.append((i, j, part))
+        pool = code_exec.sandbox_pool(ctx.resources, **ctx.options.get("sandbox", {}))
+        verdicts: list[list[dict[str, str]]] = [[{} for _ in r] for r in responses]
+        for (i, j, part), res in zip(where, code_exec.run_jobs(pool, jobs), strict=True):
+            verdicts[i][j][part] = res.status
+            if not res.passed:
+                verdicts[i][j][f"{part}_detail"] = res.detail[-400:]
+        out = []
+        for sols, vs in zip(solutions, verdicts, strict=True):
+            n = len(vs)
+            base_c = sum(v["base"] == "passed" for v in vs)
+            plus_c = sum(v["base"] == "passed" and v["plus"] == "passed" for v in vs)
+            base_p = code_exec.pass_at_k(n, base_c, 1) if n else 0.0
+            plus_p = code_exec.pass_at_k(n, plus_c, 1) if n else 0.0
+            out.append(ItemResult(score=base_p if self.shown == "base" else plus_p, extracted=sols[0] if sols else None,
+                                  detail={"base_pass@1": base_p, "plus_pass@1": plus_p, "shown": self.shown,
+                                          "release": self.release, "verdicts": vs}))
+        return out
+
+    def summary(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> dict[str, Any]:
+        """Both figures EvalPlus prints (base tests; base + plus tests), in percent, and which one is shown."""
+        n = len(results) or 1
+        return {"shown": self.shown, "release": self.release,
+                "base_pass@1": 100.0 * sum(r.detail["base_pass@1"] for r in results) / n,
+                "plus_pass@1": 100.0 * sum(r.detail["plus_pass@1"] for r in results) / n}
+
+    def protocol(self) -> dict[str, Any]:
+        proto = super().protocol()
+        proto.update({"release": self.release, "shown": self.shown, "sanitizer": "evalplus.sanitize (0.3.1)",
+                      "min_time_limit_s": self.min_time_limit, "gt_time_limit_factor": self.gt_time_limit_factor,
+                      "task_time_cap_s": code_exec.EVALPLUS_TASK_CAP_S,
+                      "memory_mb": code_exec.CODE_EVAL_LIMITS.memory_mb})
+        return proto
+
+    # ------------------------------------------------------------------ tiny world
+    def synthetic(self, rng: random.Random, n: int) -> list[dict[str, Any]]:
+        raise NotImplementedError
