@@ -76,9 +76,6 @@ def run(ctx: StageContext) -> StageResult:
                 }
                 if callable(getattr(task, "summary", None)):  # further figures of the task (e.g. base and plus)
                     metrics["benchmarks"][row_id]["summary"] = task.summary(items, results)
-                sub = task.sub_scores(items, results)
-                if sub:
-                    metrics["benchmarks"][row_id]["sub_scores"] = sub
             n += len(results)
         metrics_mod.write(metrics, ctx.out_dir / f"{slug(label)}.metrics.json")
     return StageResult([Counts("verdicts", n, n)], {"models": list(index), "benchmarks": [t.id for t, _ in tasks]})

@@ -208,11 +208,6 @@ class Task:
         """``{table row id: value}``; default: the task's one row, ``aggregate``."""
         return {self.id: self.aggregate(items, results)}
 
-    def sub_scores(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> dict[str, Any]:
-        """Parts of the number recorded beside it in the metrics JSON (e.g. LiveBench's per-category and
-        per-task means); default: none."""
-        return {}
-
     # ------------------------------------------------------------------ table layout
     @property
     def ground_truth(self) -> bool:

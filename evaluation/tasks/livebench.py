@@ -15,7 +15,7 @@
   e84e548 = FuseEval 5af2bad); coding programs run only in ``fusechat.sandbox``.
 * **Aggregation**: mean over the six categories of the mean over each category's tasks, in percent
   (``evaluation.livebench.aggregate``); every item's detail carries its category, task and score, and
-  ``breakdown`` gives the per-category and per-task numbers for the metrics JSON.
+  ``summary`` gives the per-category and per-task numbers for the metrics JSON.
 """
 
 from __future__ import annotations
@@ -137,8 +137,9 @@ class LiveBench(Task):
         """Per-task and per-category means and the overall, in percent."""
         return breakdown((it["category"], it["task"], r.score) for it, r in zip(items, results, strict=True))
 
-    def sub_scores(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> dict[str, Any]:
-        """Per-category and per-task means (percent) and per-task question counts, for the metrics JSON."""
+    def summary(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> dict[str, Any]:
+        """Per-category and per-task means (percent) and per-task question counts (the scoring stage records
+        this beside the number in the metrics JSON)."""
         b = self.breakdown(items, results)
         return {"categories": b.categories, "tasks": b.tasks, "counts": b.counts}
 

@@ -65,6 +65,12 @@ def test_amps_hard_equivalence() -> None:
     assert m.score_amps_hard("6x^2+4x", "\\boxed{\\frac{}{") == 0.0  # unparsable
 
 
+def test_amps_hard_time_limit() -> None:
+    # a comparison that needs more than its (CPU) time budget counts as "not equal", as upstream's timeout does
+    assert m.latex_equivalent("x", "x") is True
+    assert m.latex_equivalent("(x+1)^{40} - (x+1)^{40}", "0", seconds=0.001) is False
+
+
 def test_normalize_final_answer() -> None:
     assert m.normalize_final_answer("y=\\frac12") == "\\frac{1}{2}"
     assert m.normalize_final_answer("\\text{100,000}") == "100000"

@@ -74,7 +74,7 @@ def test_task_aggregate_uses_item_categories() -> None:
     results = [ItemResult(1.0), ItemResult(1.0), ItemResult(0.0)]
     assert TASK.aggregate(items, results) == 50.0
     assert TASK.breakdown(items, results).categories == {"language": 0.0, "math": 100.0}
-    assert TASK.sub_scores(items, results) == {
+    assert TASK.summary(items, results) == {
         "categories": {"language": 0.0, "math": 100.0},
         "tasks": {"language/typos": 0.0, "math/math_comp": 100.0},
         "counts": {"language/typos": 1, "math/math_comp": 2}}
