@@ -74,8 +74,9 @@ def run(ctx: StageContext) -> StageResult:
                     "judge": spec.judge, "data_version": _data_version(prov), "task": task.id,
                     "task_version": task.version, "protocol": task.protocol(), "data": prov,
                 }
-                if callable(getattr(task, "summary", None)):  # further figures of the task (e.g. base and plus)
-                    metrics["benchmarks"][row_id]["summary"] = task.summary(items, results)
+                summary = task.summary(items, results)  # further figures (e.g. base and plus)
+                if summary:
+                    metrics["benchmarks"][row_id]["summary"] = summary
             n += len(results)
         metrics_mod.write(metrics, ctx.out_dir / f"{slug(label)}.metrics.json")
     return StageResult([Counts("verdicts", n, n)], {"models": list(index), "benchmarks": [t.id for t, _ in tasks]})

@@ -208,6 +208,10 @@ class Task:
         """``{table row id: value}``; default: the task's one row, ``aggregate``."""
         return {self.id: self.aggregate(items, results)}
 
+    def summary(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> dict[str, Any]:
+        """Further figures recorded beside the number (e.g. base and plus, per-category means); default none."""
+        return {}
+
     # ------------------------------------------------------------------ table layout
     @property
     def ground_truth(self) -> bool:
