@@ -1,4 +1,4 @@
-"""Build the tiny world (README, "Two commands"): tokenizers, tiny causal LMs, a tiny reward model, synthetic data.
+"""Build the tiny world: tokenizers, tiny causal LMs, a tiny reward model, synthetic data.
 
 Built by code, deterministic from a seed, cached under ``.cache/tiny_world/<key>`` where the key hashes the builder's
 source and its settings (``FUSECHAT_CACHE`` moves the cache). Nothing here is committed as a binary.
@@ -231,8 +231,7 @@ def _make_tokenizer(fam: Family, corpus: list[str], out: Path):
 
 
 def _pin_tokenizer_class(folder: Path) -> None:
-    """Write ``PreTrainedTokenizerFast`` so transformers 4.x and 5.x both load it (5.x saves
-    ``TokenizersBackend``, a class name 4.57 does not know)."""
+    """Write ``PreTrainedTokenizerFast`` so transformers 4.x and 5.x both load it."""
     cfg_path = folder / "tokenizer_config.json"
     cfg = json.loads(cfg_path.read_text())
     cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
