@@ -1,4 +1,4 @@
-"""The tiny world: tiny models and synthetic rows in the real schemas, built by code and cached (DESIGN.md §5)."""
+"""The tiny world: tiny models and synthetic rows in the real schemas, built by code and cached (README, "Two commands")."""
 
 from fusechat.tiny_world.build import TinyWorldSettings, ensure_world, resolve, settings_from
 
