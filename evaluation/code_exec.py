@@ -148,30 +148,8 @@ def _fcx_load(text):
 # --------------------------------------------------------------------------------------------------- evalplus
 #: The per-test check of ``evalplus.eval.unsafe_execute`` (0.3.1), fail-fast; runs inside the sandbox after the
 #: solution, in its namespace. ``_fcx_oracles`` is evalplus' ``_special_oracle`` source, embedded when needed.
-_EVALPLUS_CHECK = '''
-import io as _fcx_io, signal as _fcx_signal, sys as _fcx_sys
-class _FcxTimeout(Exception):
-    pass
-def _fcx_alarm(signum, frame):
-    raise _FcxTimeout("Timed out!")
-class _FcxSink(_fcx_io.StringIO):
-    def read(self, *args, **kwargs):
-        raise OSError
-    def readline(self, *args, **kwargs):
-        raise OSError
-    def readlines(self, *args, **kwargs):
-        raise OSError
-    def readable(self, *args, **kwargs):
-        return False
-def _fcx_is_floats(x):
-    if isinstance(x, float):
-        return True
-    if isinstance(x, (list, tuple)) and x:
-        return all(isinstance(i, float) for i in x)
-    np = _fcx_sys.modules.get("numpy")
-    if np is not None and isinstance(x, np.ndarray):
-        return x.dtype == np.float64 or x.dtype == np.float32
-    return False
+# Comparisons both harnesses use (evalplus' float tolerance, the optional hostile-__eq__ guard).
+_COMPARE = '''
 def _fcx_allclose(a, b, rtol, atol):
     """np.allclose(a, b, rtol, atol) for numbers and equal-length flat lists of numbers, without importing numpy
     (~0.5 s in a fresh child); anything else goes to numpy itself."""
@@ -204,6 +182,33 @@ def _fcx_allclose(a, b, rtol, atol):
 def _fcx_eq(a, b):
     cmp = globals().get("__fc_cmp__")
     return cmp("==", a, b) if cmp is not None else a == b
+'''
+
+
+_EVALPLUS_CHECK = '''
+import io as _fcx_io, signal as _fcx_signal, sys as _fcx_sys
+class _FcxTimeout(Exception):
+    pass
+def _fcx_alarm(signum, frame):
+    raise _FcxTimeout("Timed out!")
+class _FcxSink(_fcx_io.StringIO):
+    def read(self, *args, **kwargs):
+        raise OSError
+    def readline(self, *args, **kwargs):
+        raise OSError
+    def readlines(self, *args, **kwargs):
+        raise OSError
+    def readable(self, *args, **kwargs):
+        return False
+def _fcx_is_floats(x):
+    if isinstance(x, float):
+        return True
+    if isinstance(x, (list, tuple)) and x:
+        return all(isinstance(i, float) for i in x)
+    np = _fcx_sys.modules.get("numpy")
+    if np is not None and isinstance(x, np.ndarray):
+        return x.dtype == np.float64 or x.dtype == np.float32
+    return False
 def _fcx_evalplus(dataset, entry_point, inputs, expected, limits, atol):
     fn = globals().get(entry_point)
     assert fn is not None, f"entry point {entry_point!r} is not defined"
@@ -277,7 +282,7 @@ def evalplus_tests(dataset: str, entry_point: str, inputs: Sequence[Any], expect
     if not (len(inputs) == len(expected) == len(time_limits)):
         raise ValueError("inputs, expected outputs and time limits differ in length")
     return "\n".join([
-        _LOADER, _special_oracle_source(), _EVALPLUS_CHECK,
+        _LOADER, _special_oracle_source(), _COMPARE, _EVALPLUS_CHECK,
         f"_fcx_evalplus({dataset!r}, {entry_point!r}, {embed_value(list(inputs))}, {embed_value(list(expected))},"
         f" {list(time_limits)!r}, {float(atol)!r})",
     ])
@@ -355,38 +360,6 @@ class _FcxTimeout(Exception):
     pass
 def _fcx_alarm(signum, frame):
     raise _FcxTimeout("timeout")
-def _fcx_allclose(a, b, rtol, atol):
-    """np.allclose(a, b, rtol, atol) for numbers and equal-length flat lists of numbers, without importing numpy
-    (~0.5 s in a fresh child); anything else goes to numpy itself."""
-    nums = (int, float)
-    if isinstance(a, nums) and isinstance(b, nums):
-        pairs = [(a, b)]
-    elif (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b)
-          and all(isinstance(x, nums) for x in a) and all(isinstance(y, nums) for y in b)):
-        pairs = list(zip(a, b))
-    else:
-        pairs = None
-    if pairs is not None and any(type(v) is int and not -2**63 <= v < 2**63 for pair in pairs for v in pair):
-        pairs = None  # numpy makes such ints an object array, and its comparison raises
-    if pairs is not None:
-        try:
-            for x, y in pairs:
-                x, y = float(x), float(y)
-                if x != x or y != y:
-                    return False
-                if x in (float("inf"), float("-inf")) or y in (float("inf"), float("-inf")):
-                    if x != y:
-                        return False
-                elif not abs(x - y) <= atol + rtol * abs(y):
-                    return False
-            return True
-        except OverflowError:
-            pass
-    import numpy as np
-    return bool(np.allclose(a, b, rtol=rtol, atol=atol))
-def _fcx_eq(a, b):
-    cmp = globals().get("__fc_cmp__")
-    return cmp("==", a, b) if cmp is not None else a == b
 def _fcx_int_like(v):
     return isinstance(v, int) or (isinstance(v, str) and v.isdigit())
 def _fcx_strip_eq(s1, s2):
@@ -494,7 +467,7 @@ def lcb_tests(inputs: Sequence[str], outputs: Sequence[str], fn_name: str | None
     """The sandbox test suite reproducing LCB's ``run_test`` for one problem's test cases."""
     if len(inputs) != len(outputs):
         raise ValueError(f"{len(inputs)} test inputs but {len(outputs)} outputs")
-    return "\n".join([_LOADER, _LCB_CHECK,
+    return "\n".join([_LOADER, _COMPARE, _LCB_CHECK,
                       f"_fcx_lcb({fn_name!r}, {bool(has_solution_class)!r}, {embed_value(list(inputs))}, "
                       f"{embed_value(list(outputs))}, {int(timeout_s)})"])
 

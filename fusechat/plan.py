@@ -52,7 +52,6 @@ PARAMS_B: dict[str, float] = {
     "meta-llama/Llama-3.2-1B-Instruct": 1.24,
 }
 # Test-set sizes of hub benchmarks (their dataset cards), used when the items cannot be read here.
-BENCH_ITEMS: dict[str, int] = {"gsm8k": 1319, "mmlu": 14042}
 
 
 class PlanError(ValueError):
@@ -340,30 +339,30 @@ def _plan_training(recipe: Recipe, plan: Plan, prompts_by_domain: Counter, mean_
 
 
 def _plan_eval(recipe: Recipe, plan: Plan) -> None:
-    from fusechat.tiny_world import resolve, settings_from
+    """Evaluation decoding: per model, every selected task's items x its samples x min(assumed answer tokens, the
+    task's max new tokens). Items: the entry's / ``eval.limit``, else the task's expected item count (tiny world:
+    its synthetic items)."""
+    from evaluation.generate import selected_benchmarks
 
     e = recipe.eval
     target_b = params_of(recipe, "target", recipe.sft.model)
-    out_tok = min(recipe.plan.eval_output_tokens, e.max_new_tokens)
+    tasks = selected_benchmarks(e)
     for label, path in e.models.items():
         p_b = target_b if path in {"@sft", "@dpo"} else params_of(recipe, label, path)
-        items = 0
-        for b in e.benchmarks:
-            tiny = b.path.startswith("tiny:") and recipe.world.enabled
-            local = Path(resolve(b.path, settings_from(recipe.world))) if tiny else None
-            if local is not None and local.exists():
-                from evaluation.benchmarks.common import load_items
-
-                n = len(load_items(str(local), b.limit))
-            else:
-                n = BENCH_ITEMS.get(b.name, 0)
-                n = min(n, b.limit) if b.limit else n
+        items = tokens = 0
+        for task, entry in tasks:
+            limit = entry.limit if entry.limit is not None else e.limit
+            tiny = (entry.path or "").startswith("tiny:") and recipe.world.enabled
+            n = recipe.world.bench_items if tiny else (task.data.expected_items or 0)
+            n = min(n, limit) if limit is not None else n
+            cap = task.decoding.max_new_tokens if e.max_new_tokens is None else min(e.max_new_tokens,
+                                                                                    task.decoding.max_new_tokens)
             items += n
-        tokens = items * out_tok
+            tokens += n * task.decoding.n * min(recipe.plan.eval_output_tokens, cap)
         plan.lines.append(Line("eval_generate", f"{label} ({p_b:.3g}B)", prompts=items, output_tokens=0,
                                input_tokens=0,
                                gpu_hours=_gpu_hours(2 * p_b * 1e9 * tokens, recipe, recipe.plan.decode_mfu),
-                               note=f"{len(e.benchmarks)} benchmarks, ~{tokens:,} answer tokens"))
+                               note=f"{len(tasks)} benchmarks, ~{tokens:,} answer tokens"))
 
 
 def main(argv: list[str] | None = None) -> int:
