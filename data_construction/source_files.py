@@ -188,7 +188,9 @@ def iter_hub_rows(ref: str, revision: str | None, split: str) -> Iterator[Any]:
 
         rows = load_dataset(ref, revision=revision, split=split, streaming=True)
     except Exception as exc:  # noqa: BLE001 -- any loader failure (offline, missing, gated) becomes one line
-        raise StageError(f"{where}: cannot load ({_one_line(exc)})") from None
+        from fusechat.cli import hub_error_line
+
+        raise StageError(f"{where}: {hub_error_line(exc) or f'cannot load ({_one_line(exc)})'}") from None
     n = 0
     try:
         for row in rows:

@@ -54,7 +54,10 @@ def _hub_ids(recipe: Recipe) -> tuple[list[tuple[str, str | None]], list[tuple[s
         models.append((recipe.data.scoring.model, recipe.data.scoring.revision))
     models += [(p, None) for p in [recipe.sft.model, *recipe.eval.models.values()] if is_hub(p)]
     datasets = [(s.path, s.revision) for s in recipe.data.sources if is_hub(s.path)]
-    datasets += [(b.path, b.revision) for b in recipe.eval.benchmarks if is_hub(b.path)]
+    from evaluation.generate import selected_benchmarks
+
+    datasets += [(t.data.hub_id, t.data.revision) for t, entry in selected_benchmarks(recipe.eval)
+                 if entry.path is None and t.data.hub_id]  # tasks read from the fetched cache
     dedup = lambda xs: list(dict.fromkeys(xs))  # noqa: E731
     return dedup(models), dedup(datasets)
 
@@ -79,6 +82,10 @@ def gpus_here() -> list[float]:
     except Exception:
         pass
     return []
+
+
+#: Locked packages that tools/setup_env.sh uninstalls again (PyPI's CUDA builds that break next to CPU torch).
+REMOVED_AFTER_INSTALL = frozenset({"torchvision", "torchcodec"})
 
 
 def pins(file: Path) -> dict[str, str]:
@@ -227,27 +234,29 @@ def check_hub(recipe: Recipe) -> list[Check]:
 
 
 def check_envs(recipe: Recipe) -> list[Check]:
+    """Each environment the recipe needs holds exactly the versions of its hashed lock (requirements/locks/)."""
+    locks = REPO_ROOT / "requirements" / "locks"
     if recipe.world.enabled:
-        req = {"cpu": (sys.executable, REPO_ROOT / "requirements" / "cpu.txt")}
+        req = {"cpu": (sys.executable, locks / "cpu.txt")}
     else:
-        req = {"generation": (os.environ.get("GEN_PY", recipe.cluster.gen_python),
-                              REPO_ROOT / "requirements" / "gpu-gen.txt"),
-               "training": (os.environ.get("TRAIN_PY", recipe.cluster.train_python), REPO_ROOT / "environment.yml")}
+        req = {"generation": (os.environ.get("GEN_PY", recipe.cluster.gen_python), locks / "gpu-gen.txt"),
+               "training": (os.environ.get("TRAIN_PY", recipe.cluster.train_python), locks / "gpu-train.txt")}
     fix = {"cpu": "bash tools/setup_env.sh",
-           "generation": "python -m venv .venv-gen && .venv-gen/bin/pip install -r requirements/gpu-gen.txt "
-                         "&& .venv-gen/bin/pip install -e . --no-deps, then GEN_PY=.venv-gen/bin/python",
-           "training": "conda env create -f environment.yml && conda activate fusechat && pip install -e . "
-                       "--no-deps, then TRAIN_PY=python"}
+           "generation": "python3.11 -m venv .venv-gen && .venv-gen/bin/pip install --require-hashes -r "
+                         "requirements/locks/gpu-gen.txt && .venv-gen/bin/pip install --no-deps -e ., then "
+                         "GEN_PY=.venv-gen/bin/python",
+           "training": "conda env create -f environment.yml && conda activate fusechat && pip install --no-deps "
+                       "-e ., then TRAIN_PY=python"}
     out = []
     for env, (python, file) in req.items():
-        want = pins(file)
+        want = {n: v for n, v in pins(file).items() if n not in REMOVED_AFTER_INSTALL}
         got = installed(python, sorted(want))
         if isinstance(got, str):
             out.append(Check("env", "BLOCK", f"{env} env: {got}; create it: {fix[env]}"))
             continue
         # a local version label (torch 2.13.0+cpu / +cu126) meets the pin 2.13.0
         bad = [f"{n} {got[n] or 'missing'} (pinned {v})" for n, v in sorted(want.items())
-               if (got.get(n) or "").split("+")[0] != v]
+               if (got.get(n) or "").split("+")[0] != v.split("+")[0]]
         out.append(Check("env", "BLOCK" if bad else "ok", f"{env} env ({python}): " + (
             f"{len(bad)} pin(s) not met: {', '.join(bad[:4])}{' …' if len(bad) > 4 else ''}; fix: {fix[env]}"
             if bad else f"{len(want)} pins of {file.name} met")))

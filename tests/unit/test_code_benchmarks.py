@@ -248,7 +248,7 @@ def test_embed_value_round_trip(value: list) -> None:
 
 def test_sandbox_allclose_matches_numpy() -> None:
     ns: dict = {}
-    exec(code_exec._EVALPLUS_CHECK, ns)  # noqa: S102 - defines helpers only
+    exec(code_exec._COMPARE, ns)  # noqa: S102 - defines helpers only
     allclose = ns["_fcx_allclose"]
     rng = random.Random(0)
     specials = [0.0, -0.0, 1e-7, float("inf"), float("-inf"), float("nan"), 1, True, 10**20]

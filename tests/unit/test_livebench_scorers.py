@@ -68,7 +68,11 @@ def test_amps_hard_equivalence() -> None:
 def test_amps_hard_time_limit() -> None:
     # a comparison that needs more than its (CPU) time budget counts as "not equal", as upstream's timeout does
     assert m.latex_equivalent("x", "x") is True
-    assert m.latex_equivalent("(x+1)^{40} - (x+1)^{40}", "0", seconds=0.001) is False
+    # equal, but proving it expands two degree-60 polynomials (~0.1-0.5 s of CPU): over a 1 ms budget it is a miss.
+    # This pair is used nowhere else, so no parse/simplify cache can make the limited call fast.
+    heavy = ("(x+1)^{60} - (x^{2}+2x+1)^{30}", "0")
+    assert m.latex_equivalent(*heavy, seconds=0.001) is False
+    assert m.latex_equivalent(*heavy, seconds=60) is True
 
 
 def test_normalize_final_answer() -> None:

@@ -47,10 +47,10 @@ def test_gpu_memory_against_tensor_parallel_size(monkeypatch: pytest.MonkeyPatch
     assert lines["Mistral-Large-Instruct-2407"] == "BLOCK"  # 229 GiB on one 80 GiB GPU
 
 
-def test_pins_parser_reads_requirements_and_environment_yml() -> None:
-    assert preflight.pins(REPO / "requirements/cpu.txt")["torch"] == "2.13.0"
-    assert preflight.pins(REPO / "requirements/cpu.txt")["math-verify"] == "0.9.0"
-    assert preflight.pins(REPO / "environment.yml")["deepspeed"]
+def test_pins_parser_reads_inputs_and_locks() -> None:
+    assert preflight.pins(REPO / "requirements/cpu.txt")["torch"] == "2.13.0+cpu"
+    assert preflight.pins(REPO / "requirements/locks/cpu.txt")["math-verify"] == "0.9.0"
+    assert preflight.pins(REPO / "requirements/locks/gpu-train.txt")["deepspeed"]
 
 
 def test_missing_module_is_one_line_with_the_fix() -> None:
@@ -82,7 +82,7 @@ def test_a_hub_source_offline_is_a_one_line_stage_error(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("stage error: [select_prompts]") and "hub is unreachable" in last
+    assert last.startswith("stage error: hub dataset openbmb/UltraFeedback") and "hub is unreachable" in last
 
 
 def test_unfilled_quota_is_in_the_final_summary(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -160,7 +160,7 @@ def test_hub_dataset_that_cannot_load_is_one_line(monkeypatch: pytest.MonkeyPatc
     from data_construction.source_files import iter_hub_rows
 
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    with pytest.raises(StageError, match=r"^hub dataset no-such-org/no-such-set@abc123 split train: cannot load \(") \
+    with pytest.raises(StageError, match=r"^hub dataset no-such-org/no-such-set@abc123 split train: the Hugging Face hub is unreachable \(") \
             as info:
         next(iter(iter_hub_rows("no-such-org/no-such-set", "abc123", "train")))
     assert "\n" not in str(info.value)
