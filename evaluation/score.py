@@ -67,6 +67,7 @@ def run(ctx: StageContext) -> StageResult:
                          for g, r in zip(gens, results, strict=True)),
                         ctx.out_dir / slug(label) / f"{task.id}.verdicts.jsonl")
             prov = provenance[task.id]["data"]
+            summary = task.summary(items, results)  # further figures (e.g. base and plus), once per task
             for row_id, value in task.aggregate_rows(items, results).items():
                 spec = registry.get(row_id)
                 metrics["benchmarks"][row_id] = {
@@ -74,7 +75,6 @@ def run(ctx: StageContext) -> StageResult:
                     "judge": spec.judge, "data_version": _data_version(prov), "task": task.id,
                     "task_version": task.version, "protocol": task.protocol(), "data": prov,
                 }
-                summary = task.summary(items, results)  # further figures (e.g. base and plus)
                 if summary:
                     metrics["benchmarks"][row_id]["summary"] = summary
             n += len(results)
