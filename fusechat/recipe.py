@@ -318,6 +318,30 @@ class EvalBenchmarkConfig(_Strict):
     options: dict[str, Any] = Field(default_factory=dict, description="Task parameters (task-specific).")
 
 
+class EvalJudgeConfig(_Strict):
+    """The LLM judge of the judged benchmarks: any OpenAI-compatible chat-completions endpoint (docs/judges.md)."""
+
+    base_url: str | None = Field(
+        None, description="Endpoint, e.g. http://localhost:8000/v1 for `vllm serve`; None: api.openai.com (the "
+                          "paper's judges).")
+    model: str | None = Field(
+        None, description="Judge model for every judged task; None: each task's paper judge (gpt-4-1106-preview "
+                          "for AlpacaEval-2 and Arena-Hard, gpt-4-0125-preview for MT-Bench, gpt-4 for AlignBench).")
+    api_key_env: str = Field("OPENAI_API_KEY", description="Name of the environment variable holding the API "
+                             "key (the key itself is never written to recipes, manifests, logs or caches).")
+    concurrency: int = Field(8, ge=1, description="Requests in flight at once.")
+    max_retries: int = Field(5, ge=0, description="Retries of a failed request, exponential backoff.")
+    backoff_s: float = Field(2.0, ge=0, description="First retry delay; doubled on each retry.")
+    timeout_s: float = Field(120.0, gt=0, description="Per-request timeout.")
+    cache_dir: str | None = Field(
+        None, description="On-disk judgment cache, shared by runs (default: $FUSECHAT_CACHE/judgments or "
+                          ".cache/judgments); a rerun never pays twice for the same judgment.")
+    local: Literal["none", "tiny"] = Field(
+        "none", description="'tiny': the scoring stage serves a local OpenAI-compatible judge on localhost whose "
+                            "verdicts come from local_reward_model (tiny world, tests, smoke).")
+    local_reward_model: str = Field("tiny:ArmoRM-Llama3-8B-v0.1", description="Reward model of the local judge.")
+
+
 class EvalConfig(_Strict):
     backend: Literal["auto", "vllm", "hf"] = "auto"
     max_new_tokens: int | None = Field(
@@ -341,6 +365,7 @@ class EvalConfig(_Strict):
         description="Column label -> model path. '@sft' and '@dpo' refer to this run's trained models.",
     )
     target_table: str | None = Field(None, description="Reported table to compare with (results/reported).")
+    judge: EvalJudgeConfig = EvalJudgeConfig()
 
 
 # ----------------------------------------------------------------------------------------------- plan / cluster

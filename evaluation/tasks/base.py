@@ -162,6 +162,12 @@ class Task:
     order: ClassVar[float] = 1000.0
     #: FuseEval's vLLM context length for this task (prompt + generation); None: the model's own
     max_model_len: ClassVar[int | None] = None
+    #: the paper's judge model (API name) of an LLM-judged task; ``eval.judge.model`` overrides it
+    judge_model: ClassVar[str | None] = None
+    #: conversation turns generated per item (MT-Bench: 2). With ``turns > 1`` the generation stage asks
+    #: ``prompt_turn`` for each turn (with the model's earlier answers) and an item's responses are its answers,
+    #: one per turn (n = 1).
+    turns: ClassVar[int] = 1
 
     # ------------------------------------------------------------------ data
     def synthetic(self, rng: random.Random, n: int) -> list[dict[str, Any]]:
@@ -182,6 +188,12 @@ class Task:
     # ------------------------------------------------------------------ generation
     def prompt(self, item: dict[str, Any], family: Family) -> Prompt:
         raise NotImplementedError
+
+    def prompt_turn(self, item: dict[str, Any], family: Family, previous: Sequence[str]) -> Prompt:
+        """The prompt of turn ``len(previous) + 1`` given the model's answers so far; default: ``prompt``."""
+        if previous:
+            raise NotImplementedError(f"{self.id}: multi-turn tasks override prompt_turn")
+        return self.prompt(item, family)
 
     def decoding_for(self, item: dict[str, Any], family: Family) -> Decoding:
         """Per-item decoding; the default is the task's single ``decoding``."""
@@ -211,6 +223,12 @@ class Task:
     def summary(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> dict[str, Any]:
         """Further figures recorded beside the number (e.g. base and plus, per-category means); default none."""
         return {}
+
+    def local_verdict(self, request: Any, reward: Callable[[str, str], float]) -> Any:
+        """Judged tasks: the local tiny judge's answer (``evaluation.judge.LocalVerdict``) to ``request`` (an
+        ``evaluation.judge.JudgeRequest``) when it is this task's judge prompt, else None. ``reward(question,
+        answer)`` is the tiny world's reward model; the verdict must follow from it (real measurements)."""
+        return None
 
     # ------------------------------------------------------------------ table layout
     @property
