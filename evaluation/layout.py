@@ -375,6 +375,44 @@ def _protocol_lines(metrics: Sequence[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _task_display(task_id: str, row_display: str) -> str:
+    try:
+        from evaluation.tasks import get_task
+
+        return get_task(task_id).display
+    except KeyError:
+        return row_display
+
+
+def judge_lines(metrics: Sequence[dict[str, Any]]) -> list[str]:
+    """Notes under a table for judged benchmarks: failed or unparsable judgments per benchmark and model (never
+    silently dropped), then one line per model with what judging cost (calls made, cache hits, tokens)."""
+    problems: list[str] = []
+    costs: list[str] = []
+    for m in metrics:
+        per_task: dict[str, tuple[str, dict[str, Any]]] = {}
+        for row_id, cell in m["benchmarks"].items():
+            if isinstance(cell.get("judge_stats"), dict):  # the rows of one task share its judge's stats
+                per_task.setdefault(cell.get("task") or row_id, (registry.get(row_id).display, cell))
+        if not per_task:
+            continue
+        total: dict[str, int] = {}
+        for task_id, (display, cell) in per_task.items():
+            js = cell["judge_stats"]
+            for k, v in js.items():
+                total[k] = total.get(k, 0) + v
+            bad = [f"{js[k]} judgment{'s' if js[k] != 1 else ''} {what}"
+                   for k, what in (("failed", "failed"), ("unparsable", "unparsable")) if js.get(k)]
+            if bad:
+                problems.append(f"{_task_display(task_id, display)}: {', '.join(bad)} ({m['model']}).")
+        judges = sorted({f"{c.get('judge_model')} @ {c.get('judge_endpoint')}" for _, c in per_task.values()})
+        costs.append(f"Judge for {m['model']} ({'; '.join(judges)}): {total.get('calls', 0)} calls made, "
+                     f"{total.get('cache_hits', 0)} cache hits, {total.get('prompt_tokens', 0)} prompt + "
+                     f"{total.get('completion_tokens', 0)} completion tokens, {total.get('failed', 0)} failed, "
+                     f"{total.get('unparsable', 0)} unparsable.")
+    return [*problems, *costs]
+
+
 def run_grid(metrics: Sequence[dict[str, Any]], title: str, synthetic: bool, layout_table: str = "llama31_8b"
              ) -> Grid:
     """Models as columns; rows = every row of the paper table ``layout_table`` (derived from the tasks, paper

@@ -12,7 +12,11 @@ One file per evaluated model::
                               "judge": null, "data_version": "openai/gsm8k@<sha> main/test",
                               "task": "gsm8k", "task_version": "1",        # v2: the task that produced it
                               "protocol": {...task.protocol()...},         # v2: prompt, decoding, grader
-                              "data": {"hub_id": ..., "revision": ..., "sha256": ..., "items": 1319}}, ...},
+                              "data": {"hub_id": ..., "revision": ..., "sha256": ..., "items": 1319}},
+                    "arena_hard": {..., "judge_model": "gpt-4-1106-preview",    # judged rows also record
+                                   "judge_endpoint": "api.openai.com",       # the endpoint host (never a key)
+                                   "judge_stats": {"calls": 1000, "cache_hits": 0, "prompt_tokens": ...,
+                                                   "completion_tokens": ..., "failed": 0, "unparsable": 2}}},
      "protocol": {"harness": "fusechat-eval 0.1.0", "judge": null,
                   "decoding": {"temperature": 0.0, "max_new_tokens": 2048}}}
 
@@ -67,6 +71,14 @@ JSON_SCHEMA: dict[str, Any] = {
                     "task_version": {"type": "string"},
                     "protocol": {"type": "object"},
                     "data": {"type": "object"},
+                    "judge_stats": {
+                        "type": "object", "description": "judged tasks: what judging cost and what failed",
+                        "additionalProperties": {"type": "integer", "minimum": 0},
+                        "properties": {k: {"type": "integer", "minimum": 0} for k in (
+                            "calls", "cache_hits", "prompt_tokens", "completion_tokens", "failed", "unparsable")},
+                    },
+                    "judge_model": {"type": "string", "description": "judge model the endpoint was asked for"},
+                    "judge_endpoint": {"type": ["string", "null"], "description": "endpoint host[:port] only"},
                 },
             },
         },
@@ -136,6 +148,10 @@ def validate(obj: Any, where: str = "<metrics>") -> dict[str, Any]:
         n = cell.get("n")
         if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 0):
             errs.append(f"benchmarks.{bid}.n: must be a non-negative integer")
+        js = cell.get("judge_stats")
+        if js is not None and (not isinstance(js, dict) or any(
+                not isinstance(x, int) or isinstance(x, bool) or x < 0 for x in js.values())):
+            errs.append(f"benchmarks.{bid}.judge_stats: must map counter names to non-negative integers")
         if obj.get("schema") == SCHEMA and v is not None:
             for key, kind in (("task", str), ("task_version", str), ("protocol", dict)):
                 if not isinstance(cell.get(key), kind):

@@ -19,6 +19,7 @@ from evaluation.layout import (
     SMOKE_BANNER,
     Grid,
     _protocol_lines,
+    judge_lines,
     run_grid,
     target_grid,
 )
@@ -138,6 +139,7 @@ def write_run_table(metrics: list[dict[str, Any]], out_dir: Path, title: str, sm
         grid.title = f"{title} vs reported '{registry.RESULT_TABLES[reported_table][0]}'"
         grid.generated = RUN_NOTE
         preamble = []
+    grid.notes += judge_lines(metrics)
     grid.notes += ["Protocol per model:", *(ln.removeprefix("- ") for ln in _protocol_lines(metrics))]
     out_dir.mkdir(parents=True, exist_ok=True)
     md = out_dir / "results.md"

@@ -5,19 +5,30 @@ Each task is scored with a fresh ``ScoreContext``: an RNG seeded 12345 (FuseEval
 that follow FuseEval reseed it per guess), shared resources created lazily by the task (e.g. a sandbox pool) and
 closed after it, and the entry's ``options`` plus ``data_dir``. The metrics cell of every table row a task
 produces records the value, item count, the task version, ``task.protocol()`` and the data copy/revision used.
+
+Judged tasks (``task.judge_model`` set) get the judge factory under ``options[JUDGE_OPTION]``
+(``evaluation.judge.judge_for``): one ``OpenAIJudge`` per (model, task) over one judgment cache shared by the
+stage; with ``eval.judge.local: tiny`` the local tiny judge is served on localhost for the stage and the same
+client points at it. Each judge's ``JudgeStats`` (calls, cache hits, tokens, failed, unparsable) go into the
+metrics cells the task fills (``judge_stats``, ``judge_model``, ``judge_endpoint``: the host only) and are summed
+into the manifest (``stats.judge`` per model and task, ``stats.judge_totals``): a rerun with the stage forced
+shows ``calls: 0``. The API key is never written anywhere.
 """
 
 from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 from evaluation import metrics as metrics_mod
 from evaluation import registry
 from evaluation.data import default_data_dir
 from evaluation.generate import ITEMS_DIR, selected_benchmarks, slug
-from evaluation.tasks.base import ScoreContext
+from evaluation.judge import JUDGE_OPTION, Judge, JudgeStats
+from evaluation.tasks.base import ScoreContext, Task
 from fusechat import __version__
 from fusechat.io import read_jsonl, write_jsonl
 from fusechat.stage import Counts, StageContext, StageError, StageResult
@@ -32,7 +43,37 @@ def _data_version(prov: dict[str, Any]) -> str:
     return str(prov.get("path") or prov.get("source"))
 
 
+def judge_factory(cfg: Any, world: Any, stack: ExitStack) -> Callable[[Task], Judge]:
+    """``task -> Judge`` for ``eval.judge`` (``cfg``): one judgment cache for the stage and, with ``local: tiny``,
+    the local tiny judge served until ``stack`` closes. A paid/remote judge whose key variable is unset fails here,
+    before any scoring, with a one-line error."""
+    from evaluation.judge.cache import JudgmentCache, default_cache_dir
+    from evaluation.judge.client import api_key, make_judge
+
+    base_url = local_model = None
+    if cfg.local == "tiny":
+        from evaluation.judge.local_server import local_model_name, serve_local_judge
+
+        local_model = local_model_name(cfg.local_reward_model, world)
+        base_url = stack.enter_context(serve_local_judge(cfg.local_reward_model, world, model=local_model))
+    else:
+        api_key(cfg)
+    cache = JudgmentCache(default_cache_dir(cfg.cache_dir))
+    stack.callback(cache.close)
+    return lambda task: make_judge(cfg, task, base_url, cache=cache, local_model=local_model)
+
+
+def _add(total: dict[str, int], stats: dict[str, int]) -> None:
+    for k, v in stats.items():
+        total[k] = total.get(k, 0) + v
+
+
 def run(ctx: StageContext) -> StageResult:
+    with ExitStack() as stack:
+        return _run(ctx, stack)
+
+
+def _run(ctx: StageContext, stack: ExitStack) -> StageResult:
     recipe = ctx.recipe
     cfg = recipe.eval
     gen_dir = ctx.input("eval_generate")
@@ -40,6 +81,13 @@ def run(ctx: StageContext) -> StageResult:
     provenance = json.loads((gen_dir / "benchmarks.json").read_text())
     data_dir = default_data_dir(cfg.data_dir)
     tasks = [(t, e) for t, e in selected_benchmarks(cfg) if t.id in provenance]
+    factory = None
+    if any(t.judge_model for t, _ in tasks):
+        from fusechat.tiny_world import settings_from
+
+        factory = judge_factory(cfg.judge, settings_from(recipe.world), stack)
+    judge_log: dict[str, dict[str, Any]] = {}
+    judge_totals = JudgeStats().as_dict()
     n = 0
     for label, info in index.items():
         metrics: dict[str, Any] = {
@@ -57,12 +105,23 @@ def run(ctx: StageContext) -> StageResult:
             if [g["index"] for g in gens] != list(range(len(items))):
                 raise StageError(f"{gen_dir / info['folder'] / task.id}.jsonl: generations do not match the "
                                  f"{len(items)} items")
-            sctx = ScoreContext(rng=random.Random(FALLBACK_SEED),
-                                options={**entry.options, "data_dir": str(data_dir / task.id)})
+            options = {**entry.options, "data_dir": str(data_dir / task.id)}
+            if task.judge_model and factory is not None:
+                options[JUDGE_OPTION] = factory
+            sctx = ScoreContext(rng=random.Random(FALLBACK_SEED), options=options)
+            judged: dict[str, Any] = {}
             try:
                 results = task.score_batch(items, [g["responses"] for g in gens], sctx)
+                judge = sctx.resources.get("judge")  # read before close() clears the resources
+                if judge is not None:
+                    judged = {"judge_stats": judge.stats.as_dict(), "judge_model": judge.model,
+                              "judge_endpoint": getattr(judge, "host", None)}
             finally:
                 sctx.close()
+            if judged:
+                judge_log.setdefault(label, {})[task.id] = {**judged["judge_stats"], "model": judged["judge_model"],
+                                                            "endpoint": judged["judge_endpoint"]}
+                _add(judge_totals, judged["judge_stats"])
             write_jsonl(({"index": g["index"], "score": r.score, "extracted": r.extracted, "detail": r.detail}
                          for g, r in zip(gens, results, strict=True)),
                         ctx.out_dir / slug(label) / f"{task.id}.verdicts.jsonl")
@@ -77,6 +136,13 @@ def run(ctx: StageContext) -> StageResult:
                 }
                 if summary:
                     metrics["benchmarks"][row_id]["summary"] = summary
+                metrics["benchmarks"][row_id].update(judged)
             n += len(results)
+        used = sorted({f"{j['model']} @ {j['endpoint']}" for j in judge_log.get(label, {}).values()})
+        metrics["protocol"]["judge"] = "; ".join(used) or None
         metrics_mod.write(metrics, ctx.out_dir / f"{slug(label)}.metrics.json")
-    return StageResult([Counts("verdicts", n, n)], {"models": list(index), "benchmarks": [t.id for t, _ in tasks]})
+    stats: dict[str, Any] = {"models": list(index), "benchmarks": [t.id for t, _ in tasks]}
+    if judge_log:
+        stats["judge"] = judge_log
+        stats["judge_totals"] = judge_totals
+    return StageResult([Counts("verdicts", n, n)], stats)
