@@ -1,0 +1,129 @@
+"""Test-only pieces for the judge tests: a judged task that speaks its own tiny judge prompt, a fake reward, and
+a stdlib HTTP endpoint that fails on cue (for retries/backoff)."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import threading
+from collections.abc import Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from evaluation.judge import JudgeRequest, LocalVerdict, RewardFn, judge_for
+from evaluation.tasks.base import DataSpec, ItemResult, Prompt, ScoreContext, Task
+
+SYSTEM = "TEST-JUDGE: answer A if the answer is good, else B."
+
+
+def judge_request(question: str, answer: str) -> JudgeRequest:
+    return JudgeRequest.of([{"role": "system", "content": SYSTEM},
+                            {"role": "user", "content": f"Question: {question}\nAnswer: {answer}"}],
+                           max_tokens=4, logprobs=True, top_logprobs=2)
+
+
+class ToyJudgedTask(Task):
+    """A judged task in the shape of AlpacaEval's weighted annotator: P(good) read from the first token's top
+    logprobs; a reply that is neither A nor B is unparsable; a failed judgment scores 0. Row id ``alpacaeval2``
+    (a registry row) so its metrics validate."""
+
+    id, version, display, category = "alpacaeval2", "test", "Toy judged", "instruction_following"
+    metric, tolerance, tolerance_why = "p(good)", 1.0, "test"
+    judge = "toy"
+    judge_model = "gpt-4-1106-preview"
+    data = DataSpec(None)
+
+    def synthetic(self, rng: random.Random, n: int) -> list[dict[str, Any]]:
+        return [{"instruction": f"Say something about {rng.randint(0, 999)}"} for _ in range(n)]
+
+    def prompt(self, item: dict[str, Any], family: str) -> Prompt:
+        return Prompt([{"role": "user", "content": item["instruction"]}])
+
+    def score_batch(self, items: Sequence[dict[str, Any]], responses: Sequence[Sequence[str]],
+                    ctx: ScoreContext) -> list[ItemResult]:
+        judge = judge_for(self, ctx)
+        replies = judge.chat([judge_request(it["instruction"], rs[0]) for it, rs in zip(items, responses,
+                                                                                         strict=True)])
+        out = []
+        for r in replies:
+            if r.error is not None:
+                out.append(ItemResult(0.0, None, {"error": r.error}))
+                continue
+            if r.text not in ("A", "B") or not r.top_logprobs:
+                judge.note_unparsable()
+                out.append(ItemResult(0.0, r.text))
+                continue
+            dist = r.top_logprobs[0]
+            pa, pb = math.exp(dist.get("A", -math.inf)), math.exp(dist.get("B", -math.inf))
+            out.append(ItemResult(pa / (pa + pb), r.text))
+        return out
+
+    def local_verdict(self, request: JudgeRequest, reward: RewardFn) -> LocalVerdict | None:
+        if not request.messages or request.messages[0] != ("system", SYSTEM):
+            return None
+        user = request.messages[-1][1]
+        q, _, a = user.removeprefix("Question: ").partition("\nAnswer: ")
+        p = 1.0 / (1.0 + math.exp(-reward(q, a)))
+        p = min(max(p, 1e-6), 1 - 1e-6)
+        return LocalVerdict("A" if p >= 0.5 else "B", ({"A": math.log(p), "B": math.log(1 - p)},))
+
+
+def fake_reward(question: str, answer: str) -> float:
+    """Longer answers are better; deterministic."""
+    return (len(answer) - 10) / 5.0
+
+
+class FlakyEndpoint:
+    """An OpenAI-shaped endpoint on 127.0.0.1 that answers ``fail_status`` for the first ``failures`` requests,
+    then 200 with "A" (and logprobs when asked). Records every request's path and headers' names."""
+
+    def __init__(self, failures: int, fail_status: int = 500):
+        self.failures, self.fail_status = failures, fail_status
+        self.hits = 0
+        self.lock = threading.Lock()
+        self.bodies: list[dict[str, Any]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                with outer.lock:
+                    outer.hits += 1
+                    outer.bodies.append(body)
+                    fail = outer.hits <= outer.failures
+                if fail:
+                    payload: dict[str, Any] = {"error": {"message": "boom", "type": "server_error"}}
+                    status = outer.fail_status
+                else:
+                    status = 200
+                    payload = {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
+                               "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
+                                            "message": {"role": "assistant", "content": "A"}}],
+                               "usage": {"prompt_tokens": 7, "completion_tokens": 1, "total_tokens": 8}}
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> FlakyEndpoint:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
