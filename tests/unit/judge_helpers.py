@@ -81,6 +81,7 @@ class FlakyEndpoint:
     def __init__(self, failures: int, fail_status: int = 500):
         self.failures, self.fail_status = failures, fail_status
         self.hits = 0
+        self.echo_auth = False  # put the Authorization header into the error text (as a careless server might)
         self.lock = threading.Lock()
         self.bodies: list[dict[str, Any]] = []
         outer = self
@@ -93,12 +94,14 @@ class FlakyEndpoint:
 
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                auth = self.headers.get("Authorization") or ""
                 with outer.lock:
                     outer.hits += 1
-                    outer.bodies.append(body)
+                    outer.bodies.append({**body, "_auth": auth})
                     fail = outer.hits <= outer.failures
                 if fail:
-                    payload: dict[str, Any] = {"error": {"message": "boom", "type": "server_error"}}
+                    msg = f"boom; you sent {auth}" if outer.echo_auth else "boom"
+                    payload: dict[str, Any] = {"error": {"message": msg, "type": "server_error"}}
                     status = outer.fail_status
                 else:
                     status = 200
