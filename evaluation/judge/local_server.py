@@ -129,10 +129,8 @@ class LocalJudge:
         self.reward, self.model = reward, model
         self.tasks = list(judged_tasks() if tasks is None else tasks)
         self.count_tokens = count_tokens or getattr(reward, "count_tokens", None) or _words
-        self.requests = 0
 
     def complete(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        self.requests += 1
         try:
             req = request_of(body)
         except (TypeError, ValueError, AttributeError) as exc:
