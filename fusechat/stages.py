@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     from fusechat.recipe import Recipe
 
 _WORLD = ("world", "run.seed")
+#: what the answers depend on (not the judge: changing eval.judge.concurrency must not regenerate answers)
+_EVAL_GEN = ("eval.backend", "eval.max_new_tokens", "eval.batch_size", "eval.benchmarks", "eval.limit", "eval.tiny",
+             "eval.families", "eval.data_dir", "eval.models")
+#: what a judgment depends on (not concurrency, retries or the cache folder)
+_EVAL_JUDGE = ("eval.judge.base_url", "eval.judge.model", "eval.judge.local", "eval.judge.local_reward_model")
 
 STAGES: dict[str, StageSpec] = {
     s.name: s
@@ -31,8 +36,8 @@ STAGES: dict[str, StageSpec] = {
         StageSpec("export", "data/06_export", ("select_prompts", "sample_responses", "build_sft_dpo"), ()),
         StageSpec("sft", "train/01_sft", ("export",), ("sft", *_WORLD)),
         StageSpec("dpo", "train/02_dpo", ("sft", "export"), ("dpo", "run.seed")),
-        StageSpec("eval_generate", "eval/01_generations", ("sft", "dpo"), ("eval", *_WORLD)),
-        StageSpec("eval_score", "eval/02_scores", ("eval_generate",), ("eval.benchmarks",)),
+        StageSpec("eval_generate", "eval/01_generations", ("sft", "dpo"), (*_EVAL_GEN, *_WORLD)),
+        StageSpec("eval_score", "eval/02_scores", ("eval_generate",), ("eval.benchmarks", *_EVAL_JUDGE)),
         StageSpec("eval_tables", "eval/03_tables", ("eval_score",), ("run.smoke", "run.name", "eval.target_table")),
     ]
 }

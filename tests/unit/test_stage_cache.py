@@ -162,3 +162,21 @@ def test_per_model_partial_runs_merge_to_the_unsharded_bytes(tmp_path: Path,
         hashes[name] = man["output_hash"]
         assert man["stats"]["tokens"]["generations"] == man["measured"]["generations"] > 0
     assert hashes["one"] == hashes["parts"]
+
+
+def test_eval_generation_fingerprint_covers_every_eval_key_but_the_judge():
+    """Answers depend on every eval key except the judge and the reported table; judgments on the judge's
+    endpoint/model only. A new EvalConfig field must be placed in one of the two lists (else a stale cache)."""
+    from fusechat.recipe import EvalConfig, load_recipe
+    from fusechat.stages import _EVAL_GEN, _EVAL_JUDGE, STAGES
+
+    gen = {k.split(".", 1)[1] for k in _EVAL_GEN}
+    assert set(EvalConfig.model_fields) - gen == {"judge", "target_table"}
+    recipe = load_recipe(SMOKE)
+    keys = list(STAGES["eval_generate"].config_keys)
+    assert recipe.hash_of(keys) == load_recipe(SMOKE,
+                                               ["eval.judge.concurrency=2"]).hash_of(keys)
+    score = list(STAGES["eval_score"].config_keys)
+    assert set(_EVAL_JUDGE) <= set(score)
+    assert recipe.hash_of(score) != load_recipe(SMOKE,
+                                                ["eval.judge.model=other"]).hash_of(score)
