@@ -167,8 +167,9 @@ class MTBench(Task):
         from evaluation.fetch_data import download
 
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / QUESTIONS.name
-            download(QUESTIONS, path)
+            questions = self.data.files[0]
+            path = Path(tmp) / questions.name
+            download(questions, path)
             rows = read_rows(path)
         return rows, {"lm-sys/FastChat": FASTCHAT_COMMIT}
 
