@@ -9,6 +9,12 @@ item order; each chunk is written as soon as it is done and its seed depends onl
 group, chunk), so a crashed run resumes at the next missing chunk and gives the same bytes
 (``data_construction.sampling``'s scheme). ``eval.max_new_tokens`` caps every task's budget (smoke runs only).
 
+Multi-turn tasks (``task.turns > 1``, MT-Bench) run turn by turn inside each chunk: turn t's prompt comes from
+``task.prompt_turn(item, family, the model's earlier answers)``, batched over the chunk's items, with a seed per
+(run seed, model, task, turn, group, chunk); the row's ``responses`` are the answers, one per turn, beside the
+per-turn ``prompts``, ``prefills``, ``finish_reasons``, ``completion_tokens`` and ``seeds``. A chunk is written
+once all its turns are done, so resuming reruns an interrupted chunk from turn 1 with the same seeds.
+
 Outputs: ``items/<task>.jsonl`` (the exact items, read back by scoring), ``<model>/<task>.jsonl`` (prompt text,
 prefill, responses, finish reasons, decoding), ``models.json`` and ``benchmarks.json`` (data provenance).
 """
@@ -111,6 +117,39 @@ def _groups(task: Task, items: list[dict[str, Any]], family: str, cap: int | Non
     return list(groups.items())
 
 
+def _multi_turn_rows(gen: Any, task: Task, items: list[dict[str, Any]], part: list[int], family: str,
+                     dec: Decoding, label: str, run_seed: int, group: int, chunk: int) -> list[dict[str, Any]]:
+    """One chunk of a multi-turn task, turn by turn (FuseEval's MT-Bench vLLM path): turn t's prompts are
+    ``task.prompt_turn(item, family, answers so far)``, batched over the chunk's items, each turn with its own
+    seed from (run seed, model, task, turn, group, chunk). A row holds per-turn lists; ``responses`` are the
+    answers, one per turn (n = 1)."""
+    if dec.n != 1:
+        raise StageError(f"{task.id}: a multi-turn task generates one answer per turn (decoding n={dec.n})")
+    answers: list[list[str]] = [[] for _ in part]
+    texts: list[list[str]] = [[] for _ in part]
+    prefills: list[list[str]] = [[] for _ in part]
+    finish: list[list[str | None]] = [[] for _ in part]
+    tokens: list[list[int]] = [[] for _ in part]
+    seeds: list[int] = []
+    for turn in range(1, task.turns + 1):
+        prompts = [task.prompt_turn(items[i], family, answers[k])  # type: ignore[arg-type]
+                   for k, i in enumerate(part)]
+        rendered = [render(gen.tokenizer, p) for p in prompts]
+        seed = chunk_seed(run_seed, f"{label}/{task.id}/turn{turn}/{group}", chunk)
+        seeds.append(seed)
+        params = replace(dec.sampling(seed), stop=stop_strings(family, dec.stop))
+        outs = gen.complete(rendered, params)
+        for k, (text, p, (out,)) in enumerate(zip(rendered, prompts, outs, strict=True)):
+            answers[k].append(p.prefill + out.text)
+            texts[k].append(text)
+            prefills[k].append(p.prefill)
+            finish[k].append(out.finish_reason)
+            tokens[k].append(out.completion_tokens)
+    return [{"index": i, "prompts": texts[k], "prefills": prefills[k], "responses": answers[k],
+             "finish_reasons": finish[k], "completion_tokens": tokens[k], "decoding": asdict(dec), "seeds": seeds}
+            for k, i in enumerate(part)]
+
+
 def generate_task(gen_factory: Any, task: Task, items: list[dict[str, Any]], family: str, folder: Path,
                   label: str, run_seed: int, batch_size: int, cap: int | None) -> int:
     """Generate one model's answers to one task in resumable chunks; returns the number of items."""
@@ -125,6 +164,10 @@ def generate_task(gen_factory: Any, task: Task, items: list[dict[str, Any]], fam
                 continue
             gen = gen_factory()
             part = idxs[c:c + batch_size]
+            if task.turns > 1:
+                write_jsonl(_multi_turn_rows(gen, task, items, part, family, dec, label, run_seed, g,
+                                             c // batch_size), path)
+                continue
             prompts = [task.prompt(items[i], family) for i in part]  # type: ignore[arg-type]
             texts = [render(gen.tokenizer, p) for p in prompts]
             seed = chunk_seed(run_seed, f"{label}/{task.id}/{g}", c // batch_size)

@@ -146,3 +146,45 @@ def test_max_new_tokens_cap_applies_to_every_task() -> None:
     (prompts, params), = gen.calls
     assert params.max_new_tokens == 40 and params.temperature == 0.0 and params.stop[-1] == "Question:"
     assert all(p.startswith("<|im_start|>user\nPlease read the following") for p in prompts)  # Qwen system cut
+
+
+def test_multi_turn_generation_feeds_back_answers_and_resumes_byte_identically(tmp_path: Path) -> None:
+    """MT-Bench: turn 2's prompt holds question 1, the model's own turn-1 answer and question 2; rows store one
+    answer per turn; a crash after one chunk resumes to the same bytes; single-turn rows keep their keys."""
+    task = get_task("mt_bench")
+    items = task.synthetic(random.Random(3), 5)  # writing, roleplay (T 0.7) / extraction, math, coding (greedy)
+    gen = FakeGenerator("llama3", [])
+    assert generate_task(lambda: gen, task, items, "llama3", tmp_path / "a", "M", 7, 2, cap=64) == 5
+    rows = read_jsonl(tmp_path / "a" / "mt_bench.jsonl")
+    for r, it in zip(rows, items, strict=True):
+        assert len(r["responses"]) == len(r["prompts"]) == len(r["finish_reasons"]) == len(r["seeds"]) == 2
+        first, second = r["prompts"]
+        assert it["turns"][0] in first and it["turns"][1] not in first
+        assert it["turns"][0] in second and it["turns"][1] in second
+        assert r["responses"][0].strip() in second.split(it["turns"][0], 1)[1].split(it["turns"][1], 1)[0]
+        assert r["seeds"][0] != r["seeds"][1]
+        assert r["decoding"]["temperature"] == {"writing": 0.7, "roleplay": 0.7}.get(it["category"], 0.0)
+    assert len(gen.calls) == 2 * 3  # 2 turns x (1 sampled chunk of 2 items + 2 greedy chunks of 2 and 1 items)
+    chunk = tmp_path / "b" / ".chunks" / "mt_bench" / "000-000000.jsonl"
+    chunk.parent.mkdir(parents=True)
+    chunk.write_text("".join(json.dumps(r) + "\n" for r in rows if r["index"] in (0, 1)))
+    gen2 = FakeGenerator("llama3", [])
+    generate_task(lambda: gen2, task, items, "llama3", tmp_path / "b", "M", 7, 2, cap=64)
+    assert len(gen2.calls) == 2 * 2
+    assert (tmp_path / "b" / "mt_bench.jsonl").read_bytes() == (tmp_path / "a" / "mt_bench.jsonl").read_bytes()
+    # another run seed changes the sampled answers: the seeds are really used per turn
+    gen3 = FakeGenerator("llama3", [])
+    generate_task(lambda: gen3, task, items, "llama3", tmp_path / "c", "M", 8, 2, cap=64)
+    assert read_jsonl(tmp_path / "c" / "mt_bench.jsonl")[0]["seeds"] != rows[0]["seeds"]
+
+
+def test_multi_turn_generation_rejects_n_samples(tmp_path: Path) -> None:
+    class TwoSamples(type(get_task("mt_bench"))):
+        def decoding_for(self, item: dict[str, Any], family: str) -> Decoding:
+            return Decoding(n=2)
+
+    from fusechat.stage import StageError
+
+    with pytest.raises(StageError, match="one answer per turn"):
+        generate_task(lambda: FakeGenerator("llama3", []), TwoSamples(), TwoSamples().synthetic(random.Random(0), 1),
+                      "llama3", tmp_path, "M", 1, 2, cap=None)
