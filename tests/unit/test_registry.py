@@ -144,8 +144,11 @@ def test_table_layout_is_derived_from_the_tasks() -> None:
             assert "llama31_8b" in tasks[spec.task].tables
     for bid in ("gsm8k", "math", "amc23", "mmlu_pro", "mmlu_redux", "gpqa_diamond", "mmlu"):
         assert registry.get(bid).task == bid
-    for bid in ("alpacaeval2", "arena_hard", "mt_bench", "alignbench", "alpacaeval2_wr", "mt_bench_turn1"):
-        assert "issue 11" in registry.get(bid).pending and registry.get(bid).judge_based
+    for bid in ("alpacaeval2", "alpacaeval2_wr", "arena_hard"):  # judged tasks of issue 11 replace their pending rows
+        assert registry.get(bid).task in ("alpacaeval2", "arena_hard") and registry.get(bid).judge_based
+    for bid in ("mt_bench", "alignbench", "mt_bench_turn1"):  # pending until their task files land
+        spec = registry.get(bid)
+        assert (spec.task is not None or "issue 11" in spec.pending) and spec.judge_based
     assert "math500" in registry.BENCHMARKS and not registry.get("math500").tables  # a variant, not a table row
     assert {p.row.id for p in PENDING} >= {"alpacaeval2", "arena_hard", "mt_bench", "alignbench"}
 
