@@ -150,8 +150,12 @@ def bt_result(battles: tuple[str, ...], rounds: int = NUM_ROUNDS, seed: int = BO
     frame = pd.DataFrame({"winner": list(battles)})
     boot = [bt_elo(list(frame.sample(frac=1.0, replace=True, random_state=state)["winner"])) for _ in range(rounds)]
     elo = bt_elo(battles)
-    lo, hi = float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))
-    return {"elo": elo, "win_rate": win_rate(elo), "ci_low": win_rate(lo), "ci_high": win_rate(hi),
+    if all(math.isfinite(b) for b in boot):  # upstream: percentiles of the bootstrap Elos
+        ci_low, ci_high = (win_rate(float(np.percentile(boot, q))) for q in (2.5, 97.5))
+    else:  # a one-sided resample (tiny sets only) has an infinite Elo: take the percentiles of the win rates
+        rates = [win_rate(b) for b in boot]
+        ci_low, ci_high = float(np.percentile(rates, 2.5)), float(np.percentile(rates, 97.5))
+    return {"elo": elo, "win_rate": win_rate(elo), "ci_low": ci_low, "ci_high": ci_high,
             "n_battles": len(battles), "rounds": rounds}
 
 

@@ -113,6 +113,8 @@ def test_bootstrap_ci_brackets_the_estimate_and_is_seeded():
     bt_result.cache_clear()
     assert bt_result(battles) == a
     assert bt_result(battles, seed=7) != a
+    lopsided = bt_result(tuple(["baseline"] * 30 + ["model"]))  # some resamples have no model win at all
+    assert 0.0 <= lopsided["ci_low"] <= lopsided["win_rate"] <= lopsided["ci_high"] <= 100.0
 
 
 # ---------------------------------------------------------------------- AlpacaEval preference and LC
