@@ -62,8 +62,8 @@ def model_path(ref: str, ctx: StageContext, world: TinyWorldSettings) -> str:
 def selected_benchmarks(cfg: EvalConfig) -> list[tuple[Task, EvalBenchmarkConfig]]:
     """(task, entry) for ``eval.benchmarks``: explicit entries, or every ('all') / every ground-truth task.
 
-    A name that is a paper-table row without a runnable task (judged benchmarks until issue 11) is an error
-    saying so."""
+    A name that is a paper-table row without a runnable task, or a further row of a task (``mt_bench_turn1``), is
+    an error saying so."""
     if isinstance(cfg.benchmarks, str):
         tasks = [t for t in all_tasks().values() if cfg.benchmarks == "all" or t.ground_truth]
         entries = [EvalBenchmarkConfig(name=t.id) for t in tasks]
@@ -79,8 +79,12 @@ def selected_benchmarks(cfg: EvalConfig) -> list[tuple[Task, EvalBenchmarkConfig
             from evaluation import registry
 
             row = registry.BENCHMARKS.get(entry.name)
-            why = f"{entry.name} is a paper-table row with no runnable task: {row.pending}" if row and row.pending \
-                else exc.args[0]
+            if row and row.pending:
+                why = f"{entry.name} is a paper-table row with no runnable task: {row.pending}"
+            elif row and row.task:
+                why = f"{entry.name} is a table row of task {row.task!r}: name the task"
+            else:
+                why = exc.args[0]
             raise StageError(f"eval.benchmarks.{i}.name: {why}") from None
     return out
 

@@ -171,14 +171,20 @@ def test_a_task_replaces_a_pending_row_and_inherits_its_place(monkeypatch) -> No
     assert [b for b in rows if "llama31_8b" in rows[b].tables] == list(registry.PAPER_BENCHMARKS)
 
 
-def test_naming_a_judged_row_in_a_recipe_says_it_is_not_runnable_yet() -> None:
+def test_naming_a_row_that_is_not_a_task_in_a_recipe_says_why(monkeypatch) -> None:
+    import dataclasses
+
     from evaluation.generate import selected_benchmarks
     from fusechat.recipe import EvalConfig
     from fusechat.stage import StageError
 
-    with pytest.raises(StageError, match="eval.benchmarks.1.name: arena_hard is a paper-table row with no runnable "
-                                         "task: judged task: not implemented until issue 11"):
-        selected_benchmarks(EvalConfig(benchmarks=[{"name": "gsm8k"}, {"name": "arena_hard"}]))
+    pending = dataclasses.replace(registry.get("gsm8k"), task=None, pending="no task file yet")
+    monkeypatch.setitem(registry.BENCHMARKS, "future_bench", pending)
+    with pytest.raises(StageError, match="eval.benchmarks.1.name: future_bench is a paper-table row with no runnable "
+                                         "task: no task file yet"):
+        selected_benchmarks(EvalConfig(benchmarks=[{"name": "gsm8k"}, {"name": "future_bench"}]))
+    with pytest.raises(StageError, match="mt_bench_turn1 is a table row of task 'mt_bench': name the task"):
+        selected_benchmarks(EvalConfig(benchmarks=[{"name": "mt_bench_turn1"}]))
     with pytest.raises(StageError, match="unknown benchmark 'nope'"):
         selected_benchmarks(EvalConfig(benchmarks=[{"name": "nope"}]))
     gt = [t.id for t, _ in selected_benchmarks(EvalConfig(benchmarks="ground_truth", tiny=True))]

@@ -127,9 +127,8 @@ def test_smoke_run_table_is_synthetic_with_no_deltas(tmp_path: Path) -> None:
     assert "| GSM8K (synthetic tiny-world stand-in) | 12.5 | 20.0 | 25.0 |" in text
     # MMLU is the 1B table's row, not the 8B table's: shown after the paper rows, not averaged
     assert "| MMLU (synthetic tiny-world stand-in) (not in the paper table) | 25.0 | — | 37.5 |" in text
-    # every paper row is listed; rows without a runnable task say why
-    assert "| AlpacaEval-2 (LC %) (synthetic tiny-world stand-in) † | — | — | — |" in text
-    assert "judged task: not implemented until issue 11" in text
+    # every paper row is listed, a row this run has no number for shows "—"
+    assert "| AlpacaEval-2 (LC %) (synthetic tiny-world stand-in) | — | — | — |" in text
     assert "| **12.5 (1/14 benchmarks)** | **20.0 (1/14 benchmarks)** |" in text
     assert "Δ" not in text and "65.4" not in text and "not comparable with the paper" in text
     assert (tmp_path / "results.csv").exists() and (tmp_path / "results.tex").exists()
