@@ -263,8 +263,31 @@ def check_envs(recipe: Recipe) -> list[Check]:
     return out
 
 
+def check_judge(recipe: Recipe) -> list[Check]:
+    """The judged benchmarks need a judge: the local tiny one, or an endpoint whose key variable is set (the key
+    itself is never printed)."""
+    from evaluation.generate import selected_benchmarks
+
+    try:
+        judged = [t for t, _ in selected_benchmarks(recipe.eval) if t.judge_model]
+    except Exception as exc:  # noqa: BLE001 - a bad benchmark list is reported, not raised
+        return [Check("judge", "BLOCK", f"eval.benchmarks: {str(exc).splitlines()[0]}")]
+    if not judged:
+        return [Check("judge", "ok", "no judged benchmark selected")]
+    cfg = recipe.eval.judge
+    names = ", ".join(t.id for t in judged)
+    if cfg.local == "tiny":
+        return [Check("judge", "ok", f"local tiny judge ({cfg.local_reward_model}) for {names}")]
+    where = cfg.base_url or "api.openai.com"
+    models = ", ".join(sorted({cfg.model or str(t.judge_model) for t in judged}))
+    if os.environ.get(cfg.api_key_env):
+        return [Check("judge", "ok", f"{models} at {where}: ${cfg.api_key_env} set, for {names}")]
+    return [Check("judge", "BLOCK", f"{names} need a judge ({models} at {where}) and ${cfg.api_key_env} is unset: "
+                  f"export {cfg.api_key_env}=... or serve a local judge (docs/judges.md)")]
+
+
 def preflight(recipe: Recipe) -> list[Check]:
-    return [*check_gpus(recipe), *check_disk(recipe), *check_hub(recipe), *check_envs(recipe)]
+    return [*check_gpus(recipe), *check_disk(recipe), *check_hub(recipe), *check_envs(recipe), *check_judge(recipe)]
 
 
 def main(argv: list[str] | None = None) -> int:

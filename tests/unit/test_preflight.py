@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,25 @@ def test_llama31_8b_names_each_blocker_in_one_line(capsys: pytest.CaptureFixture
     out = capsys.readouterr().out.strip().splitlines()
     blocks = {line.split()[1] for line in out if line.startswith("[BLOCK]")}
     assert {"gpu", "hub"} <= blocks
+    judge = [line for line in out if line.split()[1:2] == ["judge"]]
+    if "OPENAI_API_KEY" not in os.environ:  # the paper's judges need their key (the value is never printed)
+        assert len(judge) == 1 and judge[0].startswith("[BLOCK]") and "$OPENAI_API_KEY is unset" in judge[0]
+        assert "alpacaeval2" in judge[0] and "gpt-4-1106-preview" in judge[0]
     assert any(line.startswith("[warn ] revision") for line in out)  # unpinned hub datasets
     assert out[-1].startswith("preflight: BLOCKED by") and "gpu" in out[-1] and "hub" in out[-1]
+
+
+def test_judge_check_never_prints_the_key(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fusechat.recipe import load_recipe
+
+    monkeypatch.setenv("MY_JUDGE_KEY", "sk-canary-preflight")
+    recipe = load_recipe(LLAMA, ["eval.judge.api_key_env=MY_JUDGE_KEY", "eval.judge.base_url=http://h:8000/v1",
+                                 "eval.judge.model=local-judge"])
+    (check,) = preflight.check_judge(recipe)
+    assert check.level == "ok" and "$MY_JUDGE_KEY set" in check.line() and "canary" not in check.line()
+    assert "local-judge at http://h:8000/v1" in check.line()
+    (check,) = preflight.check_judge(load_recipe(SMOKE))
+    assert check.level == "ok" and "local tiny judge" in check.line()
 
 
 def test_gpu_memory_against_tensor_parallel_size(monkeypatch: pytest.MonkeyPatch) -> None:
