@@ -50,6 +50,8 @@ WRPO_SCRIPTS: dict[str, str] = {
     "wrpo_target": "data_construction/08_wrpo_target.py",
     "wrpo_build": "data_construction/09_wrpo_build.py",
     "dpo": "training/02_dpo.py",
+    "eval_generate": "evaluation/01_generate.py",
+    "eval_score": "evaluation/02_score.py",
     "wrpo_report": "training/03_wrpo_report.py",
 }
 

@@ -45,7 +45,8 @@ STAGES: dict[str, StageSpec] = {
 _WRPO = ("wrpo", "run.seed")
 
 #: The WRPO pipeline (a recipe with a ``wrpo:`` section; arXiv 2412.03187): the same prompt, sampling, scoring and
-#: SFT stages, then y_ws / split, the SFT model's own samples, the (y_ws, y_wt, y_l) triples, WRPO, the table.
+#: SFT stages, then y_ws / split, the SFT model's own samples, the (y_ws, y_wt, y_l) triples, WRPO, the evaluation of
+#: ``eval.models`` (FuseChat-3.0's ``eval_generate`` / ``eval_score``, same specs) and the WRPO table.
 WRPO_STAGES: dict[str, StageSpec] = {
     s.name: s
     for s in [
@@ -60,7 +61,9 @@ WRPO_STAGES: dict[str, StageSpec] = {
         StageSpec("wrpo_build", "data/08_wrpo_build",
                   ("select_prompts", "sample_responses", "wrpo_split", "wrpo_target"), ("wrpo.pair_chosen",)),
         StageSpec("dpo", "train/02_dpo", ("sft", "wrpo_build"), ("dpo", "wrpo", "sft.model", "run.seed", *_WORLD)),
-        StageSpec("wrpo_report", "eval/wrpo_table", ("dpo",), ("run.smoke", "run.name")),
+        STAGES["eval_generate"],
+        STAGES["eval_score"],
+        StageSpec("wrpo_report", "eval/wrpo_table", ("dpo", "eval_score"), ("run.smoke", "run.name")),
     ]
 }
 

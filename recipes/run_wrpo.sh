@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run WRPO (or one of the WRPO table's preference rows) for one recipe on a GPU node: source sampling and scoring ->
-# y_ws and the 1/3 SFT split -> Target-SFT -> the SFT model's own samples -> triples -> preference stage -> table.
+# y_ws and the 1/3 SFT split -> Target-SFT -> the SFT model's own samples -> triples -> preference stage ->
+# eval.models answer AlpacaEval-2, Arena-Hard and MT-Bench and the judge scores them (docs/judges.md) -> table.
 #   bash recipes/run_wrpo.sh recipes/wrpo_llama3_8b.yaml [key=value ...]
 # Environments as recipes/run_target.sh: GEN_PY (vLLM env) samples and scores; TRAIN_PY and ACCELERATE train.
 # Stages already done are skipped, so the script resumes.
@@ -18,4 +19,4 @@ NUM_GPUS="${NUM_GPUS:-8}"
 "$GEN_PY" data_construction/09_wrpo_build.py --recipe "$RECIPE" "$@"
 "$ACCELERATE" launch --config_file training/configs/accelerate_zero3.yaml --num_processes "$NUM_GPUS" \
   training/02_dpo.py --recipe "$RECIPE" "$@"
-"$GEN_PY" -m fusechat.pipeline --recipe "$RECIPE" "$@" --from wrpo_report
+"$GEN_PY" -m fusechat.pipeline --recipe "$RECIPE" "$@" --from eval_generate

@@ -2,8 +2,12 @@
 T1/T2/Overall; ``evaluation.registry.RESULT_TABLES["wrpo_main"]``) for this run's models next to the paper's rows,
 plus what the run itself measured: the α schedule and the held-out preference metrics of the WRPO stage.
 
-The three judged benchmarks need an LLM judge and are built by the evaluation stages; until a metrics file for this
-run exists the reproduced cells are "—" and the table says so. The paper's rows are read from
+This run's rows come from ``eval_score``'s metrics files, one per ``eval.models`` entry, named after the paper's
+rows by the entry's model reference (``row_for``): ``"@sft"`` is Target-SFT; ``"@dpo"`` is the preference row,
+Target-SFT-<LOSS> (``dpo.loss``: WRPO, DPO, IPO, SimPO, LN-DPO) or Target-<LOSS> with ``wrpo.preference_init:
+target``; the target's own path (``sft.model``) is Target; any other model keeps its label. A benchmark the run did
+not evaluate is "—". Under the table: failed or unparsable judgments and each model's judge cost
+(``evaluation.layout.judge_lines``, as in the FuseChat-3.0 run table). The paper's rows are read from
 ``results/reported/fusechat3_tables.csv`` (table ``wrpo_main``, transcribed from the WRPO repository's results image,
 https://github.com/SLIT-AI/WRPO commit e6f2867).
 """
@@ -15,13 +19,35 @@ import json
 from pathlib import Path
 from typing import Any
 
+from evaluation import metrics as metrics_mod
 from evaluation import registry
-from fusechat.recipe import REPO_ROOT
+from evaluation.generate import slug
+from evaluation.layout import judge_lines
+from fusechat.recipe import REPO_ROOT, Recipe
 from fusechat.stage import Counts, StageContext, StageResult
 
 REPORTED = REPO_ROOT / "results" / "reported" / "fusechat3_tables.csv"
 PAPER_ROWS = ("Target", "Target-SFT", "Target-DPO", "Target-IPO", "Target-SimPO", "Target-SFT-DPO",
               "Target-SFT-WRPO")
+LOSS_NAMES = {"wrpo": "WRPO", "dpo": "DPO", "ipo": "IPO", "simpo": "SimPO", "ln_dpo": "LN-DPO"}
+
+
+def preference_row(recipe: Recipe) -> str:
+    """The paper row of this run's preference model: Target-SFT-<LOSS>, or Target-<LOSS> when it starts from the
+    target itself (``wrpo.preference_init: target``)."""
+    init = recipe.wrpo.preference_init if recipe.wrpo is not None else "sft"
+    return ("Target-" if init == "target" else "Target-SFT-") + LOSS_NAMES[recipe.dpo.loss]
+
+
+def row_for(recipe: Recipe, label: str, ref: str) -> str:
+    """The table row of the ``eval.models`` entry ``label: ref``: by its reference, not its label."""
+    if ref == "@sft":
+        return "Target-SFT"
+    if ref == "@dpo":
+        return preference_row(recipe)
+    if ref == recipe.sft.model:
+        return "Target"
+    return label
 
 
 def reported_rows() -> dict[str, dict[str, str]]:
@@ -34,22 +60,30 @@ def reported_rows() -> dict[str, dict[str, str]]:
     return rows
 
 
-def render(title: str, run_rows: list[str], dpo_stats: dict[str, Any], smoke: bool) -> str:
+def render(title: str, run_rows: list[tuple[str, dict[str, Any]]], dpo_stats: dict[str, Any], smoke: bool) -> str:
+    """``run_rows``: (row name, metrics dict) per evaluated model."""
     metrics = registry.WRPO_METRICS
     head = [registry.get(m).display for m in metrics]
     lines = [f"# {title}", ""]
     if smoke:
-        lines += ["Smoke run on the tiny world: tiny models and synthetic data; numbers prove the plumbing, not the "
-                  "method.", ""]
-    lines += ["The reproduced cells are \"—\": AlpacaEval-2, Arena-Hard and MT-Bench need an LLM judge, and their "
-              "evaluation is not wired into this run yet. The paper's rows are shown for reference.", "",
-              "| Model | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
+        lines += ["Smoke run on the tiny world: tiny models, synthetic benchmark items and the local tiny judge; "
+                  "numbers prove the plumbing, not the method.", ""]
+    lines += ["Rows marked \"(this run)\" are this run's models (`eval.models`: `@sft` is Target-SFT, `@dpo` the "
+              "preference row); \"—\" is a benchmark the run did not evaluate. The paper's rows are shown for "
+              "reference.", "", "| Model | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
     paper = reported_rows()
     for name in PAPER_ROWS:
         vals = paper.get(name, {})
         lines.append(f"| {name} (paper) | " + " | ".join(vals.get(m, "—") for m in metrics) + " |")
-    for name in run_rows:
-        lines.append(f"| {name} (this run) | " + " | ".join("—" for _ in metrics) + " |")
+    for name, m in run_rows:
+        vals = metrics_mod.values(m)
+        shown = f"{name} (this run)" if name == m["model"] else f"{name} (this run: {m['model']})"
+        lines.append(f"| {shown} | " + " | ".join(registry.fmt(b, vals.get(b)) for b in metrics) + " |")
+    if not run_rows:
+        lines += ["", "`eval.models` names no model, so this run has no rows."]
+    notes = judge_lines([m for _, m in run_rows])
+    if notes:
+        lines += ["", *(f"- {n}" for n in notes)]
     lines += ["", "## Preference stage (this run)", "",
               f"- loss: `{dpo_stats.get('loss')}`, trainer `{dpo_stats.get('trainer')}`, "
               f"{dpo_stats.get('global_steps')} optimiser steps, train loss {dpo_stats.get('train_loss'):.4f}"]
@@ -69,10 +103,20 @@ def render(title: str, run_rows: list[str], dpo_stats: dict[str, Any], smoke: bo
 def run(ctx: StageContext) -> StageResult:
     recipe = ctx.recipe
     dpo = json.loads((ctx.input("dpo") / "manifest.json").read_text())["stats"]
-    label = {"wrpo": "Target-SFT-WRPO", "dpo": "Target-SFT-DPO", "ipo": "Target-SFT-IPO",
-             "simpo": "Target-SFT-SimPO", "ln_dpo": "Target-SFT-LN-DPO"}[recipe.dpo.loss]
+    score_dir = ctx.input("eval_score")
+    run_rows = []
+    for label, ref in recipe.eval.models.items():
+        path = score_dir / f"{slug(label)}.metrics.json"
+        m = metrics_mod.validate(json.loads(path.read_text(encoding="utf-8")), str(path))
+        run_rows.append((row_for(recipe, label, ref), m))
+    run_rows.sort(key=lambda r: PAPER_ROWS.index(r[0]) if r[0] in PAPER_ROWS else len(PAPER_ROWS))  # paper order
     title = registry.RESULT_TABLES["wrpo_main"][0] + f" — {recipe.run.name}"
-    text = render(title, ["Target-SFT", label], dpo, recipe.run.smoke)
+    text = render(title, run_rows, dpo, recipe.run.smoke)
     out: Path = ctx.out_dir / "results.md"
     out.write_text(text, encoding="utf-8")
-    return StageResult([Counts("tables", 1, 1)], {"table": str(out), "columns": list(registry.WRPO_METRICS)})
+    cells = sum(1 for _, m in run_rows for b in registry.WRPO_METRICS
+                if m["benchmarks"].get(b, {}).get("value") is not None)
+    return StageResult([Counts("tables", 1, 1)], {
+        "table": str(out), "columns": list(registry.WRPO_METRICS),
+        "rows": {m["model"]: name for name, m in run_rows}, "cells": cells,
+        "metrics": {m["model"]: str(score_dir / f"{slug(m['model'])}.metrics.json") for _, m in run_rows}})

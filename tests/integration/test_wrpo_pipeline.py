@@ -1,5 +1,7 @@
 """WRPO end to end on the tiny world (recipes/smoke_wrpo.yaml): every stage's manifest adds up, every prompt is
-accounted for, α rises linearly to α_end in the trainer's log history, and the table has the WRPO table's columns."""
+accounted for, α rises linearly to α_end in the trainer's log history, and the table has the WRPO table's columns
+with this run's rows (Target-SFT = @sft, Target-SFT-WRPO = @dpo) filled from eval_score's metrics files, judged by
+the local tiny judge, with the judge's cost under the table."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
+from evaluation import metrics as metrics_mod
+from evaluation import registry
+from evaluation.generate import slug
 from fusechat.stages import WRPO_STAGES
 
 SMOKE_WRPO = REPO / "recipes" / "smoke_wrpo.yaml"
@@ -73,4 +78,14 @@ def test_table_has_the_wrpo_columns_and_ends_the_run(wrpo_run) -> None:
     for col in ("AlpacaEval-2", "Arena-Hard", "MT-Bench T1", "MT-Bench T2"):
         assert col in header
     assert "| Target-SFT-WRPO (paper) | 55.9 | 57.6 | 46.2 | 7.95 | 7.31 | 7.63 |" in text
-    assert "| Target-SFT-WRPO (this run) | — | — | — | — | — | — |" in text
+    assert "not wired" not in text
+    score = run_dir / WRPO_STAGES["eval_score"].folder
+    for label, row in (("Target-SFT", "Target-SFT"), ("Target-SFT-WRPO", "Target-SFT-WRPO")):
+        m = json.loads((score / f"{slug(label)}.metrics.json").read_text())
+        vals = metrics_mod.values(m)
+        assert all(vals.get(b) is not None for b in registry.WRPO_METRICS), (label, vals)
+        line = next(ln for ln in text.splitlines() if ln.startswith(f"| {row} (this run) |"))
+        cells = [c.strip() for c in line.strip("|").split("|")][1:]
+        assert cells == [registry.fmt(b, vals[b]) for b in registry.WRPO_METRICS], (line, vals)
+        assert f"- Judge for {label} (" in text
+    assert manifest(run_dir, "wrpo_report")["stats"]["cells"] == 2 * len(registry.WRPO_METRICS)
