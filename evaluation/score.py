@@ -54,8 +54,9 @@ def judge_factory(cfg: Any, world: Any, stack: ExitStack) -> Callable[[Task], Ju
     if cfg.local == "tiny":
         from evaluation.judge.local_server import local_model_name, serve_local_judge
 
-        local_model = local_model_name(cfg.local_reward_model, world)
-        base_url = stack.enter_context(serve_local_judge(cfg.local_reward_model, world, model=local_model))
+        units = {"center": cfg.local_reward_center, "scale": cfg.local_reward_scale}
+        local_model = local_model_name(cfg.local_reward_model, world, **units)
+        base_url = stack.enter_context(serve_local_judge(cfg.local_reward_model, world, model=local_model, **units))
     else:
         api_key(cfg)
     cache = JudgmentCache(default_cache_dir(cfg.cache_dir))

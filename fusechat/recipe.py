@@ -340,6 +340,11 @@ class EvalJudgeConfig(_Strict):
         "none", description="'tiny': the scoring stage serves a local OpenAI-compatible judge on localhost whose "
                             "verdicts come from local_reward_model (tiny world, tests, smoke).")
     local_reward_model: str = Field("tiny:ArmoRM-Llama3-8B-v0.1", description="Reward model of the local judge.")
+    local_reward_center: float = Field(
+        0.1, description="Local judge: raw reward of a typical answer; the judged tasks' local mappings read "
+                         "(reward - center) / scale. Default: the tiny reward model's scores of the smoke run's "
+                         "answers (mean 0.097, sd 0.048 over 34 judged answers).")
+    local_reward_scale: float = Field(0.05, gt=0, description="Local judge: raw reward spread (one standard unit).")
 
 
 class EvalConfig(_Strict):

@@ -18,7 +18,8 @@ _WORLD = ("world", "run.seed")
 _EVAL_GEN = ("eval.backend", "eval.max_new_tokens", "eval.batch_size", "eval.benchmarks", "eval.limit", "eval.tiny",
              "eval.families", "eval.data_dir", "eval.models")
 #: what a judgment depends on (not concurrency, retries or the cache folder)
-_EVAL_JUDGE = ("eval.judge.base_url", "eval.judge.model", "eval.judge.local", "eval.judge.local_reward_model")
+_EVAL_JUDGE = ("eval.judge.base_url", "eval.judge.model", "eval.judge.local", "eval.judge.local_reward_model",
+               "eval.judge.local_reward_center", "eval.judge.local_reward_scale")
 
 STAGES: dict[str, StageSpec] = {
     s.name: s

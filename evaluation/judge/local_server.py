@@ -6,8 +6,8 @@ judge or ``vllm serve``).
 (``task.local_verdict(request, reward)``) whether it is its judge prompt; the first ``LocalVerdict`` is the reply.
 A prompt no task recognises is HTTP 400 with an OpenAI-style error body ("unrecognised judge prompt").
 ``GET /v1/models`` lists the one served model. ``reward(question, answer)`` is the reward model's score of one
-answer (``fusechat.reward.RewardScorer``, one lock around the model, memoised), so the tiny judge's verdicts are
-real measurements of the tiny models' answers.
+answer (``fusechat.reward.RewardScorer``, one lock around the model, memoised) in standard units
+(``(score - center) / scale``), so the tiny judge's verdicts are real measurements of the tiny models' answers.
 
 The reply carries ``logprobs.content`` (token, logprob, top_logprobs) when the request asked ``logprobs``: from
 the verdict's own per-token distributions when it gives them (AlpacaEval's weighted annotator reads them), else
@@ -40,10 +40,17 @@ UNRECOGNISED = "unrecognised judge prompt"
 
 
 class RewardModel:
-    """``RewardFn`` over a reward model: loaded on first use, one lock around it, scores memoised."""
+    """``RewardFn`` over a reward model: loaded on first use, one lock around it, scores memoised.
+
+    The judged tasks' local mappings (a rating, a verdict, a logprob) read rewards in standard units: 0 for a
+    typical answer, ±1 one spread away. A raw score ``r`` is therefore returned as ``(r - center) / scale``
+    (``eval.judge.local_reward_center`` / ``local_reward_scale``)."""
 
     def __init__(self, reward_model: str, world: Any = None, *, score_attr: str = "logits",
-                 trust_remote_code: bool = False, max_length: int = 4096):
+                 trust_remote_code: bool = False, max_length: int = 4096, center: float = 0.0, scale: float = 1.0):
+        if scale <= 0:
+            raise ValueError(f"reward scale must be > 0, got {scale}")
+        self.center, self.scale = center, scale
         self.ref, self.world = reward_model, world
         self.score_attr, self.trust_remote_code, self.max_length = score_attr, trust_remote_code, max_length
         self._scorer: Any = None
@@ -65,7 +72,7 @@ class RewardModel:
         with self._lock:
             if key not in self._memo:
                 conv = [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
-                self._memo[key] = self._load().score([conv])[0]
+                self._memo[key] = (self._load().score([conv])[0] - self.center) / self.scale
             return self._memo[key]
 
     def count_tokens(self, text: str) -> int:
@@ -236,24 +243,27 @@ class LocalJudgeServer:
             self._thread.join(timeout=10)
 
 
-def local_model_name(reward_model: str, world: Any = None) -> str:
-    """The served model name, and so the judgment-cache key's model: the reward model and, for a tiny-world one,
-    the world's content key (another world's reward model gives other verdicts, so must miss the cache)."""
+def local_model_name(reward_model: str, world: Any = None, center: float = 0.0, scale: float = 1.0) -> str:
+    """The served model name, and so the judgment-cache key's model: the reward model, its standardisation
+    (other units give other verdicts) and, for a tiny-world one, the world's content key (another world's reward
+    model gives other verdicts, so must miss the cache)."""
+    units = "" if (center, scale) == (0.0, 1.0) else f"~z({center:g},{scale:g})"
     if reward_model.startswith("tiny:"):
         from fusechat.tiny_world import resolve
 
         world_key = Path(resolve(reward_model, world)).parent.parent.name
-        return f"{LOCAL_MODEL}/{reward_model.removeprefix('tiny:')}@{world_key}"
-    return f"{LOCAL_MODEL}/{reward_model}"
+        return f"{LOCAL_MODEL}/{reward_model.removeprefix('tiny:')}@{world_key}{units}"
+    return f"{LOCAL_MODEL}/{reward_model}{units}"
 
 
 @contextmanager
 def serve_local_judge(reward_model: str, world: Any = None, *, tasks: Sequence[Any] | None = None,
-                      reward: RewardFn | None = None, model: str | None = None) -> Iterator[str]:
+                      reward: RewardFn | None = None, model: str | None = None, center: float = 0.0,
+                      scale: float = 1.0) -> Iterator[str]:
     """Serve the local judge for the duration of the block; yields its base URL (``http://127.0.0.1:<port>/v1``).
     ``reward``/``tasks``: for tests (default: ``reward_model`` through ``RewardModel``; every judged task)."""
-    judge = LocalJudge(reward if reward is not None else RewardModel(reward_model, world), tasks,
-                       model or local_model_name(reward_model, world))
+    judge = LocalJudge(reward if reward is not None else RewardModel(reward_model, world, center=center, scale=scale),
+                       tasks, model or local_model_name(reward_model, world, center, scale))
     server = LocalJudgeServer(judge).start()
     try:
         yield server.base_url
@@ -268,9 +278,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--score-attr", default="logits", help="'score' for ArmoRM-Llama3-8B-v0.1 itself")
     p.add_argument("--trust-remote-code", action="store_true")
     p.add_argument("--model-name", default=None, help="served model name (default: from the reward model)")
+    p.add_argument("--reward-center", type=float, default=0.1, help="raw score of a typical answer")
+    p.add_argument("--reward-scale", type=float, default=0.05, help="raw score spread (one standard unit)")
     args = p.parse_args(argv)
-    reward = RewardModel(args.reward_model, score_attr=args.score_attr, trust_remote_code=args.trust_remote_code)
-    judge = LocalJudge(reward, model=args.model_name or local_model_name(args.reward_model))
+    reward = RewardModel(args.reward_model, score_attr=args.score_attr, trust_remote_code=args.trust_remote_code,
+                         center=args.reward_center, scale=args.reward_scale)
+    judge = LocalJudge(reward, model=args.model_name or local_model_name(args.reward_model, None, args.reward_center,
+                                                                         args.reward_scale))
     server = LocalJudgeServer(judge, port=args.port)
     print(f"local judge {judge.model} on {server.base_url} ({len(judge.tasks)} judged task(s))", flush=True)
     try:

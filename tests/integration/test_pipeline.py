@@ -190,10 +190,12 @@ def test_forced_rescoring_makes_no_judge_call_and_a_killed_one_resumes(smoke_run
     # (2) the same judge behind a proxy that SIGKILLs the scoring process when the k-th request arrives
     recipe = load_recipe(SMOKE)
     world = settings_from(recipe.world)
-    model = local_model_name(recipe.eval.judge.local_reward_model, world)
+    jc = recipe.eval.judge
+    units = {"center": jc.local_reward_center, "scale": jc.local_reward_scale}
+    model = local_model_name(jc.local_reward_model, world, **units)
     seen = {"n": 0, "kill_at": 5, "pid": None}
     lock = threading.Lock()
-    with serve_local_judge(recipe.eval.judge.local_reward_model, world, model=model) as upstream:
+    with serve_local_judge(jc.local_reward_model, world, model=model, **units) as upstream:
 
         class Proxy(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming

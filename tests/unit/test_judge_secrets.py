@@ -100,7 +100,8 @@ def test_key_echoed_by_a_failing_endpoint_is_scrubbed_and_failures_are_shown(
         run_dir = tmp_path / "run"
         recipe = load_recipe(REPO_ROOT / "recipes" / "smoke.yaml",
                              [f"run.dir={run_dir}", f"eval.judge.base_url={ep.base_url}", "eval.judge.model=m",
-                              "eval.judge.api_key_env=MY_KEY", f"eval.judge.cache_dir={tmp_path / 'jc'}",
+                              "eval.judge.local=none", "eval.judge.api_key_env=MY_KEY",
+                              f"eval.judge.cache_dir={tmp_path / 'jc'}",
                               "eval.judge.backoff_s=0"])
         _generations(run_dir)
         folder = run_stage(STAGES["eval_score"], recipe, score.run, STAGES)

@@ -176,6 +176,10 @@ def test_eval_generation_fingerprint_covers_every_eval_key_but_the_judge():
     keys = list(STAGES["eval_generate"].config_keys)
     assert recipe.hash_of(keys) == load_recipe(SMOKE,
                                                ["eval.judge.concurrency=2"]).hash_of(keys)
+    from fusechat.recipe import EvalJudgeConfig
+
+    operational = {"api_key_env", "concurrency", "max_retries", "backoff_s", "timeout_s", "cache_dir"}
+    assert {k.split(".", 2)[2] for k in _EVAL_JUDGE} == set(EvalJudgeConfig.model_fields) - operational
     score = list(STAGES["eval_score"].config_keys)
     assert set(_EVAL_JUDGE) <= set(score)
     assert recipe.hash_of(score) != load_recipe(SMOKE,
