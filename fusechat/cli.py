@@ -48,7 +48,7 @@ def load_or_exit(path: str, overrides: list[str]) -> Recipe:
 def stage_main(stage: str, body: Callable[[StageContext], StageResult], description: str,
                shardable: bool = False, argv: list[str] | None = None, per_model: bool = False) -> None:
     """Entry point of a numbered script: parse args, run the stage under the contract, print its folder."""
-    args = build_parser(description, shardable, per_model).parse_args(argv)
+    args = build_parser(description, shardable, per_model).parse_intermixed_args(argv)  # key=value after --force too
     recipe = load_or_exit(args.recipe, args.overrides)
     model = getattr(args, "model", None)
     if model is not None and model not in {m.name for m in recipe.data.sampling.models}:

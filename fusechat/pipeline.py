@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     p = build_parser()
-    args = p.parse_args(argv)
+    args = p.parse_intermixed_args(argv)
     recipe = load_or_exit(args.recipe, args.overrides)
     scripts = WRPO_SCRIPTS if recipe.wrpo is not None else SCRIPTS
     names = list(scripts)
