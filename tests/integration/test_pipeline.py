@@ -161,6 +161,7 @@ def test_forced_rescoring_makes_no_judge_call_and_a_killed_one_resumes(smoke_run
     import urllib.request
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+    from evaluation.judge.cache import JudgmentCache
     from evaluation.judge.local_server import local_model_name, serve_local_judge
     from fusechat.recipe import load_recipe
     from fusechat.tiny_world import settings_from
@@ -175,6 +176,13 @@ def test_forced_rescoring_makes_no_judge_call_and_a_killed_one_resumes(smoke_run
         return subprocess.Popen([sys.executable, "evaluation/02_score.py", "--recipe", str(SMOKE),
                                  f"run.dir={run_dir}", "--force", *overrides],
                                 cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def stored_judgments(folder: Path) -> int:
+        cache = JudgmentCache(folder)
+        try:
+            return len(cache)
+        finally:
+            cache.close()
 
     want = values(smoke_run)
     first = manifest(smoke_run, "eval_score")["stats"]["judge_totals"]
@@ -232,16 +240,17 @@ def test_forced_rescoring_makes_no_judge_call_and_a_killed_one_resumes(smoke_run
         seen["pid"] = proc.pid
         proc.communicate(timeout=900)
         assert proc.returncode == -signal.SIGKILL and seen["n"] == seen["kill_at"]
+        stored = stored_judgments(cache)  # committed one by one before the kill
+        assert 1 <= stored <= seen["kill_at"] - 1
         seen["pid"] = None
         proc = score(killed_dir, *over)
         _, err = proc.communicate(timeout=900)
         proxy.shutdown()
     assert proc.returncode == 0, err[-3000:]
     resumed = manifest(killed_dir, "eval_score")["stats"]["judge_totals"]
-    total = first["calls"] + first["cache_hits"]
-    # the killed run stored the judgments answered before the kill (at most kill_at - 1 of them)
-    assert total - (seen["kill_at"] - 1) <= resumed["calls"] < total and resumed["failed"] == 0
-    assert resumed["calls"] + resumed["cache_hits"] == total
+    # the rerun paid only for the judgments the killed run had not stored, and answered every request
+    assert resumed["calls"] == stored_judgments(cache) - stored and resumed["failed"] == 0
+    assert resumed["calls"] + resumed["cache_hits"] == again["cache_hits"]  # every request of the stage
     assert values(killed_dir) == want
 
 
