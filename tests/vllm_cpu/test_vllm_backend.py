@@ -57,7 +57,10 @@ def texts(rows: list[list[dict]]) -> list[list[str]]:
 
 @pytest.mark.parametrize("family", list(MODELS))
 def test_chat_template_is_the_models_own(driven, family):
-    """vLLM renders each family's chat template as transformers does and feeds exactly those tokens."""
+    """vLLM renders each family's chat template as transformers does and feeds exactly those tokens: the prompt
+    token counts vLLM reports equal the vLLM environment's own tokenizer on the rendered text, without special
+    tokens added (a second BOS would show as one more). They are counted there, not here: the two environments'
+    transformers (4.x here, 5.x there) may split identical text differently."""
     from transformers import AutoTokenizer
     from vllm_driver import CONVS
 
@@ -66,8 +69,7 @@ def test_chat_template_is_the_models_own(driven, family):
     want = [tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in CONVS]
     assert res[family]["rendered"] == want
     assert all(w.endswith(MARKERS[family]) for w in want)
-    n_tokens = [len(tok(w, add_special_tokens=False)["input_ids"]) for w in want]
-    assert [row[0]["prompt_tokens"] for row in res[family]["sampled"]] == n_tokens
+    assert [row[0]["prompt_tokens"] for row in res[family]["sampled"]] == res[family]["rendered_tokens"]
 
 
 @pytest.mark.parametrize("family", list(MODELS))

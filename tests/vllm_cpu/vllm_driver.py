@@ -36,6 +36,9 @@ def one_family(path: str) -> dict:
     t1 = time.time()
     tok = gen.llm.get_tokenizer()
     out["rendered"] = [tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in CONVS]
+    # The token count of each rendered prompt in this environment's own tokenizer (transformers 5.x here; the CPU
+    # set's 4.x may split the same text differently), i.e. what vLLM must feed when it adds no tokens of its own.
+    out["rendered_tokens"] = [len(tok(t, add_special_tokens=False)["input_ids"]) for t in out["rendered"]]
     p = SamplingParams(n=3, temperature=1.0, top_p=0.95, max_new_tokens=MAX_NEW, seed=7)
     out["sampled"] = dump(gen.chat(CONVS, p))
     out["sampled_again"] = dump(gen.chat(CONVS, p))
