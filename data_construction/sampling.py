@@ -89,7 +89,7 @@ def run(ctx: StageContext) -> StageResult:
             continue
         gen = load_generator(resolve(model.path, world), backend=cfg.backend,
                              tensor_parallel_size=model.tensor_parallel_size, batch_size=cfg.batch_size,
-                             max_model_len=model.context_window)
+                             max_model_len=model.context_window, trust_remote_code=model.trust_remote_code)
         for i in tqdm(todo, desc=f"sample {model.name}", unit="chunk"):
             by_domain: dict[int, list[dict[str, Any]]] = {}
             for p in chunks[i]:

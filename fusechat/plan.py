@@ -171,13 +171,13 @@ def _local_path(recipe: Recipe, path: str) -> Path | None:
     return p if p.exists() else None
 
 
-def _tokenizer(recipe: Recipe, path: str) -> Any | None:
+def _tokenizer(recipe: Recipe, path: str, trust_remote_code: bool = False) -> Any | None:
     local = _local_path(recipe, path)
     if local is None:
         return None
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(str(local))
+    return AutoTokenizer.from_pretrained(str(local), trust_remote_code=trust_remote_code)
 
 
 def prompt_tokens(tok: Any, messages: list[dict[str, str]]) -> int:
@@ -236,7 +236,7 @@ def make_plan(recipe: Recipe, rows: list[dict[str, Any]] | None = None, per_sour
     mean_in: dict[str, float] = {}  # per domain, the first serving model's mean prompt tokens
     scored_tokens = 0.0  # prompt + response tokens of every generated response (reward scoring reads both)
     for m in samp.models:
-        tok = _tokenizer(recipe, m.path) if rows is not None else None
+        tok = _tokenizer(recipe, m.path, m.trust_remote_code) if rows is not None else None
         p_b = params_of(recipe, m.name, m.path)
         gens = prompts = in_tok = out_tok = 0
         notes = set()

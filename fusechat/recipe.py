@@ -96,6 +96,9 @@ class SourceModelConfig(_Strict):
     top_p: float
     repetition_penalty: float = 1.0
     tensor_parallel_size: int = 1
+    trust_remote_code: bool = Field(
+        False, description="Run the code the model's hub repository ships (InternLM2.5's tokenizer and model need "
+        "it): passed to the transformers and vLLM loaders and to selection's context-window check.")
     context_window: int | None = Field(
         None, gt=0, description="Paper silent: the model's context length in tokens (vLLM max_model_len); null reads "
         "max_position_embeddings from the model config. Selection keeps only prompts that fit it.")
