@@ -269,6 +269,14 @@ def make_plan(recipe: Recipe, rows: list[dict[str, Any]] | None = None, per_sour
         plan.lines.append(Line("sample_responses", f"{m.name} ({p_b:.3g}B, TP{m.tensor_parallel_size})",
                                prompts, gens, in_tok, out_tok, hours, "; ".join(sorted(notes))))
     _plan_scoring(recipe, plan, prompts_by_domain, rows, scored_tokens, mean_in)
+    if recipe.wrpo is not None and recipe.wrpo.source_responses == "release":
+        # WRPO with the authors' released responses: nothing is generated; the scoring line (computed above)
+        # assumes the release holds as many responses as sampling would have made
+        for ln in plan.lines:
+            if ln.stage == "sample_responses":
+                ln.generations = ln.input_tokens = ln.output_tokens = 0
+                ln.gpu_hours = 0.0
+                ln.note = "wrpo.source_responses: release (loaded, not generated)"
     _plan_training(recipe, plan, prompts_by_domain, mean_in, out_len)
     _plan_eval(recipe, plan)
     return plan
