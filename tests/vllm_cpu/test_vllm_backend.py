@@ -129,12 +129,18 @@ def test_smoke_sampling_stage_with_vllm_resumes_byte_identical(tmp_path):
 
     Prompt selection runs in the CPU environment (it needs ``datasets``, which the vLLM set does not carry; on a GPU
     cluster the generation environment has both), the sampling stage in the vLLM one, as recipes/run_target.sh
-    splits stages between environments."""
-    small = ["data.sampling.backend=vllm", "data.sampling.batch_size=8"]
+    splits stages between environments. Both get the source models as the CPU environment resolves them: the tiny
+    world's content key includes the transformers major version, so the vLLM set (5.x) would otherwise build and
+    sample a second tiny world of its own."""
+    from fusechat.recipe import load_recipe
+
+    models = load_recipe(SMOKE).data.sampling.models
+    small = ["data.sampling.backend=vllm", "data.sampling.batch_size=8",
+             *(f"data.sampling.models.{i}.path={resolve(m.path, TinyWorldSettings())}" for i, m in enumerate(models))]
     a = tmp_path / "a" / "run"  # one stage cache per run (it sits next to the run dir): B must resume, not reuse A
     proc = subprocess.run([sys.executable, "data_construction/01_select_prompts.py", "--recipe", str(SMOKE),
                            f"run.dir={a}", *small], cwd=REPO, capture_output=True, text=True, timeout=1200,
-                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+                          env={**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONPATH": str(REPO)})
     assert proc.returncode == 0, proc.stderr[-4000:]
     proc = pipeline("data_construction/02_sample_responses.py", "--recipe", str(SMOKE), f"run.dir={a}", *small)
     assert proc.returncode == 0, proc.stderr[-4000:]
