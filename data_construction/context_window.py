@@ -40,17 +40,17 @@ def _one_line(exc: BaseException) -> str:
 
 
 @functools.lru_cache(maxsize=32)
-def load_tokenizer(path: str) -> Any:
+def load_tokenizer(path: str, trust_remote_code: bool = False) -> Any:
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(path)
+    return AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
 
 
 @functools.lru_cache(maxsize=32)
-def config_window(path: str) -> int | None:
+def config_window(path: str, trust_remote_code: bool = False) -> int | None:
     from transformers import AutoConfig
 
-    cfg = AutoConfig.from_pretrained(path)
+    cfg = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
     cfg = getattr(cfg, "text_config", None) or cfg
     return getattr(cfg, "max_position_embeddings", None)
 
@@ -119,8 +119,8 @@ def model_budget(model: SourceModelConfig, recipe: Recipe) -> ModelBudget:
     """Load the tokenizer (local for the tiny world, by hub id for real models) and work out the budget."""
     path = resolve(model.path, settings_from(recipe.world))
     try:
-        tok = load_tokenizer(path)
-        window = model.context_window or config_window(path)
+        tok = load_tokenizer(path, model.trust_remote_code)
+        window = model.context_window or config_window(path, model.trust_remote_code)
     except Exception as exc:  # noqa: BLE001 -- offline, gated, missing: one line naming model and key
         raise StageError(f"sampling model {model.name} ({model.path}): cannot load its tokenizer/config for the "
                          f"context-window check ({_one_line(exc)}); make it available offline or set "

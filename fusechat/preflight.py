@@ -54,6 +54,8 @@ def _hub_ids(recipe: Recipe) -> tuple[list[tuple[str, str | None]], list[tuple[s
         models.append((recipe.data.scoring.model, recipe.data.scoring.revision))
     models += [(p, None) for p in [recipe.sft.model, *recipe.eval.models.values()] if is_hub(p)]
     datasets = [(s.path, s.revision) for s in recipe.data.sources if is_hub(s.path)]
+    if recipe.wrpo is not None and recipe.wrpo.source_responses == "release" and is_hub(recipe.wrpo.release.path):
+        datasets.append((recipe.wrpo.release.path, recipe.wrpo.release.revision))
     from evaluation.generate import selected_benchmarks
 
     datasets += [(t.data.hub_id, t.data.revision) for t, entry in selected_benchmarks(recipe.eval)

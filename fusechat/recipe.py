@@ -96,6 +96,9 @@ class SourceModelConfig(_Strict):
     top_p: float
     repetition_penalty: float = 1.0
     tensor_parallel_size: int = 1
+    trust_remote_code: bool = Field(
+        False, description="Run the code the model's hub repository ships (InternLM2.5's tokenizer and model need "
+        "it): passed to the transformers and vLLM loaders and to selection's context-window check.")
     context_window: int | None = Field(
         None, gt=0, description="Paper silent: the model's context length in tokens (vLLM max_model_len); null reads "
         "max_position_embeddings from the model config. Selection keeps only prompts that fit it.")
@@ -285,6 +288,27 @@ class DPOConfig(_Strict):
         return self
 
 
+class WRPOReleaseConfig(_Strict):
+    """The authors' released source responses, read with ``wrpo.source_responses: release``
+    (``data_construction/wrpo_release.py``). The WRPO README names the dataset but not its fields; the defaults
+    assume the layout of the SimPO pipeline the authors say they followed (princeton-nlp/llama3-ultrafeedback-armorm:
+    one row per prompt, ``prompt`` text and an ``all_generated_responses`` list). Every column is a key, so another
+    layout needs no code change."""
+
+    path: str = Field("AALF/ultrafeedback_wrpo", description="Hub id, local file, or tiny:ultrafeedback_wrpo.")
+    revision: str | None = Field(None, description="Paper silent: hub revision of the release (null: the newest).")
+    split: str = "train"
+    prompt_column: str = Field(
+        "prompt", description="Paper silent (schema unpublished; assumed): the prompt, as text, one message "
+        "{role, content}, or a list of messages ending with the user's turn.")
+    responses_column: str = Field(
+        "all_generated_responses", description="Paper silent (schema unpublished; assumed): the source responses "
+        "of the prompt, a list of texts or of assistant messages.")
+    model_column: str | None = Field(
+        None, description="Paper silent (schema unpublished; assumed absent): the source model of the responses, "
+        "a name for the whole row or a list aligned with the responses; null labels them all 'release'.")
+
+
 class WRPODataConfig(_Strict):
     """WRPO data build (arXiv 2412.03187; https://github.com/SLIT-AI/WRPO commit e6f2867). A recipe with this
     section runs the WRPO pipeline (``fusechat.stages.WRPO_STAGES``): UltraFeedback prompts, source responses
@@ -292,6 +316,11 @@ class WRPODataConfig(_Strict):
     ``sft_fraction`` of the prompts (seeded) go to SFT on y_ws; the SFT model samples ``target_samples`` per
     remaining prompt; ArmoRM picks y_wt (best) and y_l (worst); export chosen=[y_ws, y_wt], rejected=[y_l]."""
 
+    source_responses: Literal["sample", "release"] = Field(
+        "sample", description="Paper: the source responses are sampled by the sampling stage from data.sampling.models "
+        "('sample'), or loaded from the authors' release (wrpo.release; 'release', no generation); ArmoRM "
+        "(data.scoring) scores them either way.")
+    release: WRPOReleaseConfig = WRPOReleaseConfig()
     sft_fraction: float = Field(1 / 3, gt=0.0, lt=1.0, description="Paper: 1/3 of the prompts go to SFT on y_ws.")
     target_samples: int = Field(5, ge=2, description="Paper: the SFT model samples 5 responses per prompt.")
     target_temperature: float = 0.8
@@ -522,6 +551,8 @@ def _check_files(recipe: Recipe, file: str) -> None:
             _check_path(b.path, f"eval.benchmarks.{i}.path", file)
     if recipe.sft.deepspeed:
         _check_path(recipe.sft.deepspeed, "sft.deepspeed", file, always_local=True)
+    if recipe.wrpo is not None and recipe.wrpo.source_responses == "release":
+        _check_path(recipe.wrpo.release.path, "wrpo.release.path", file)
 
 
 def _check_path(value: str, key: str, file: str, always_local: bool = False) -> None:

@@ -52,7 +52,8 @@ WRPO_STAGES: dict[str, StageSpec] = {
     s.name: s
     for s in [
         StageSpec("select_prompts", "data/01_prompts", (), ("data.sources", "data.selection", "data.release", *_WORLD)),
-        StageSpec("sample_responses", "data/02_responses", ("select_prompts",), ("data.sampling", *_WORLD)),
+        StageSpec("sample_responses", "data/02_responses", ("select_prompts",),
+                  ("data.sampling", "wrpo.source_responses", "wrpo.release", *_WORLD)),
         StageSpec("score_rewards", "data/03_scores", ("select_prompts", "sample_responses"), ("data.scoring", *_WORLD)),
         StageSpec("wrpo_split", "data/05_wrpo_split", ("select_prompts", "sample_responses", "score_rewards"),
                   ("wrpo.sft_fraction", "run.seed")),

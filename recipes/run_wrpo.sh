@@ -4,7 +4,8 @@
 # eval.models answer AlpacaEval-2, Arena-Hard and MT-Bench and the judge scores them (docs/judges.md) -> table.
 #   bash recipes/run_wrpo.sh recipes/wrpo_llama3_8b.yaml [key=value ...]
 # Environments as recipes/run_target.sh: GEN_PY (vLLM env) samples and scores; TRAIN_PY and ACCELERATE train.
-# Stages already done are skipped, so the script resumes.
+# Preflight runs first; stages already done are skipped, so the script resumes.
+# The authors' released source responses instead of sampling: add wrpo.source_responses=release.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -13,6 +14,14 @@ GEN_PY="${GEN_PY:-python}"
 TRAIN_PY="${TRAIN_PY:-python}"
 ACCELERATE="${ACCELERATE:-accelerate}"
 NUM_GPUS="${NUM_GPUS:-8}"
+# Preflight first, as recipes/run_target.sh: GPUs, disk, hub access (the release dataset too with
+# wrpo.source_responses=release), both environments; one line per check, stop on a blocker (PREFLIGHT=skip bypasses it).
+if [[ "${PREFLIGHT:-run}" != "skip" ]]; then
+  GEN_PY="$GEN_PY" TRAIN_PY="$TRAIN_PY" "$GEN_PY" -m fusechat.preflight --recipe "$RECIPE" "$@" || {
+    echo "preflight found a blocker (lines marked BLOCK above); fix it, or PREFLIGHT=skip to run anyway" >&2
+    exit 1
+  }
+fi
 "$GEN_PY" -m fusechat.pipeline --recipe "$RECIPE" "$@" --until wrpo_split
 "$TRAIN_PY" training/01_sft.py --recipe "$RECIPE" "$@"
 "$GEN_PY" data_construction/08_wrpo_target.py --recipe "$RECIPE" "$@"

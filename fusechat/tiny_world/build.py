@@ -54,6 +54,7 @@ DATA_FILES = {
     "leetcode": "data/leetcode/leetcode-train.jsonl",
     "self_oss_instruct": "data/self_oss_instruct/train.parquet",
     "magpie_qwen2_zh": "data/magpie_qwen2_zh/train.parquet",
+    "ultrafeedback_wrpo": "data/ultrafeedback_wrpo/train.parquet",  # WRPO's released responses (assumed schema)
     "gsm8k": "bench/gsm8k/test.jsonl",
     "mmlu": "bench/mmlu/test.jsonl",
 }
@@ -157,6 +158,9 @@ def _build(root: Path, s: TinyWorldSettings) -> None:
         "gsm8k": syn.gsm8k_items(random.Random(s.seed + 1), s.bench_items),
         "mmlu": syn.mmlu_items(random.Random(s.seed + 2), s.bench_items),
     }
+    general_models = [spec["quality"] for name, spec in SOURCE_MODELS.items() if "Math" not in name]
+    data["ultrafeedback_wrpo"] = syn.ultrafeedback_wrpo_rows(random.Random(s.seed + 4), data["ultrafeedback"],
+                                                             general_models)
     _write_data(root, data)
     corpus = _corpus(random.Random(s.seed + 3), data)
     tokenizers = {name: _make_tokenizer(fam, corpus, root / "tokenizers" / name) for name, fam in FAMILIES.items()}

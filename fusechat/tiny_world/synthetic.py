@@ -129,6 +129,34 @@ def ultrafeedback_rows(rng: random.Random, n: int) -> list[dict[str, Any]]:
     return rows
 
 
+def ultrafeedback_wrpo_rows(rng: random.Random, ultrafeedback: list[dict[str, Any]],
+                            qualities: list[float], per_model: int = 2) -> list[dict[str, Any]]:
+    """Rows in the assumed schema of ``AALF/ultrafeedback_wrpo``, the WRPO authors' released source responses (its
+    layout is unpublished; ``data_construction/wrpo_release.py`` says what is assumed): ``prompt_id`` (sha256 of the
+    prompt), ``prompt``, ``all_generated_responses`` (``per_model`` per source model, in model order; 5 in the
+    paper) and ``all_rm_scores`` (not read: we score with the RM). Every UltraFeedback prompt once, except the last
+    one (left without responses: ``no_released_responses``); one prompt with its spaces doubled (matched after
+    whitespace normalisation); plus a prompt UltraFeedback does not have (``prompt_not_selected``) and two bad rows
+    (responses null: ``missing_field``; an empty list: ``no_responses``)."""
+    import hashlib
+
+    def row(prompt: str, responses: list[str] | None) -> dict[str, Any]:
+        return {"prompt_id": hashlib.sha256(prompt.encode()).hexdigest(), "prompt": prompt,
+                "all_generated_responses": responses,
+                "all_rm_scores": None if responses is None else [round(rng.uniform(0.02, 0.25), 4) for _ in responses]}
+
+    prompts = list(dict.fromkeys(r["instruction"] for r in ultrafeedback))[:-1]
+    rows = []
+    for i, prompt in enumerate(prompts):
+        responses = [general_response(prompt, rng, q) for q in qualities for _ in range(per_model)]
+        rows.append(row(prompt.replace(" ", "  ") if i == 1 else prompt, responses))
+    extra = "Describe volcanoes in simple words."
+    rows.append(row(extra, [general_response(extra, rng, q) for q in qualities]))
+    rows.append(row(rng.choice(prompts), None))
+    rows.append(row(rng.choice(prompts), []))
+    return rows
+
+
 def openmathinstruct2_rows(rng: random.Random, n: int) -> list[dict[str, Any]]:
     """Rows in the schema of ``nvidia/OpenMathInstruct-2`` (solution by Llama-3.1-405B-Instruct; ~25% wrong)."""
     rows = []

@@ -89,3 +89,30 @@ def test_table_has_the_wrpo_columns_and_ends_the_run(wrpo_run) -> None:
         assert cells == [registry.fmt(b, vals[b]) for b in registry.WRPO_METRICS], (line, vals)
         assert f"- Judge for {label} (" in text
     assert manifest(run_dir, "wrpo_report")["stats"]["cells"] == 2 * len(registry.WRPO_METRICS)
+
+
+def test_released_source_responses_feed_the_same_stages(tmp_path: Path) -> None:
+    """``wrpo.source_responses=release`` on the tiny world: the sampling stage generates nothing and loads
+    ``tiny:ultrafeedback_wrpo`` (synthetic rows in the assumed schema of the authors' release), every prompt and
+    every release row is accounted for, ArmoRM scores the loaded responses and y_ws / the split are built on them."""
+    run_dir = tmp_path / "release"
+    cmd = [sys.executable, "-m", "fusechat.pipeline", "--recipe", str(SMOKE_WRPO), f"run.dir={run_dir}",
+           "wrpo.source_responses=release", "--until", "wrpo_split"]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=1200,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    sample = manifest(run_dir, "sample_responses")
+    counts = {c["unit"]: c for c in sample["counts"]}
+    for c in sample["counts"]:
+        if c["additive"]:
+            assert c["in"] == c["out"] + sum(c["dropped"].values()), c
+    prompts = manifest(run_dir, "select_prompts")["counts"][0]["out"]
+    assert counts["prompts"]["in"] == prompts and counts["prompts"]["dropped"] == {"no_released_responses": 1}
+    assert counts["release rows"]["dropped"] == {"missing_field": 1, "no_responses": 1, "prompt_not_selected": 1}
+    assert sample["stats"]["tokens"]["generations"] == 0 and set(sample["stats"]["per_model"]) == {"release"}
+    assert manifest(run_dir, "select_prompts")["stats"]["plan"]["generations"] == 0
+    scores = manifest(run_dir, "score_rewards")
+    assert scores["counts"][-1]["out"] == sample["stats"]["responses"] == (prompts - 1) * 8
+    split = manifest(run_dir, "wrpo_split")
+    assert split["counts"][0]["in"] == prompts and split["stats"]["ws_by_source_model"] == {"release": prompts - 1}
+    assert split["stats"]["sft_prompts"] + split["stats"]["preference_prompts"] == prompts - 1

