@@ -48,6 +48,15 @@ def download(spec: DataFile, dest: Path) -> str:
     return got
 
 
+def pinned_file_rows(spec: DataFile) -> list[dict[str, Any]]:
+    """The rows of one pinned file (``download`` into a temporary folder, sha256-checked, then ``read_rows``): the
+    items of a task whose other ``DataSpec.files`` are side files (judge prompts, references, baselines)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / spec.name
+        download(spec, path)
+        return read_rows(path)
+
+
 def _resolve_revision(hub_id: str, revision: str | None) -> str | None:
     """The commit sha a hub dataset revision (None: the default branch) points to now."""
     from huggingface_hub import HfApi

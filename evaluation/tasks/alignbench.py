@@ -34,7 +34,6 @@ import random
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from evaluation.judge import JudgeReply, JudgeRequest, LocalVerdict, judge_for
@@ -206,17 +205,9 @@ class AlignBench(Task):
     # ------------------------------------------------------------------ data
     def fetch_rows(self) -> tuple[list[dict[str, Any]], dict[str, str]]:
         """The 683 questions (``data_v1.1_release.jsonl``; the config files and ``judge.py`` stay files)."""
-        import tempfile
+        from evaluation.fetch_data import pinned_file_rows
 
-        from evaluation.data import read_rows
-        from evaluation.fetch_data import download
-
-        with tempfile.TemporaryDirectory() as tmp:
-            questions = self.data.files[0]
-            path = Path(tmp) / questions.name
-            download(questions, path)
-            rows = read_rows(path)
-        return rows, {"THUDM/AlignBench": ALIGNBENCH_COMMIT}
+        return pinned_file_rows(self.data.files[0]), {"THUDM/AlignBench": ALIGNBENCH_COMMIT}
 
     def synthetic(self, rng: random.Random, n: int) -> list[dict[str, Any]]:
         """Questions in ``data_v1.1_release.jsonl``'s schema (``question_id`` as a string, ``category``,

@@ -210,14 +210,9 @@ class AlpacaEval2(Task):
     # ------------------------------------------------------------------ data
     def fetch_rows(self) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
         """The 805 rows of the pinned JSON (sha256-checked by ``evaluation.fetch_data.download``)."""
-        from evaluation.data import read_rows
-        from evaluation.fetch_data import download
+        from evaluation.fetch_data import pinned_file_rows
 
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / ITEMS_FILE.name
-            download(ITEMS_FILE, path)
-            rows = read_rows(path)
-        return rows, {"tatsu-lab/alpaca_eval alpaca_eval_gpt4_baseline (SLIT-AI/FuseChat-3.0 copy)": FUSECHAT_COMMIT}
+        return pinned_file_rows(ITEMS_FILE), {"tatsu-lab/alpaca_eval alpaca_eval_gpt4_baseline (SLIT-AI/FuseChat-3.0 copy)": FUSECHAT_COMMIT}
 
     def synthetic(self, rng: random.Random, n: int) -> list[dict[str, Any]]:
         """Instructions in the hub schema (``dataset``, ``instruction``, ``output`` = the reference's answer,

@@ -36,7 +36,6 @@ from __future__ import annotations
 import math
 import random
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -245,14 +244,9 @@ class ArenaHard(Task):
     # ------------------------------------------------------------------ data
     def fetch_rows(self) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
         """The 500 questions of the pinned ``question.jsonl`` (sha256-checked)."""
-        from evaluation.data import read_rows
-        from evaluation.fetch_data import download
+        from evaluation.fetch_data import pinned_file_rows
 
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / QUESTIONS.name
-            download(QUESTIONS, path)
-            rows = read_rows(path)
-        return rows, {"lmarena/arena-hard-auto data/arena-hard-v0.1/question.jsonl": ARENA_COMMIT}
+        return pinned_file_rows(QUESTIONS), {"lmarena/arena-hard-auto data/arena-hard-v0.1/question.jsonl": ARENA_COMMIT}
 
     def synthetic(self, rng: random.Random, n: int) -> list[dict[str, Any]]:
         """Questions in ``question.jsonl``'s schema (``question_id``, ``category``, ``cluster``, ``turns``)."""

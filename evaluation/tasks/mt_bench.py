@@ -160,18 +160,9 @@ class MTBench(Task):
     # ------------------------------------------------------------------ data
     def fetch_rows(self) -> tuple[list[dict[str, Any]], dict[str, str]]:
         """The 80 questions (``question.jsonl`` only; the judge files stay files)."""
-        import tempfile
-        from pathlib import Path
+        from evaluation.fetch_data import pinned_file_rows
 
-        from evaluation.data import read_rows
-        from evaluation.fetch_data import download
-
-        with tempfile.TemporaryDirectory() as tmp:
-            questions = self.data.files[0]
-            path = Path(tmp) / questions.name
-            download(questions, path)
-            rows = read_rows(path)
-        return rows, {"lm-sys/FastChat": FASTCHAT_COMMIT}
+        return pinned_file_rows(self.data.files[0]), {"lm-sys/FastChat": FASTCHAT_COMMIT}
 
     def synthetic(self, rng: random.Random, n: int) -> list[dict[str, Any]]:
         """Two-turn questions in ``question.jsonl``'s schema (``question_id``, ``category``, ``turns``; math
