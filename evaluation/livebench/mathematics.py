@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from evaluation.livebench._boxed import last_boxed
+from evaluation.livebench._boxed import last_boxed, last_boxed_only_string, remove_boxed, rewrite_fbox
 
 # ----------------------------------------------------------------------------------------------- math_comp
 _CHOICE = re.compile(r"\\textbf\{\(([A-E])\)\s?\}(.*?)(?:\\qquad|\$)")
@@ -38,7 +38,9 @@ def score_multiple_choice(ground_truth: str, response: str, question_text: str) 
         raise ValueError(f"math_comp ground truth must be one letter A-E, got {ground_truth!r}")
     if ground_truth * 4 in response:
         return 1.0
-    if last_boxed(response) == ground_truth:
+    response = rewrite_fbox(response)  # upstream checks the value in the rewritten text too
+    box = last_boxed_only_string(response)
+    if box and remove_boxed(box) == ground_truth:
         return 1.0
     value = choice_value(question_text, ground_truth)
     return 1.0 if value in response[-(20 + len(value)):] else 0.0
@@ -50,16 +52,65 @@ def score_aime(ground_truth: str, response: str) -> float:
 
 
 # ----------------------------------------------------------------------------------------------- AMPS_Hard
+def _first_dollar_pair(line: str) -> str:
+    """Upstream ``re.sub(r"(.*?)(\\$)(.*?)(\\$)(.*)", "$\\3$", ...)`` on one line (``.`` stops at ``\\n``): a
+    line with two ``$`` or more becomes ``$`` + the text between its first two ``$`` + ``$``."""
+    first = line.find("$")
+    second = line.find("$", first + 1) if first >= 0 else -1
+    return line if second < 0 else "$" + line[first + 1:second] + "$"
+
+
+def _unwrap_lazy(text: str, opener: str) -> str:
+    """Upstream ``re.sub(r"(" + opener + r")(.*?)(\\})", "\\2", text)`` in one linear pass: each ``opener``
+    (scanning left to right, resuming after a replacement) up to the first ``}`` on its line is replaced by what
+    lies between. When no ``}`` follows on the line, no later opener on that line can match either (the regex's
+    quadratic case), so the scan jumps to the next line."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = text.find(opener, pos)
+        if start < 0:
+            break
+        body = start + len(opener)
+        close = text.find("}", body)
+        newline = text.find("\n", body)
+        if close < 0 or 0 <= newline < close:
+            if newline < 0:
+                break
+            out.append(text[pos:newline])
+            pos = newline
+            continue
+        out.append(text[pos:start])
+        out.append(text[body:close])
+        pos = close + 1
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _unwrap_boxed_greedy(line: str) -> str:
+    """Upstream ``re.sub(r"(\\\\boxed\\{)(.*)(\\})", "\\2", ...)`` on one line: the first ``\\boxed{`` through
+    the last ``}`` of the line loses its wrapper (at most one match per line: the greedy body eats the rest)."""
+    start = line.find("\\boxed{")
+    if start < 0:
+        return line
+    body = start + len("\\boxed{")
+    close = line.rfind("}")
+    return line if close < body else line[:start] + line[body:close] + line[close + 1:]
+
+
 def normalize_final_answer(answer: str) -> str:
     """Minerva's normalisation as LiveBench's AMPS_Hard copy has it (Lewkowycz et al. 2022, appendix D, the
     short variant without unit removal): keep what follows the last ``=``; unwrap ``$..$``, ``\\text{}``,
     ``\\textbf{}``, ``\\overline{}``, ``\\boxed{}``; ``\\fracab -> \\frac{a}{b}``, ``\\sqrta -> \\sqrt{a}``;
-    drop ``$``; ``100,000 -> 100000`` when only digits remain."""
+    drop ``$``; ``100,000 -> 100000`` when only digits remain.
+
+    The same output as upstream's regular expressions on every input (property-tested against them), in linear
+    time: upstream's ``$`` and ``\\text{`` patterns are quadratic on long lines without a match."""
     answer = answer.split("=")[-1]
-    answer = re.sub(r"(.*?)(\$)(.*?)(\$)(.*)", "$\\3$", answer)
+    answer = "\n".join(_first_dollar_pair(line) for line in answer.split("\n"))
     for wrapper in ("text", "textbf", "overline"):
-        answer = re.sub(r"(\\" + wrapper + r"\{)(.*?)(\})", "\\2", answer)
-    answer = re.sub(r"(\\boxed\{)(.*)(\})", "\\2", answer)
+        answer = _unwrap_lazy(answer, "\\" + wrapper + "{")
+    answer = "\n".join(_unwrap_boxed_greedy(line) for line in answer.split("\n"))
     answer = re.sub(r"(frac)([^{])(.)", "frac{\\2}{\\3}", answer)
     answer = re.sub(r"(sqrt)([^{])", "sqrt{\\2}", answer)
     answer = answer.replace("$", "")
@@ -132,22 +183,26 @@ def _digits_core(token: str) -> tuple[str, int]:
     return token[start:end], len(token) - (end - start)
 
 
-def extract_expression_order(response: str) -> list[int]:
+_MAX_INT_DIGITS = 4000  # below Python's int() string limit (4,300 digits)
+
+
+def extract_expression_order(response: str) -> list[int | str]:
     """The comma-separated list after the last ``Answer``: each token keeps its first run of digits; the list
     stops after the first token (other than the first) that carried extra characters. Digit-like characters
     that are not decimal (``₂``, ``²``) are skipped (upstream skips a lone subscript two and would crash on
-    the others)."""
-    numbers: list[int] = []
+    the others). A run longer than 4,000 digits is kept as its text (upstream's ``int()`` raises on it past
+    Python's 4,300-digit limit): it is one element that equals no step number."""
+    numbers: list[int | str] = []
     for i, token in enumerate(t.strip() for t in response.split("Answer")[-1].split(",")):
         core, extra = _digits_core(token)
         if core.isdecimal():
-            numbers.append(int(core))
+            numbers.append(int(core) if len(core) <= _MAX_INT_DIGITS else core)
         if i > 0 and extra > 0:
             break
     return numbers
 
 
-def sequence_edit_distance(a: list[int], b: list[int]) -> int:
+def sequence_edit_distance(a: list[int | str], b: list[int]) -> int:
     """Levenshtein distance between two sequences (insert, delete, substitute cost 1)."""
     prev = list(range(len(b) + 1))
     for i, x in enumerate(a, 1):

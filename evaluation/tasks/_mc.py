@@ -38,8 +38,11 @@ COT_INSTRUCTION = (
 )
 FALLBACK_SEED = 12345
 _STAGE1 = re.compile(r"answer is \(?([A-J])\)?")
-_STAGE2 = re.compile(r".*[aA]nswer:\s*([A-J])")
-_STAGE3 = re.compile(r"\b[A-J]\b(?!.*\b[A-J]\b)", re.DOTALL)
+#: FuseEval's stage-2 and stage-3 patterns, kept as the reference the linear versions are tested against
+UPSTREAM_STAGE2 = r".*[aA]nswer:\s*([A-J])"
+UPSTREAM_STAGE3 = r"\b[A-J]\b(?!.*\b[A-J]\b)"
+_ANSWER_COLON = re.compile(r"(?=[aA]nswer:\s*([A-J]))")
+_LONE_LETTER = re.compile(r"\b[A-J]\b")
 
 
 def format_question(question: str, options: Sequence[str]) -> str:
@@ -48,14 +51,39 @@ def format_question(question: str, options: Sequence[str]) -> str:
     return f"{HEAD}Question:\n{question}\nOptions:\n{opts}{COT_INSTRUCTION}"
 
 
+def answer_colon(text: str) -> str | None:
+    """Stage 2, ``re.search(UPSTREAM_STAGE2, text)`` in linear time. Upstream's ``.*`` (no DOTALL) makes the
+    match start on the first line holding an ``[aA]nswer:\\s*[A-J]`` start and, greedy, pick the last such start
+    on that line (``\\s*`` may then run across newlines); the regex retries every start position of a line
+    without one, which is quadratic on a long line."""
+    line_end = -1
+    letter = None
+    for m in _ANSWER_COLON.finditer(text):
+        if letter is None:
+            line_end = text.find("\n", m.start())
+        elif 0 <= line_end < m.start():
+            break
+        letter = m.group(1)
+    return letter
+
+
+def last_lone_letter(text: str) -> str | None:
+    """Stage 3, ``re.search(UPSTREAM_STAGE3, text, re.DOTALL)``: the last standalone letter A-J, found in one
+    pass instead of upstream's lookahead over the rest of the text for every candidate (quadratic)."""
+    found = None
+    for m in _LONE_LETTER.finditer(text):
+        found = m
+    return found.group(0) if found else None
+
+
 def extract_choice(text: str) -> tuple[str | None, str | None]:
     """(letter, stage) by FuseEval's three stages: "answer is (X)" (first match), "Answer: X", last lone letter."""
     if m := _STAGE1.search(text):
         return m.group(1), "answer_is"
-    if m := _STAGE2.search(text):
-        return m.group(1), "answer_colon"
-    if m := _STAGE3.search(text):
-        return m.group(0), "last_letter"
+    if letter := answer_colon(text):
+        return letter, "answer_colon"
+    if letter := last_lone_letter(text):
+        return letter, "last_letter"
     return None, None
 
 

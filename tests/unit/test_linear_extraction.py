@@ -1,0 +1,107 @@
+"""Linear-time extraction gives upstream's answers (issue 22 item 2).
+
+Each rewritten extractor is compared with the upstream regular expression / function it replaces on short
+inputs drawn from the characters that matter to it (hypothesis), and must finish on 1 MB adversarial inputs in
+bounded time (the upstream patterns are quadratic or worse on them).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evaluation.livebench.mathematics import normalize_final_answer
+from evaluation.tasks._mc import (
+    UPSTREAM_STAGE2,
+    UPSTREAM_STAGE3,
+    answer_colon,
+    extract_choice,
+    last_lone_letter,
+)
+from fusechat.math_answers import GSM8K_REFERENCE, extract_answer
+
+
+def _tokens(*pieces: str) -> st.SearchStrategy[str]:
+    return st.lists(st.sampled_from(pieces), max_size=30).map("".join)
+
+
+def upstream_normalize(final_answer: str) -> str:
+    """LiveBench e84e548 AMPS_Hard ``normalize_final_answer`` (Minerva appendix D), the reference."""
+    final_answer = final_answer.split("=")[-1]
+    final_answer = re.sub(r"(.*?)(\$)(.*?)(\$)(.*)", "$\\3$", final_answer)
+    final_answer = re.sub(r"(\\text\{)(.*?)(\})", "\\2", final_answer)
+    final_answer = re.sub(r"(\\textbf\{)(.*?)(\})", "\\2", final_answer)
+    final_answer = re.sub(r"(\\overline\{)(.*?)(\})", "\\2", final_answer)
+    final_answer = re.sub(r"(\\boxed\{)(.*)(\})", "\\2", final_answer)
+    final_answer = re.sub(r"(frac)([^{])(.)", "frac{\\2}{\\3}", final_answer)
+    final_answer = re.sub(r"(sqrt)([^{])", "sqrt{\\2}", final_answer)
+    final_answer = final_answer.replace("$", "")
+    if final_answer.replace(",", "").isdigit():
+        final_answer = final_answer.replace(",", "")
+    return final_answer
+
+
+def upstream_choice(text: str) -> str | None:
+    """FuseEval MC-Eval ``extract_answer`` -> ``extract_again`` -> ``extract_final``."""
+    if m := re.search(r"answer is \(?([A-J])\)?", text):
+        return m.group(1)
+    if m := re.search(UPSTREAM_STAGE2, text):
+        return m.group(1)
+    m = re.search(UPSTREAM_STAGE3, text, re.DOTALL)
+    return m.group(0) if m else None
+
+
+_LATEX = _tokens("\\text{", "\\textbf{", "\\overline{", "\\boxed{", "{", "}", "$", "\n", "=", "x", "1", ",",
+                 "\\frac", "\\sqrt", "ab", " ", "\\")
+_MC = _tokens("answer:", "Answer:", "answer is ", "(", ")", "A", "B", "J", "K", " ", "\n", "\t", "x", "nswer:",
+              "a", ".", "é")
+_GSM = _tokens("####", "#", " ", "\n", "$", "-", "1", "23", ",", ".", "5", "x")
+
+
+@settings(max_examples=600, deadline=None)
+@given(_LATEX)
+def test_normalize_final_answer_is_upstreams(text: str) -> None:
+    assert normalize_final_answer(text) == upstream_normalize(text)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_MC)
+def test_choice_extraction_is_upstreams(text: str) -> None:
+    assert extract_choice(text)[0] == upstream_choice(text)
+    m2 = re.search(UPSTREAM_STAGE2, text)
+    assert answer_colon(text) == (m2.group(1) if m2 else None)
+    m3 = re.search(UPSTREAM_STAGE3, text, re.DOTALL)
+    assert last_lone_letter(text) == (m3.group(0) if m3 else None)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_GSM)
+def test_gsm8k_hashes_are_upstreams(text: str) -> None:
+    found = re.findall(GSM8K_REFERENCE, text)
+    assert extract_answer(text, "gsm8k") == (found[-1].replace(",", "").strip().strip("$").strip().rstrip(".")
+                                             .strip() or None if found else None)
+
+
+MB = 1_000_000
+_HOSTILE = {
+    "normalize $": lambda: normalize_final_answer("\\boxed{$" * (MB // 8)),
+    "normalize frac": lambda: normalize_final_answer("\\frac" * (MB // 5)),
+    "normalize text{": lambda: normalize_final_answer("\\text{" * (MB // 6)),
+    "normalize boxed{": lambda: normalize_final_answer("\\boxed{" * (MB // 7)),
+    "mc stage 2": lambda: extract_choice("x" * MB + "\nanswer: B"),
+    "mc stage 2 blanks": lambda: extract_choice("answer:" + " " * MB),
+    "mc stage 3": lambda: extract_choice("A " * (MB // 2)),
+    "gsm8k blanks": lambda: extract_answer("####" + " " * MB, "gsm8k"),
+    "gsm8k hashes": lambda: extract_answer("#### " * (MB // 5), "gsm8k"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_HOSTILE))
+def test_one_megabyte_inputs_finish_fast(name: str) -> None:
+    start = time.process_time()
+    _HOSTILE[name]()
+    assert time.process_time() - start < 2.0, name
