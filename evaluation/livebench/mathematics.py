@@ -9,12 +9,10 @@ https://github.com/LiveBench/LiveBench/blob/e84e548/livebench/process_results/ma
 from __future__ import annotations
 
 import re
-import signal
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
+from evaluation.livebench import upstream_latex
 from evaluation.livebench._boxed import last_boxed, last_boxed_only_string, remove_boxed, rewrite_fbox
 
 # ----------------------------------------------------------------------------------------------- math_comp
@@ -119,45 +117,11 @@ def normalize_final_answer(answer: str) -> str:
     return answer
 
 
-@contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    """A limit of ``seconds`` of this process's CPU time (``ITIMER_PROF``); a no-op outside the main thread.
-
-    Upstream uses a 5 s wall-clock ``alarm``; on a loaded machine that fails comparisons that merely waited for a
-    core (seen here at load 18 on 2 cores), so we count CPU time instead: the limit still stops a runaway
-    ``simplify`` but no longer depends on the neighbours."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def _raise(signum: int, frame: Any) -> None:
-        raise TimeoutError
-
-    old = signal.signal(signal.SIGPROF, _raise)
-    signal.setitimer(signal.ITIMER_PROF, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, old)
-
-
-def latex_equivalent(a: str, b: str, seconds: float = 5.0) -> bool:
-    """Upstream ``is_equiv``: parse both LaTeX strings, and they are equal when ``|simplify(a - b)| < 0.001``;
-    any parse/subtract/simplify failure or running out of the 5 s (CPU time, see ``_time_limit``) is "not equal".
-
-    Deviation: upstream parses with ``sympy.parsing.latex.parse_latex`` (ANTLR 4.11 runtime); this environment
-    carries ANTLR 4.13 for math-verify, so we parse with ``latex2sympy2_extended`` (math-verify's parser).
-    The two parsers differ on a few constructs (e.g. ``\\log`` is base 10 in latex2sympy2_extended)."""
-    import sympy
-    from latex2sympy2_extended import latex2sympy
-
-    try:
-        with _time_limit(seconds):
-            diff = latex2sympy(a) - latex2sympy(b)
-            return bool(sympy.Abs(sympy.simplify(diff)) < 0.001)
-    except Exception:  # noqa: BLE001 - upstream counts every failure (parse, type, timeout) as a miss
-        return False
+def latex_equivalent(a: str, b: str) -> bool:
+    """Upstream ``is_equiv``: sympy's ANTLR ``parse_latex`` on both, equal when ``|simplify(a - b)| < 0.001``;
+    any failure is "not equal". Runs in the side environment with upstream's parser
+    (``evaluation.livebench.upstream_latex``)."""
+    return upstream_latex.is_equiv(a, b)
 
 
 def score_amps_hard(ground_truth: str | list[str], response: str) -> float:
