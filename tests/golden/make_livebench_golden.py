@@ -1,0 +1,288 @@
+"""Record upstream LiveBench's scores on realistic and adversarial answers: the golden file of
+tests/unit/test_livebench_golden.py.
+
+Upstream: https://github.com/LiveBench/LiveBench at commit e84e548 (``livebench/process_results``, identical to
+FuseEval 5af2bad's vendored copy). This script extracts that directory from a git clone/mirror at the pinned
+commit into a temporary folder and imports it; it must run in a throwaway environment with upstream's
+dependencies (not this repository's .venv: sympy's parser needs ANTLR 4.11), e.g.:
+
+    uv venv /tmp/lbenv && uv pip install --python /tmp/lbenv/bin/python sympy==1.12 \\
+        antlr4-python3-runtime==4.11.1 mpmath==1.3.0 Levenshtein pandas==2.3.3 numpy==2.4.6 lxml
+    /tmp/lbenv/bin/python tests/golden/make_livebench_golden.py --git-dir /path/to/LiveBench/.git
+
+Cases are generated deterministically (seeded) per task type: answers a model writes (right, wrong, reformatted)
+and adversarial ones (boxes in every upstream branch, ``\\\\fbox``, ``$`` inside boxes, empty, Unicode, long).
+Output: tests/golden/livebench/upstream_e84e548.jsonl.gz, one case per line: task, subtask, ground_truth,
+question_text, response, upstream (the score, or ``"error:<ExceptionType>"`` where upstream raises) and, for
+AMPS_Hard, ``parsed`` (upstream's normalised box, or null). Not run by CI (it needs upstream's code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import json
+import random
+import subprocess
+import sys
+import tarfile
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+COMMIT = "e84e548"
+OUT = Path(__file__).resolve().parent / "livebench" / f"upstream_{COMMIT}.jsonl.gz"
+
+HOSTILE = ["", " ", "\n", "\ud800", "\x00", "\u202eevil", "e\u0301\u0301", "**", "****", "***", "$$", "\\boxed",
+           "\\boxed{", "\\boxed}", "}{", "Answer:", "Answer", ",", "a" * 3000, "{" * 50, "}" * 50, "\\fbox{",
+           "\\\\fbox{", "\\boxed ", "**\u00a0**", "<solution></solution>", "<PLOT_SUMMARY>", "```", "null", "NaN"]
+
+
+def boxes(ans: str, rng: random.Random) -> list[str]:
+    """Every way a model or an adversary boxes ``ans`` (each upstream branch)."""
+    other = rng.choice(["0", "X", "wrong", "A", "1"])
+    return [f"\\boxed{{{ans}}}", f"$\\boxed{{{ans}}}$", f"\\fbox{{{ans}}}", f"\\\\fbox{{{ans}}}",
+            f"\\boxed{{{other}}} then \\\\fbox{{{ans}}}", f"\\boxed{{{ans}}} then \\\\fbox{{{other}}}",
+            f"\\boxed${{{ans}}}$", f"\\boxed {ans}$", f"\\boxed {ans}", f"\\boxed{{{other}}} and \\boxed {ans}$ x",
+            f"\\boxedx{{{ans}}}", f"\\boxed\n{{{ans}}}", f"\\boxed{{\\fbox{{{ans}}}}}", f"\\boxed{{{ans}",
+            f"\\boxed{{{ans}}}}}", f"\\fbox {{{ans}}}", f"\\boxed{{\\text{{{ans}}}}}", f"\\boxed{{${ans}$}}",
+            f"\\boxed{{{other}}}\\fbox{{{ans}}}", f"**{ans}**", f"\\boxed{{ {ans} }}", f"\\boxed{{{ans}}}."]
+
+
+def wrap(core: str, rng: random.Random) -> str:
+    pre = rng.choice(["", "Let me think.\n", "The answer is ", "So we get ", "**Final**: ", "Thus "])
+    post = rng.choice(["", ".", "\n", " Done.", "\n\nI hope this helps!", " $"])
+    return pre + core + post
+
+
+def cases_for(task: str, rng: random.Random) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+
+    def add(gt: Any, response: str, question_text: str = "", subtask: str | None = None) -> None:
+        out.append({"task": task, "subtask": subtask, "ground_truth": gt, "question_text": question_text,
+                    "response": response})
+
+    if task == "math_comp":
+        for _ in range(12):
+            vals = rng.sample(["5", "7", "\\frac{1}{2}", "12", "\\sqrt{3}", "24", "100", "\\pi", "8", "3"], 5)
+            q = "Question? $" + "\\qquad".join(f"\\textbf{{({c}) }}{v}" for c, v in zip("ABCDE", vals, strict=True)) + "$"
+            gt = rng.choice("ABCDE")
+            v = vals["ABCDE".index(gt)]
+            sub = rng.choice(["amc_12a", "amc_10b", "smc", "2023_amc_12"])
+            for r in ([gt * 5, gt * 4, gt * 3, f"{gt}{gt}{gt}{gt}{gt} wait", f"answer {v}", f"answer {v}" + "x" * 30,
+                       f"{v}", rng.choice("ABCDE") * 5] + boxes(gt, rng)[:14]):
+                add(gt, wrap(r, rng), q, sub)
+        for _ in range(4):
+            gt = str(rng.randint(0, 999)).zfill(3)
+            for r in [gt, f"The answer is {gt}.", f"{gt}" + " " * 25, f"\\boxed{{{gt}}}", str(int(gt) + 1), ""]:
+                add(gt, wrap(r, rng), "AIME question", "aime_2024")
+        for h in HOSTILE:
+            add("C", h, "$\\textbf{(A) }1\\qquad\\textbf{(C) }2$", "amc_12b")
+    elif task == "olympiad":
+        for _ in range(25):
+            n = rng.randint(3, 8)
+            truth = list(range(1, n + 1))
+            rng.shuffle(truth)
+            gt = ",".join(map(str, truth))
+            perm = truth[:]
+            rng.shuffle(perm)
+            for r in [f"Answer: {gt}", f"Answer: {', '.join(map(str, perm))}", f"Answer: <{gt}>", f"{gt}",
+                      f"Answer: {gt}.", "Answer: 1, 2, x3, 4", f"Answer: {gt}, 99", "Answer: 1²,2", "Answer: ₂,1",
+                      "Answer: " + "9" * 5000 + "," + gt, f"Answer: {gt} Answer: 1,2"]:
+                add(gt, r, "", rng.choice(["imo_2023", "usamo_2024"]))
+        for h in HOSTILE:
+            add("2,1,3", h, "", "imo_2024")
+    elif task == "AMPS_Hard":
+        pairs = [("x^2", "x^{2}"), ("\\frac{1}{2}", "0.5"), ("\\ln(x)", "\\log(x)"), ("2x(3x+2)", "6x^2+4x"),
+                 ("\\pi", "3.14159"), ("e^{x}", "\\exp(x)"), ("\\sqrt{2}", "\\sqrt2"), ("\\frac{3}{4}", "\\frac34"),
+                 ("-\\frac{x}{2}", "-x/2"), ("x^3+3x", "3x+x^3"), ("\\sin(x)\\cos(x)", "\\frac{\\sin(2x)}{2}"),
+                 ("100000", "100,000"), ("\\left(x+1\\right)^2", "(x+1)^2"), ("7", "7.0001"), ("7", "8")]
+        for gt, alt in pairs:
+            for r in [*boxes(alt, rng)[:10], f"$y = \\boxed{{{alt}}}$", f"\\boxed{{{alt}+C}}",
+                      f"\\boxed{{\\text{{{alt}}}}}", "\\boxed{$x$ and $y$}"]:
+                add([gt] if rng.random() < 0.3 else gt, wrap(r, rng), "", "amps_hard_derivatives")
+        for h in HOSTILE[:12]:
+            add("1", h, "", "amps_hard")
+    elif task == "spatial":
+        for gt in ["3", "7", "12", "triangle", "tetrahedra", "square", "tetrahedron", "circle", "yes", "0"]:
+            words = {"3": "three", "7": "seven", "12": "twelve", "0": "zero"}.get(gt, gt)
+            for r in [f"**{gt}**", f"**{words}**", f"**equilateral {gt}**", f"**two {gt}s and more words**",
+                      f"**{gt}** **x** **y** **z**", f"**a** **{gt}** **b**", f"** {gt.upper()} **",
+                      *boxes(gt, rng)[:12], f"**{gt}**, \\boxed{{9}}", f"***{gt}***"]:
+                add(gt, wrap(r, rng))
+        for h in HOSTILE:
+            add("3", h)
+    elif task == "web_of_lies_v2":
+        for _ in range(20):
+            gt = ", ".join(rng.choice(["yes", "no"]) for _ in range(3))
+            flip = ", ".join(rng.choice(["yes", "no"]) for _ in range(3))
+            for r in [f"**{gt}**", f"**{gt.upper()}**", f"**{flip}**", f"**{gt}, yes**", f"**{gt.replace(', ', ' ')}**",
+                      f"answer {gt}", f"**{gt}** and **no**", f"**Answer: {gt}**", f"**{gt}.**", "**yes, no, yesno**"]:
+                add(gt, wrap(r, rng))
+        for h in HOSTILE:
+            add("yes, no, yes", h)
+    elif task == "zebra_puzzle":
+        for gt in ["3", "5", "cat", "Tea", "comedy movies", "horror", "1", "banana", "nine", "2"]:
+            for r in [f"***{gt}***", f"***{gt.lower()}***", f"***{gt.split()[0]}***", f"answer {gt}", f"{gt}.",
+                      f"***x*** then ***{gt}***", f"***{gt}*** then ***x***", f"**{gt}**", "***three***",
+                      f"***{gt}***\nactually 4", f"***{'five' if gt == '5' else gt}***", "***9***", "***1 2***"]:
+                add(gt, wrap(r, rng))
+        for h in HOSTILE:
+            add("3", h)
+    elif task == "cta":
+        for gt in ["Name", "birthDate", "zip_code", "Price", "colour", "ID"]:
+            for r in [gt, gt.lower(), f" {gt} ", f"{gt}.", f"'{gt}'", f"`{gt}`", f"Class: {gt}", f"**{gt}**",
+                      f"{gt}\n", "Other", f"{gt}s", f"\"{gt}\"", f"{gt.upper()}", f"{gt} {gt}", f"{gt}!", f"{gt}_"]:
+                add(gt, r)
+        for h in HOSTILE:
+            add("Name", h)
+    elif task == "tablejoin":
+        for _ in range(15):
+            keys = rng.sample(["a", "b", "c", "d", "e", "f"], 3)
+            vals = rng.sample(["x", "y", "z", "w", "v"], 3)
+            gt = dict(zip(keys, vals, strict=True))
+            part = dict(list(gt.items())[:2])
+            wrong = {keys[0]: "q", **dict(list(gt.items())[1:])}
+            for r in [repr(gt), json.dumps(gt), f"```python\n{gt!r}\n```", f"Here: {gt!r}", repr(part), repr(wrong),
+                      "{}", f"{gt!r}{gt!r}", repr({**gt, "zz": "x"}), "{'a': }", f"```json\n{json.dumps(gt)}\n```"]:
+                add(repr(gt) if rng.random() < 0.5 else json.dumps(gt), r)
+        for h in HOSTILE:
+            add("{'a': 'x'}", h)
+    elif task == "tablereformat":
+        csv_t = "Name,Age\nAl,30\nBo,25\n"
+        tsv_t = "Name\tAge\nAl\t30\nBo\t25\n"
+        jsonl_t = '{"Name":"Al","Age":30}\n{"Name":"Bo","Age":25}\n'
+        json_t = '{"0":{"Name":"Al","Age":30},"1":{"Name":"Bo","Age":25}}'
+        md_t = "| Name | Age |\n|---|---|\n| Al | 30 |\n| Bo | 25 |\n"
+        tables = {"csv": csv_t, "tsv": tsv_t, "jsonl": jsonl_t, "json": json_t, "markdown": md_t}
+        for src in ("csv", "tsv", "json"):
+            for dst, gt in tables.items():
+                if dst == src:
+                    continue
+                q = f"Please convert the Input Table from {src.upper()} format to {dst.upper()} format. Input: ..."
+                alt = {k: v.replace("30", "31") for k, v in tables.items()}
+                for r in [gt, f"```\n{gt}```", f"Here is the table in {dst} format:\n{gt}", alt[dst],
+                          gt.upper(), csv_t, gt.replace("Name", " name "), "", "garbage", f"Output:\n{gt}"]:
+                    add(gt, r, q)
+    elif task == "connections":
+        words = [f"w{i}" for i in range(16)]
+        for _ in range(12):
+            rng.shuffle(words)
+            gt = ", ".join(words)
+            groups = [words[i:i + 4] for i in range(0, 16, 4)]
+            swapped = [g[:] for g in groups]
+            swapped[0][0], swapped[1][0] = swapped[1][0], swapped[0][0]
+            for r in [f"**{gt}**", f"**{gt.upper()}**", f"**{', '.join(sum(swapped, []))}**",
+                      "\n".join(f"**{', '.join(g)}**" for g in groups), f"**{', '.join(words[:8])}**",
+                      f"<solution>{gt}</solution>", f"**{gt}** and **{', '.join(sum(swapped, []))}**",
+                      f"**{'; '.join(words)}**", f"**{', '.join(words[::-1])}**"]:
+                add(gt, r)
+        for h in HOSTILE:
+            add(", ".join(words), h)
+    elif task == "plot_unscrambling":
+        sents = ["Anna meets Bob", "They travel to Rome", "A storm hits", "Bob is lost", "Anna finds him",
+                 "They marry"]
+        for _ in range(20):
+            k = rng.randint(3, 6)
+            gt = ". ".join(sents[:k]) + "."
+            perm = sents[:k]
+            rng.shuffle(perm)
+            for r in [gt, ". ".join(perm) + ".", f"<PLOT_SUMMARY>{gt}", f"<PLOT_SUMMARY>{'. '.join(perm)}",
+                      gt.lower(), ". ".join(sents[:k - 1]), "Nothing.", f"Sure!\n<PLOT_SUMMARY>\n{gt}\n</PLOT_SUMMARY>"]:
+                add(gt, r)
+        for h in HOSTILE[:-12]:
+            add("A b. C d.", h)
+    elif task == "typos":
+        for gt in ["The quick brown fox jumps.", "Hello world", "A long sentence with many words in it.",
+                   "Tab\tand newline\nhere"]:
+            for r in [gt, f"Corrected: {gt}", f"{gt} extra", gt.lower(), gt.replace("o", "0"), f"**{gt}**",
+                      f"Output:\n{gt}\n", gt[:-1], gt + ".", f"<{gt}>", gt * 2, f"```\n{gt}\n```"]:
+                add(gt, r)
+        for h in HOSTILE:
+            add("Hello world", h)
+    return out
+
+
+def run_upstream(root: Path, cases: list[dict[str, Any]]) -> None:
+    sys.path.insert(0, str(root))
+    from livebench.process_results.data_analysis.cta.utils import cta_process_results
+    from livebench.process_results.data_analysis.tablejoin.utils import joinmap_process_results
+    from livebench.process_results.data_analysis.tablereformat.utils import table_process_results
+    from livebench.process_results.math.AMPS_Hard import utils as amps
+    from livebench.process_results.math.math_competitions.utils import (
+        aime_process_results,
+        mathcontest_process_results,
+    )
+    from livebench.process_results.math.olympiad.utils import proof_rearrangement_process_results
+    from livebench.process_results.reasoning.spatial.utils import spatial_process_results
+    from livebench.process_results.reasoning.web_of_lies_v2.utils import web_of_lies_process_results
+    from livebench.process_results.reasoning.zebra_puzzle.utils import zebra_puzzle_process_results
+    from livebench.process_results.writing.connections.utils import connections_process_results
+    from livebench.process_results.writing.plot_unscrambling.utils import plot_unscrambling_process_results
+    from livebench.process_results.writing.typos.utils import typos_process_results
+
+    def dispatch(c: dict[str, Any]) -> Any:  # gen_ground_truth_judgment.play_a_match_gt's dispatch
+        gt, r, q = c["ground_truth"], c["response"], c["question_text"]
+        splits = (c["subtask"] or c["task"]).split("_")
+        if splits[0] in ("amc", "smc") or (len(splits) > 1 and splits[1] == "amc"):
+            return mathcontest_process_results(gt, r, q)
+        if splits[0] == "aime":
+            return aime_process_results(gt, r)
+        if splits[0] in ("imo", "usamo"):
+            return proof_rearrangement_process_results(gt, r, edit_distance=True)
+        fns = {"cta": lambda: cta_process_results(gt, r), "tablereformat": lambda: table_process_results(q, gt, r),
+               "tablejoin": lambda: joinmap_process_results(q, gt, r),
+               "AMPS_Hard": lambda: amps.amps_hard_process_results(gt, r),
+               "web_of_lies_v2": lambda: web_of_lies_process_results(gt, r),
+               "zebra_puzzle": lambda: zebra_puzzle_process_results(gt, r),
+               "spatial": lambda: spatial_process_results(gt, r), "typos": lambda: typos_process_results(gt, r),
+               "connections": lambda: connections_process_results(gt, r),
+               "plot_unscrambling": lambda: plot_unscrambling_process_results(gt, r)}
+        return fns[c["task"]]()
+
+    for c in cases:
+        try:
+            c["upstream"] = float(dispatch(c))
+        except Exception as exc:  # noqa: BLE001 - recorded: where upstream raises is part of the golden answer
+            c["upstream"] = f"error:{type(exc).__name__}"
+        if c["task"] == "AMPS_Hard":
+            text = c["response"].replace("+C", "").replace("+ C", "").replace("\\\\fbox{", "\\\\boxed{")
+            try:
+                box = amps.last_boxed_only_string(text)
+                c["parsed"] = amps.normalize_final_answer(amps.remove_boxed(box)) if box else None
+            except Exception as exc:  # noqa: BLE001
+                c["parsed"] = f"error:{type(exc).__name__}"
+
+
+TASKS = ("math_comp", "olympiad", "AMPS_Hard", "spatial", "web_of_lies_v2", "zebra_puzzle", "cta", "tablejoin",
+         "tablereformat", "connections", "plot_unscrambling", "typos")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--git-dir", required=True, help="a clone or mirror of github.com/LiveBench/LiveBench")
+    args = ap.parse_args()
+    warnings.filterwarnings("ignore")
+    rng = random.Random(20241021)
+    cases = [c for t in TASKS for c in cases_for(t, rng)]
+    blob = subprocess.run(["git", "--git-dir", args.git_dir, "archive", COMMIT, "livebench/process_results"],
+                          check=True, capture_output=True).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        tarfile.open(fileobj=io.BytesIO(blob)).extractall(tmp, filter="data")
+        run_upstream(Path(tmp), cases)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.GzipFile(OUT, "wb", mtime=0) as gz:
+        gz.write(json.dumps({"upstream": "https://github.com/LiveBench/LiveBench", "commit": COMMIT,
+                             "cases": len(cases)}).encode() + b"\n")
+        for c in cases:
+            gz.write(json.dumps(c, ensure_ascii=True).encode() + b"\n")
+    counts: dict[str, int] = {}
+    for c in cases:
+        counts[c["task"]] = counts.get(c["task"], 0) + 1
+    print(f"wrote {OUT} ({len(cases)} cases: {counts})")
+
+
+if __name__ == "__main__":
+    main()
