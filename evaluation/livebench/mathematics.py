@@ -117,11 +117,11 @@ def normalize_final_answer(answer: str) -> str:
     return answer
 
 
-def latex_equivalent(a: str, b: str) -> bool:
+def latex_equivalent(a: str, b: str, seconds: float = upstream_latex.SECONDS) -> bool:
     """Upstream ``is_equiv``: sympy's ANTLR ``parse_latex`` on both, equal when ``|simplify(a - b)| < 0.001``;
-    any failure is "not equal". Runs in the side environment with upstream's parser
+    any failure, or ``seconds`` of CPU time spent, is "not equal". Runs in the side environment with upstream's parser
     (``evaluation.livebench.upstream_latex``)."""
-    return upstream_latex.is_equiv(a, b)
+    return upstream_latex.is_equiv(a, b, seconds)
 
 
 def score_amps_hard(ground_truth: str | list[str], response: str) -> float:

@@ -283,7 +283,8 @@ def right_answer(q: dict[str, Any]) -> str:
             else f"So the final answer is {truth}"
     if task == "AMPS_Hard":
         a3, b2 = truth.split("x^2+")
-        return f"Differentiating term by term, $\\boxed{{x\\left({a3}x + {b2.rstrip('x')}\\right)}}$"
+        # factored with an explicit \\cdot: upstream's parser reads x\\left(...\\right) as a call of a function x
+        return f"Differentiating term by term, $\\boxed{{x \\cdot \\left({a3}x + {b2.rstrip('x')}\\right)}}$"
     if task == "olympiad":
         return "Matching the tags in order.\nAnswer: " + ", ".join(truth.split(","))
     if task == "zebra_puzzle":
