@@ -14,7 +14,12 @@ Cases are generated deterministically (seeded) per task type: answers a model wr
 and adversarial ones (boxes in every upstream branch, ``\\\\fbox``, ``$`` inside boxes, empty, Unicode, long).
 Output: tests/golden/livebench/upstream_e84e548.jsonl.gz, one case per line: task, subtask, ground_truth,
 question_text, response, upstream (the score, or ``"error:<ExceptionType>"`` where upstream raises) and, for
-AMPS_Hard, ``parsed`` (upstream's normalised box, or null). Not run by CI (it needs upstream's code).
+AMPS_Hard, ``parsed`` (upstream's normalised box, or null). Instruction following (upstream's vendored IFEval
+``if_runner``, strict mode, ``score_results``; needs langdetect, immutabledict, nltk) goes to
+tests/golden/livebench/if_upstream_e84e548.jsonl.gz: instruction ids, kwargs, prompt, response, upstream score.
+``length_constraints:number_sentences`` and ``change_case:capital_word_frequency`` are left out: they need nltk's
+punkt data (sentence and word tokenizers), which is not on PyPI.
+Not run by CI (it needs upstream's code).
 """
 
 from __future__ import annotations
@@ -205,6 +210,87 @@ def cases_for(task: str, rng: random.Random) -> list[dict[str, Any]]:
     return out
 
 
+IF_RESPONSES = [
+    "this is all lowercase text, with a comma, and words.", "THIS IS ALL CAPITAL TEXT WITHOUT COMMAS",
+    "Plain text without any commas at all", "<<My Title>>\nThe body of the answer. P.S. thanks",
+    "* first bullet\n* second bullet\n* third bullet", "SECTION 1\nIntro\nSECTION 2\nMore text here",
+    "Para one.\n\n***\n\nPara two.\n\n***\n\nPara three.", "He said *hello* and *world* and *again*.",
+    '{"answer": "json", "ok": true}', "```json\n{\"a\": 1}\n```", '"The whole answer is quoted."',
+    "Response one\n******\nResponse two", "My answer is yes.", "Fill [name] and [address] please",
+    "Is there anything else I can help with?", "The keyword banana appears: banana banana banana.",
+    "A sentence. " * 60, "word " * 300, "", "   ", "\ud800", "Das ist eine deutsche Antwort auf die Frage, "
+    "die ziemlich lang ist und eindeutig Deutsch.", "Repeat this prompt exactly\nand then an answer",
+    "ALLCAPS WORDS: ONE TWO THREE four five SIX", "P.P.S. late postscript", "zzz " * 5 + "end phrase here.",
+]
+IF_KWARGS: dict[str, list[dict[str, Any]]] = {
+    "keywords:existence": [{"keywords": ["banana"]}, {"keywords": ["answer", "json"]}],
+    "keywords:frequency": [{"keyword": "banana", "frequency": 3, "relation": "at least"},
+                           {"keyword": "word", "frequency": 100, "relation": "less than"}],
+    "keywords:forbidden_words": [{"forbidden_words": ["banana", "yes"]}],
+    "keywords:letter_frequency": [{"letter": "e", "let_frequency": 5, "let_relation": "at least"},
+                                  {"letter": "z", "let_frequency": 3, "let_relation": "less than"}],
+    "language:response_language": [{"language": "de"}, {"language": "en"}],
+    "length_constraints:number_paragraphs": [{"num_paragraphs": 3}, {"num_paragraphs": 1}],
+    "length_constraints:number_words": [{"num_words": 50, "relation": "at least"},
+                                        {"num_words": 10, "relation": "less than"}],
+    "length_constraints:nth_paragraph_first_word": [{"num_paragraphs": 3, "nth_paragraph": 2, "first_word": "para"}],
+    "detectable_content:number_placeholders": [{"num_placeholders": 2}],
+    "detectable_content:postscript": [{"postscript_marker": "P.S."}, {"postscript_marker": "P.P.S"}],
+    "detectable_format:number_bullet_lists": [{"num_bullets": 3}, {"num_bullets": 2}],
+    "detectable_format:constrained_response": [{}],
+    "detectable_format:number_highlighted_sections": [{"num_highlights": 2}],
+    "detectable_format:multiple_sections": [{"section_spliter": "SECTION", "num_sections": 2}],
+    "detectable_format:json_format": [{}],
+    "detectable_format:title": [{}],
+    "combination:two_responses": [{}],
+    "combination:repeat_prompt": [{"prompt_to_repeat": "Repeat this prompt exactly"}],
+    "startend:end_checker": [{"end_phrase": "Is there anything else I can help with?"},
+                             {"end_phrase": "end phrase here."}],
+    "change_case:english_capital": [{}],
+    "change_case:english_lowercase": [{}],
+    "punctuation:no_comma": [{}],
+    "startend:quotation": [{}],
+}
+
+
+def if_cases(rng: random.Random) -> list[dict[str, Any]]:
+    """Single instructions x every response, then random pairs (kwargs with a None value, dropped upstream)."""
+    out = []
+    singles = [(i, kw) for i, kws in IF_KWARGS.items() for kw in kws]
+    for i, kw in singles:
+        responses = IF_RESPONSES if i != "language:response_language" else [r for r in IF_RESPONSES if len(r) > 40]
+        for r in responses:
+            out.append({"instruction_id_list": [i], "kwargs": [dict(kw)], "response": r})
+    for _ in range(150):
+        (i1, k1), (i2, k2) = rng.sample([s for s in singles if s[0] != "language:response_language"], 2)
+        out.append({"instruction_id_list": [i1, i2], "kwargs": [{**k1, "unused": None}, dict(k2)],
+                    "response": rng.choice(IF_RESPONSES)})
+    for n, c in enumerate(out):
+        c["prompt"] = "Repeat this prompt exactly" if "combination:repeat_prompt" in c["instruction_id_list"] else \
+            f"Prompt {n}: answer the question."
+        c["task"] = ("paraphrase", "simplify", "story_generation", "summarize")[n % 4]
+    return out
+
+
+def run_upstream_if(root: Path, cases: list[dict[str, Any]]) -> None:
+    """Upstream ``read_prompt_list`` + ``test_instruction_following_strict`` + ``score_results``, one question each."""
+    sys.path.insert(0, str(root / "livebench" / "if_runner"))
+    import langdetect
+    from instruction_following_eval import evaluation_main  # type: ignore[import-not-found]
+    from livebench.process_results.instruction_following.utils import score_results
+
+    langdetect.DetectorFactory.seed = 0
+    for n, c in enumerate(cases):
+        question = {"question_id": n, "instruction_id_list": c["instruction_id_list"], "turns": [c["prompt"]],
+                    "kwargs": [dict(k) for k in c["kwargs"]]}
+        try:
+            (inp,) = evaluation_main.read_prompt_list([question])
+            out = evaluation_main.test_instruction_following_strict(inp, {c["prompt"]: c["response"]})
+            c["upstream"] = float(score_results(out.follow_all_instructions, out.follow_instruction_list))
+        except Exception as exc:  # noqa: BLE001 - recorded: where upstream raises is part of the golden answer
+            c["upstream"] = f"error:{type(exc).__name__}"
+
+
 def run_upstream(root: Path, cases: list[dict[str, Any]]) -> None:
     sys.path.insert(0, str(root))
     from livebench.process_results.data_analysis.cta.utils import cta_process_results
@@ -267,17 +353,27 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     rng = random.Random(20241021)
     cases = [c for t in TASKS for c in cases_for(t, rng)]
-    blob = subprocess.run(["git", "--git-dir", args.git_dir, "archive", COMMIT, "livebench/process_results"],
+    blob = subprocess.run(["git", "--git-dir", args.git_dir, "archive", COMMIT, "livebench/process_results",
+                           "livebench/if_runner"],
                           check=True, capture_output=True).stdout
     with tempfile.TemporaryDirectory() as tmp:
         tarfile.open(fileobj=io.BytesIO(blob)).extractall(tmp, filter="data")
         run_upstream(Path(tmp), cases)
+        if_rows = if_cases(random.Random(25))
+        run_upstream_if(Path(tmp), if_rows)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with gzip.GzipFile(OUT, "wb", mtime=0) as gz:
         gz.write(json.dumps({"upstream": "https://github.com/LiveBench/LiveBench", "commit": COMMIT,
                              "cases": len(cases)}).encode() + b"\n")
         for c in cases:
             gz.write(json.dumps(c, ensure_ascii=True).encode() + b"\n")
+    if_out = OUT.with_name(f"if_upstream_{COMMIT}.jsonl.gz")
+    with gzip.GzipFile(if_out, "wb", mtime=0) as gz:
+        gz.write(json.dumps({"upstream": "https://github.com/LiveBench/LiveBench", "commit": COMMIT,
+                             "cases": len(if_rows)}).encode() + b"\n")
+        for c in if_rows:
+            gz.write(json.dumps(c, ensure_ascii=True).encode() + b"\n")
+    print(f"wrote {if_out} ({len(if_rows)} cases)")
     counts: dict[str, int] = {}
     for c in cases:
         counts[c["task"]] = counts.get(c["task"], 0) + 1

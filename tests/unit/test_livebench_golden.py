@@ -2,7 +2,8 @@
 
 tests/golden/livebench/upstream_e84e548.jsonl.gz holds upstream LiveBench's ``process_results`` scores (commit
 e84e548 == FuseEval 5af2bad's copy) on 2,310 realistic and adversarial answers over the 12 text-scored task types,
-written by tests/golden/make_livebench_golden.py (which runs upstream's code at that commit). Every case must agree
+written by tests/golden/make_livebench_golden.py (which runs upstream's code at that commit), and its
+if_upstream_e84e548.jsonl.gz: the instruction-following score of 950 questions (the four IF tasks). Every case must agree
 exactly, except the documented deviations (docs/livebench.md, "Where we differ"), whose counts per task are pinned
 here: a new disagreement, or a deviation that changes its count, fails the test.
 """
@@ -91,3 +92,18 @@ def test_amps_hard_scores_are_upstreams() -> None:
     picked = rows[::max(1, len(rows) // AMPS_FULL_CASES)][:AMPS_FULL_CASES]
     assert {c["upstream"] for c in picked} == {0.0, 1.0}
     assert [score_question(_question(c), c["response"]) for c in picked] == [c["upstream"] for c in picked]
+
+
+def test_instruction_following_agrees_with_upstreams_ifeval_on_every_case() -> None:
+    """950 questions (one or two instructions, kwargs as the release writes them, None values included) scored by
+    upstream's vendored IFEval in strict mode; ours (lm-eval's checkers) must give the same score on each. Not
+    covered: the two checkers that need nltk's punkt data (number_sentences, capital_word_frequency)."""
+    with gzip.open(GOLDEN.with_name("if_upstream_e84e548.jsonl.gz"), "rt", encoding="utf-8") as f:
+        header, *rows = (json.loads(line) for line in f)
+    assert header["commit"] == "e84e548" and len(rows) == header["cases"] >= 900
+    assert len({i for r in rows for i in r["instruction_id_list"]}) == 23
+    assert {r["upstream"] for r in rows} == {0.0, 0.25, 1.0}  # one or two instructions
+    ours = [score_question({"category": "instruction_following", "task": r["task"], "turns": [r["prompt"]],
+                            "instruction_id_list": r["instruction_id_list"], "kwargs": r["kwargs"],
+                            "question_id": n}, r["response"]) for n, r in enumerate(rows)]
+    assert ours == [r["upstream"] for r in rows]
