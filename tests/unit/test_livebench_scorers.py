@@ -260,3 +260,9 @@ def test_every_release_task_has_a_scorer() -> None:
             continue
         for task in tasks:
             assert callable(scorer_for({"category": category, "task": task, "question_id": "x"}))
+
+
+def test_proof_rearrangement_survives_numbers_past_the_int_digit_limit() -> None:
+    # upstream's int() raises past 4,300 digits; here the long number is one element that equals no step
+    assert m.score_proof_rearrangement("1,2,3", "Answer: " + "9" * 5000 + ", 1, 2, 3") == 0.75
+    assert m.score_proof_rearrangement("1,2,3", "Answer: 1, 2, " + "3" * 5000) == pytest.approx(2 / 3)
