@@ -19,6 +19,8 @@ AMPS_Hard, ``parsed`` (upstream's normalised box, or null). Instruction followin
 tests/golden/livebench/if_upstream_e84e548.jsonl.gz: instruction ids, kwargs, prompt, response, upstream score.
 ``length_constraints:number_sentences`` and ``change_case:capital_word_frequency`` are left out: they need nltk's
 punkt data (sentence and word tokenizers), which is not on PyPI.
+Coding (``LCB_generation_process_results``: upstream's LiveCodeBench runner executes the programs, 6 s per test)
+goes to tests/golden/livebench/coding_upstream_e84e548.jsonl.gz: question (tests as JSON), response, upstream.
 Not run by CI (it needs upstream's code).
 """
 
@@ -291,6 +293,116 @@ def run_upstream_if(root: Path, cases: list[dict[str, Any]]) -> None:
             c["upstream"] = f"error:{type(exc).__name__}"
 
 
+def _tests(pairs: list[tuple[str, str]], kind: str) -> str:
+    return json.dumps([{"input": i, "output": o, "testtype": kind} for i, o in pairs])
+
+
+def _coding_question(task: str, title: str, tests: list[tuple[str, str]], kind: str, func: str | None,
+                     partial: str = "") -> dict[str, Any]:
+    meta = json.dumps({"func_name": func} if func else {})
+    return {"category": "coding", "task": task, "question_id": title, "turns": [f"Solve {title}."],
+            "public_test_cases": _tests(tests[:1], kind), "private_test_cases": _tests(tests[1:], kind),
+            "original_json": {"metadata": meta}, "partial_solution": partial}
+
+
+def coding_cases() -> list[dict[str, Any]]:
+    """Five questions (stdin and functional, one completion) x programs a model writes, right and wrong."""
+    fence = "```python\n{}\n```"
+    stdin_sum = _coding_question("LCB_generation", "sum", [("3 4\n", "7\n"), ("10 -2\n", "8\n"),
+                                                            ("0 0\n", "0\n"), ("100 200\n", "300\n")], "stdin", None)
+    stdin_sort = _coding_question("LCB_generation", "sort", [("3\n3 1 2\n", "1\n2\n3\n"), ("1\n5\n", "5\n"),
+                                                              ("2\n9 9\n", "9\n9\n")], "stdin", None)
+    largest = _coding_question("LCB_generation", "largest", [("[1, 5, 2]", "5"), ("[-3]", "-3"), ("[0, 0]", "0"),
+                                                              ("[4, 9, 9, 1]", "9")], "functional", "largest")
+    words = _coding_question("LCB_generation", "words", [('"a b c"', '"c b a"'), ('"x"', '"x"'),
+                                                          ('"hi  there"', '"there hi"')], "functional", "reverseWords")
+    partial = "class Solution:\n    def total(self, nums: List[int]) -> int:\n        acc = 0"
+    total = _coding_question("coding_completion", "total", [("[1, 2]", "3"), ("[]", "0"), ("[5, 5, 5]", "15")],
+                             "functional", "total", partial)
+    sum_right = "a, b = map(int, input().split())\nprint(a + b)"
+    sort_right = "n = int(input())\nxs = sorted(map(int, input().split()))\nfor x in xs:\n    print(x)"
+    largest_right = "class Solution:\n    def largest(self, nums: List[int]) -> int:\n        return max(nums)"
+    words_right = "class Solution:\n    def reverseWords(self, s: str) -> str:\n        return ' '.join(s.split()[::-1])"
+    total_right = "        for x in nums:\n            acc += x\n        return acc"
+    programs = {
+        "sum": [sum_right, "import sys\na, b = map(int, sys.stdin.read().split())\nprint(a + b)",
+                "def main():\n    a, b = map(int, input().split())\n    print(a + b)\nmain()",
+                "if __name__ == '__main__':\n    a, b = map(int, input().split())\n    print(a + b)",
+                "def main():\n    a, b = map(int, input().split())\n    print(a + b)",
+                "a, b = map(int, input().split())\nprint(a - b)", "a, b = map(int, input().split())\nprint(float(a + b))",
+                "a, b = map(int, input().split())\nprint(a + b, end='')", "a, b = map(int, input().split())\nprint(' ', a + b, ' ')",
+                "a, b = map(int, input().split())\nprint(a + b)\nprint()", "print(7)", "a, b = map(int, input().split()\nprint(a + b)",
+                "raise ValueError('no')", "import sys\na, b = map(int, input().split())\nprint(a + b)\nsys.exit(0)",
+                "a, b = map(int, input().split())\nprint(a + b)\nexit()", "import numpy as np\nprint(int(np.sum(list(map(int, input().split())))))",
+                "a, b = map(int, input().split())\nimport sys\nprint(a + b, file=sys.stderr)",
+                "a, b = map(int, input().split())\nprint(a + b)\ninput()", "while True:\n    pass"],
+        "sort": [sort_right, "n = int(input())\nprint(*sorted(map(int, input().split())), sep='\\n')",
+                 "n = int(input())\nprint(' '.join(map(str, sorted(map(int, input().split())))))",
+                 "n = int(input())\nprint(*sorted(map(int, input().split())))",
+                 "n = int(input())\nxs = sorted(map(int, input().split()), reverse=True)\nfor x in xs:\n    print(x)",
+                 "n = int(input())\nxs = list(map(int, input().split()))\nfor x in xs:\n    print(x)",
+                 "import sys\ndata = sys.stdin.read().split()\nfor x in sorted(map(int, data[1:])):\n    print(x)",
+                 "n = int(input())\nxs = sorted(input().split())\nfor x in xs:\n    print(x)"],
+        "largest": [largest_right, "class Solution:\n    def largest(self, nums):\n        return min(nums)",
+                    "class Solution:\n    def largest(self, nums):\n        return str(max(nums))",
+                    "class Solution:\n    def biggest(self, nums):\n        return max(nums)",
+                    "def largest(nums):\n    return max(nums)",
+                    "class Solution:\n    def largest(self, nums: List[int]) -> int:\n        m = nums[0]\n"
+                    "        for x in nums:\n            m = max(m, x)\n        return m",
+                    "class Solution:\n    def largest(self, nums):\n        return float(max(nums))",
+                    "class Solution:\n    def largest(self, nums):\n        print(max(nums))",
+                    "class Solution:\n    def largest(self, nums):\n        return sorted(nums)[-1]",
+                    "class Solution:\n    @staticmethod\n    def largest(nums):\n        return max(nums)",
+                    "class Solution:\n    def largest(self, nums):\n        raise RuntimeError",
+                    "import heapq\nclass Solution:\n    def largest(self, nums):\n        return heapq.nlargest(1, nums)[0]"],
+        "words": [words_right, "class Solution:\n    def reverseWords(self, s):\n        return s[::-1]",
+                  "class Solution:\n    def reverseWords(self, s):\n        return ' '.join(reversed(s.split(' ')))",
+                  "class Solution:\n    def reverseWords(self, s):\n        return ' '.join(s.split()[::-1]) + ' '",
+                  "class Solution:\n    def reverseWords(self, s):\n        return list(reversed(s.split()))"],
+        "total": [total_right, "        return acc", "        return sum(nums)", "        return sum(nums) + acc",
+                  "        for x in nums:\n            acc += x\n        return str(acc)",
+                  "class Solution:\n    def total(self, nums: List[int]) -> int:\n        return sum(nums)",
+                  "    for x in nums:\n        acc += x\n    return acc", "        return len(nums)"],
+    }
+    questions = {"sum": stdin_sum, "sort": stdin_sort, "largest": largest, "words": words, "total": total}
+    out = []
+    for name, q in questions.items():
+        right = programs[name][0]
+        texts = [fence.format(p) for p in programs[name]]
+        texts += [right, f"Here you go:\n{fence.format(right)}\nDone.", f"```\n{right}\n```",
+                  f"{fence.format('print(0)')}\n{fence.format(right)}", f"{fence.format(right)}\n{fence.format('x')}",
+                  f"```python\n{right}", "", "\ud800", "```python\n```", "```python\n\x00\n```"]
+        out += [{"question": q, "response": t} for t in texts]
+    return out
+
+
+def run_upstream_coding(root: Path, cases: list[dict[str, Any]]) -> None:
+    """Upstream ``LCB_generation_process_results(question, response)`` for both coding tasks.
+
+    LiveCodeBench's runner imports ``pyext.RuntimeModule``; pyext 0.7 does not build on Python 3.11
+    (``inspect.getargspec``), so a module with its one used call, ``from_string(name, doc, code)`` = a fresh module
+    object with ``code`` executed in it (what pyext does), is installed in its place."""
+    import types
+
+    class RuntimeModule(types.ModuleType):
+        @staticmethod
+        def from_string(name: str, doc: str, code: str) -> types.ModuleType:
+            mod = RuntimeModule(name, doc)
+            exec(code, mod.__dict__)  # noqa: S102 - what pyext does; upstream's runner sandboxes around it
+            return mod
+
+    pyext = types.ModuleType("pyext")
+    pyext.RuntimeModule = RuntimeModule  # type: ignore[attr-defined]
+    sys.modules["pyext"] = pyext
+    from livebench.process_results.coding.utils import LCB_generation_process_results
+
+    for c in cases:
+        try:
+            c["upstream"] = float(LCB_generation_process_results(dict(c["question"]), c["response"]))
+        except Exception as exc:  # noqa: BLE001 - recorded: where upstream raises is part of the golden answer
+            c["upstream"] = f"error:{type(exc).__name__}"
+
+
 def run_upstream(root: Path, cases: list[dict[str, Any]]) -> None:
     sys.path.insert(0, str(root))
     from livebench.process_results.data_analysis.cta.utils import cta_process_results
@@ -354,13 +466,15 @@ def main() -> None:
     rng = random.Random(20241021)
     cases = [c for t in TASKS for c in cases_for(t, rng)]
     blob = subprocess.run(["git", "--git-dir", args.git_dir, "archive", COMMIT, "livebench/process_results",
-                           "livebench/if_runner"],
+                           "livebench/if_runner", "livebench/lcb_runner"],
                           check=True, capture_output=True).stdout
     with tempfile.TemporaryDirectory() as tmp:
         tarfile.open(fileobj=io.BytesIO(blob)).extractall(tmp, filter="data")
         run_upstream(Path(tmp), cases)
         if_rows = if_cases(random.Random(25))
         run_upstream_if(Path(tmp), if_rows)
+        code_rows = coding_cases()
+        run_upstream_coding(Path(tmp), code_rows)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with gzip.GzipFile(OUT, "wb", mtime=0) as gz:
         gz.write(json.dumps({"upstream": "https://github.com/LiveBench/LiveBench", "commit": COMMIT,
@@ -374,6 +488,13 @@ def main() -> None:
         for c in if_rows:
             gz.write(json.dumps(c, ensure_ascii=True).encode() + b"\n")
     print(f"wrote {if_out} ({len(if_rows)} cases)")
+    code_out = OUT.with_name(f"coding_upstream_{COMMIT}.jsonl.gz")
+    with gzip.GzipFile(code_out, "wb", mtime=0) as gz:
+        gz.write(json.dumps({"upstream": "https://github.com/LiveBench/LiveBench", "commit": COMMIT,
+                             "cases": len(code_rows)}).encode() + b"\n")
+        for c in code_rows:
+            gz.write(json.dumps(c, ensure_ascii=True).encode() + b"\n")
+    print(f"wrote {code_out} ({len(code_rows)} cases)")
     counts: dict[str, int] = {}
     for c in cases:
         counts[c["task"]] = counts.get(c["task"], 0) + 1
