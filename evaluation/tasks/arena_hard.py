@@ -285,6 +285,7 @@ class ArenaHard(Task):
                                       "eval.sh has no style control); remove the option or set it to false")
         self.style_control = style_control
         self.verdict_fallback = verdict_fallback
+        self.bootstrap_rounds = NUM_ROUNDS
 
     def configured(self, options: dict[str, Any]) -> ArenaHard:
         """``options.style_control`` (false; true is an error) and ``options.verdict_fallback`` (false)."""
@@ -417,7 +418,7 @@ class ArenaHard(Task):
         all models' battles together (``joint_bt``). Per model: its table rows and its summary (which names the
         models it was bootstrapped with). The scoring stage calls this once all models are judged."""
         battles = {label: self._battles(results) for label, (_, results) in per_model.items()}
-        joint = joint_bt(battles)
+        joint = joint_bt(battles, rounds=self.bootstrap_rounds)
         together = [label for label in per_model if battles[label]]
         out = {}
         for label, (_, results) in per_model.items():

@@ -1,0 +1,22 @@
+"""Where the golden-file generators get upstream code: the listed files of a git clone at the pinned commit,
+exported (``git archive``) into a temporary folder and put first on ``sys.path``. Nothing of it is committed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def export(repo: Path, commit: str, files: list[str]) -> Path:
+    """``files`` of ``repo`` at ``commit`` in a new temporary folder (first on ``sys.path``)."""
+    full = subprocess.run(["git", "-C", str(repo), "rev-parse", f"{commit}^{{commit}}"], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    if not full.startswith(commit):
+        raise SystemExit(f"{repo}: {commit} resolves to {full}")
+    out = Path(tempfile.mkdtemp(prefix="golden-upstream-"))
+    archive = subprocess.run(["git", "-C", str(repo), "archive", full, *files], check=True, capture_output=True)
+    subprocess.run(["tar", "x", "-C", str(out)], input=archive.stdout, check=True)
+    sys.path.insert(0, str(out))
+    return out
