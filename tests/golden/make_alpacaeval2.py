@@ -104,8 +104,8 @@ def run_upstream(case: dict) -> dict:
 
 
 def metric_cases(rng: random.Random) -> list[dict]:
-    from alpaca_eval.metrics import glm_winrate
     import pandas as pd
+    from alpaca_eval.metrics import glm_winrate
 
     from evaluation.tasks.alpacaeval2 import ANNOTATOR, BASELINE, synthetic_df_gamed
 
