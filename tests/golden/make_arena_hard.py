@@ -60,17 +60,16 @@ def judging_cases(rng: random.Random) -> list[dict]:
         replies = [[reply(rng) for _ in range(2)] for _ in range(2)]  # per game, per attempt
         case = {"id": i, "question": question, "answer": answer, "baseline": baseline, "replies": replies}
         calls: list[tuple[int, list]] = []
-        game_of = {"n": 0}
+        first_prompt = TEMPLATE.format(question_1=question, answer_1=baseline, answer_2=answer)
 
-        def fake(model, conv, temperature, max_tokens, endpoint_dict=None, _r=replies, _c=calls, _g=game_of):
-            game = 0 if conv[1]["content"] == first_prompt["game0"] else 1
+        def fake(model, conv, temperature, max_tokens, endpoint_dict=None, _r=replies, _c=calls, _p=first_prompt):
+            game = 0 if conv[1]["content"] == _p else 1
             attempt = sum(1 for g, _ in _c if g == game)
             _c.append((game, conv))
             return _r[game][attempt]
 
         gen_judgment.get_answer = fake
         gen_judgment.endpoint_info = {"model_name": "judge"}
-        first_prompt = {"game0": TEMPLATE.format(question_1=question, answer_1=baseline, answer_2=answer)}
         with tempfile.NamedTemporaryFile("w+", suffix=".jsonl") as f:
             gen_judgment.judgment(
                 question={"question_id": str(i), "turns": [{"content": question}]},

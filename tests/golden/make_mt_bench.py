@@ -98,7 +98,7 @@ def aggregate_cases(rng: random.Random) -> list[dict]:
     import show_result
 
     out = []
-    for k in range(20):
+    for _ in range(20):
         n = rng.randint(2, 30)
         ratings = [[rng.choice([-1, *range(1, 11), 7.5, 8.25]) for _ in range(2)] for _ in range(n)]
         rows = [{"question_id": q, "model": "m", "score": s, "turn": t + 1}

@@ -67,7 +67,7 @@ def ours(cases: list[dict]) -> list[dict]:
         items = [{"instruction": c["instruction"], "output": c["reference"], "dataset": SYNTHETIC_DATASET}
                  for c in group]
         results = AlpacaEval2(order_seed=seed).score_batch(
-            items, [[c["output"]] for c in group], ScoreContext(options={JUDGE_OPTION: lambda t: judge,
+            items, [[c["output"]] for c in group], ScoreContext(options={JUDGE_OPTION: lambda t, j=judge: j,
                                                                         "order_seed": seed}))
         digests = iter(digest(r) for r in judge.requests)
         for c, r in zip(group, results, strict=True):
