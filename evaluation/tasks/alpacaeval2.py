@@ -14,15 +14,19 @@ https://github.com/SLIT-AI/FuseChat-3.0/tree/5af2badba59fc4561202e19a7311ec119a1
   ``evaluation.tasks._pairwise.alpaca_decoding`` (``options.decoding``: ``fuseeval_sampling`` | ``greedy``).
 * **Judge**: the annotator's prompt and request parameters are read at run time from the installed ``alpaca_eval``
   package (``evaluators_configs/weighted_alpaca_eval_gpt4_turbo/configs.yaml`` and the prompt file it names):
-  ``max_tokens=1``, ``temperature=1``, ``logprobs``, ``top_logprobs=5``, one instruction per request. The two
-  outputs are shown in an order drawn per instruction by a seeded RNG (``options.order_seed``, recorded per item).
+  ``max_tokens=1``, ``temperature=1``, ``logprobs``, ``top_logprobs=5``, one instruction per request. Which output
+  is shown first is alpaca_eval's own coin (``is_switched``: ``"is_switched_outputs" + instruction + seed``,
+  ``options.order_seed`` = the annotator's seed, 0 as upstream; recorded per item). The template is split into
+  messages before it is filled, and filled in one pass (``judge_request``), so a model's text is never read as a
+  placeholder or a ChatML marker (a documented deviation for such texts; the same messages otherwise). An output
+  identical to the reference is a tie (1.5) without a judge call, as the package's ``PairwiseAnnotator``.
   The preference is the package's ``logprob_parser`` on the reply's top logprobs: ``2 - P(m) / (P(m) + P(M))``
   (1: the first shown output is better, 2: the second), turned back to the unswitched orientation (1: reference,
   2: model).
-* **Failures**: a failed request (``JudgeReply.error``) and a reply without ``m``/``M`` among its top logprobs
-  (unparsable, ``Judge.note_unparsable``) are **excluded** from both win rates, never counted as ties, and their
-  numbers are reported in ``summary`` (``n_judged``, ``n_failed``, ``n_unparsable``). Upstream alpaca_eval also
-  drops unparsable preferences from the raw win rate; its GLM would still predict an LC preference for them.
+* **Failures**: a failed request (``JudgeReply.error``) is left out of both win rates. A reply whose top logprobs
+  hold neither ``m`` nor ``M``, or are an empty list, is the package's NaN (unparsable, ``Judge.note_unparsable``):
+  as upstream, it is out of the raw win rate and the GLM still predicts its LC preference. Counts in ``summary``
+  (``n_judged``, ``n_failed``, ``n_unparsable``, ``n_identical_to_reference``).
 * **Metrics**: computed by the ``alpaca_eval`` package itself: ``metrics.get_winrate`` (WR: mean preference - 1,
   x100) and ``metrics.glm_winrate.get_length_controlled_winrate`` (GLM ``length_controlled_v1``), given our
   fetched ``df_gamed.csv`` in place of its hub download and ``save_weights_dir=None`` (it would write into the

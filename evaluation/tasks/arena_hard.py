@@ -6,7 +6,8 @@ https://github.com/lmarena/arena-hard-auto/tree/3071ef95d913bb5cd632641db336a3b6
 ``IF-Eval/Arena-Hard`` ran it):
 
 * **Data** (pinned files, sha256-checked): ``data/arena-hard-v0.1/question.jsonl`` (500 questions; byte-identical
-  to FuseEval's copy), ``data/arena-hard-v0.1/model_answer/gpt-4-0314.jsonl`` (the baseline answers) and
+  to FuseEval's copy), FuseEval's ``IF-Eval/Arena-Hard/data/arena-hard-gpt-4-0314.json`` (the 500 gpt-4-0314
+  baseline answers, the same text as upstream's ``model_answer/gpt-4-0314.jsonl``) and
   ``config/judge_config.yaml`` (judge system prompt, prompt template, temperature 0, max_tokens 4096, the verdict
   regex ``\\[\\[([AB<>=]+)\\]\\]``, 2 judgment attempts: the same values as FuseEval's ``judge_configs``).
 * **Generation**: greedy, 4,096 new tokens, the question as the only user turn (``_pairwise.greedy_decoding``).
@@ -27,6 +28,9 @@ https://github.com/lmarena/arena-hard-auto/tree/3071ef95d913bb5cd632641db336a3b6
   penalty on ``±log(10)`` design columns (SCALE 400, BASE 10, INIT 1000, gpt-4-0314 anchored at 1000); 100 bootstrap
   rounds (battles resampled with replacement, seeded 42 as upstream's ``np.random.seed(42)``) for the 2.5/97.5
   percentiles; the reported number is the predicted win rate vs gpt-4-0314, ``100 / (1 + 10^((1000 - elo) / 400))``.
+  With several models in one run, all their battles are fitted and resampled together from one random stream, as
+  upstream's ``show_result.py`` (``aggregate_models``, called by the scoring stage). A battle set with one outcome
+  only (upstream's fit raises) reports 100 or 0 (a documented deviation).
 * **Style control** (``options.style_control``, FuseEval's ``eval_sc.sh``): not implemented; FuseChat's documented
   step is ``eval.sh`` (no style control), the default. Setting it true is an error.
 """

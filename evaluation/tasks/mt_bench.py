@@ -14,7 +14,9 @@ https://github.com/SLIT-AI/FuseChat-3.0/tree/5af2badba59fc4561202e19a7311ec119a1
   graded with ``single-v1`` (``single-math-v1`` with the reference answer for math/reasoning/coding), turn 2 with
   ``single-v1-multi-turn`` (``single-math-v1-multi-turn``), templates from FastChat's ``judge_prompts.jsonl``.
 * **Rating**: the first ``[[x]]`` in the judgment, else the first ``[x]`` (FastChat's ``one_score_pattern`` and
-  its backup; decimals such as ``[[7.5]]`` count, as upstream's ``ast.literal_eval`` accepts them). No rating, a
+  its backup; decimals such as ``[[7.5]]`` count, as upstream's ``ast.literal_eval`` accepts them). A rating with a
+  leading zero (``[[07]]``) is read as 7, where ``ast.literal_eval`` raises and stops FastChat's run (a documented
+  deviation). No rating, a
   value outside 1-10 (upstream keeps those; a 1-10 scale cannot hold them) and ``$ERROR$`` are unparsable: -1,
   excluded from every mean, counted with ``Judge.note_unparsable``. A failed request (``JudgeReply.error``) is
   excluded too and counted by the judge client as failed.
