@@ -204,7 +204,7 @@ def joint_bt(battles_by_model: Mapping[str, Sequence[str]], rounds: int = NUM_RO
     boot = [mle_elo(frame.sample(frac=1.0, replace=True, random_state=state)) for _ in range(rounds)]
     out = {}
     for m in labels:
-        draws = [b[m] for b in boot if m in b]
+        draws = [b[m] for b in boot if m in b] or [elo[m]]  # never absent from every resample but in theory
         if all(math.isfinite(d) for d in draws):
             ci_low, ci_high = (win_rate(float(np.percentile(draws, q))) for q in (2.5, 97.5))
         else:
