@@ -121,3 +121,23 @@ def test_alignbench_answer_stays_in_its_slot(answer: str) -> None:
     prompt = judge.requests[0].messages[0][1]
     assert f"[助手的答案开始]\n{answer}\n[助手的答案结束]" in prompt
     assert prompt.count(item["reference"]) == 1 and result.score == 6.0
+
+
+def test_arena_hard_reads_fuseevals_baseline_file(tmp_path) -> None:
+    """The pinned baseline file is FuseEval's arena-hard-gpt-4-0314.json (alpaca_eval schema, ``dataset`` = the
+    question id); the judge config is upstream's YAML."""
+    import json
+
+    import yaml
+
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / ah.BASELINE_ANSWERS.name).write_text(json.dumps(
+        [{"dataset": "q1", "instruction": "Q?", "output": "gpt-4-0314 says hi", "generator": "gpt-4-0314"}]))
+    (files / ah.JUDGE_CONFIG.name).write_text(yaml.safe_dump(
+        {"system_prompt": "S", "prompt_template": ["{question_1}|{answer_1}|{answer_2}"], "temperature": 0,
+         "max_tokens": 16, "number_of_judgment_attempts": 2, "regex_pattern": ah.DOUBLE}))
+    config, baselines = ah.ArenaHard()._sources([{"question_id": "q1", "category": "real"}],
+                                                ScoreContext(options={"data_dir": str(tmp_path)}))
+    assert baselines == {"q1": "gpt-4-0314 says hi"} and config.attempts == 2
+    assert ah.BASELINE_ANSWERS.url.endswith("FuseEval/IF-Eval/Arena-Hard/data/arena-hard-gpt-4-0314.json")
