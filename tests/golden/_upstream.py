@@ -3,6 +3,7 @@ exported (``git archive``) into a temporary folder and put first on ``sys.path``
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
@@ -20,3 +21,12 @@ def export(repo: Path, commit: str, files: list[str]) -> Path:
     subprocess.run(["tar", "x", "-C", str(out)], input=archive.stdout, check=True)
     sys.path.insert(0, str(out))
     return out
+
+
+def write_cases(path: Path, header: dict, cases: list[dict], ascii_only: bool = True) -> None:
+    """A golden JSONL file: a header line (upstream commit, generator), then one case per line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", errors="surrogatepass") as f:
+        f.write(json.dumps({"header": header}) + "\n")
+        for case in cases:
+            f.write(json.dumps(case, ensure_ascii=ascii_only) + "\n")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import random
 import sys
 import types
@@ -16,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _upstream import export  # noqa: E402
+from _upstream import export, write_cases  # noqa: E402
 from judged_texts import text  # noqa: E402
 
 COMMIT = "5b79d4a84e566db26e755c719935c62a0e1b0527"
@@ -63,12 +62,8 @@ def main() -> None:
         with contextlib.redirect_stdout(io.StringIO()):  # post_process prints what it matched
             rating, score = judge.post_process(reply)
         cases.append({"id": i, "judgment": reply, "upstream": {"rating": rating, "score": score}})
-    OUT.mkdir(parents=True, exist_ok=True)
     header = {"upstream": f"THUDM/AlignBench@{COMMIT} judge.post_process", "generator": "tests/golden/make_alignbench.py"}
-    with (OUT / "post_process.jsonl").open("w", encoding="utf-8") as f:
-        f.write(json.dumps({"header": header}) + "\n")
-        for c in cases:
-            f.write(json.dumps(c, ensure_ascii=False) + "\n")
+    write_cases(OUT / "post_process.jsonl", header, cases, ascii_only=False)
     print(f"{len(cases)} cases, {sum(c['upstream']['score'] == -1 for c in cases)} without a score upstream")
 
 

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _upstream import write_cases  # noqa: E402
 from judged_texts import text  # noqa: E402
 
 OUT = Path(__file__).parent / "alpacaeval2"
@@ -148,13 +149,9 @@ def main() -> None:
                 "output": output, "top_logprobs": lps, "sampled": sampled}
         case["upstream"] = run_upstream(case)
         cases.append(case)
-    OUT.mkdir(parents=True, exist_ok=True)
     header = {"upstream": f"alpaca-eval {alpaca_eval.__version__} (PyPI, installed from requirements/locks)",
               "annotator": "weighted_alpaca_eval_gpt4_turbo", "generator": "tests/golden/make_alpacaeval2.py"}
-    with (OUT / "cases.jsonl").open("w", encoding="utf-8", errors="surrogatepass") as f:
-        f.write(json.dumps({"header": header}) + "\n")
-        for c in cases:
-            f.write(json.dumps(c, ensure_ascii=True) + "\n")
+    write_cases(OUT / "cases.jsonl", header, cases)
     (OUT / "metrics.json").write_text(json.dumps({"header": header, "cases": metric_cases(rng)}, indent=1) + "\n")
     print(f"{len(cases)} cases, {sum(c['upstream']['error'] is not None for c in cases)} upstream errors")
 

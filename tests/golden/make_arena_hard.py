@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _upstream import export  # noqa: E402
+from _upstream import export, write_cases  # noqa: E402
 from judged_texts import text  # noqa: E402
 
 COMMIT = "3071ef95d913bb5cd632641db336a3b6c7fe4bdd"
@@ -146,12 +146,8 @@ def main() -> None:
     rng = random.Random(3071)
     header = {"upstream": f"lmarena/arena-hard-auto@{COMMIT}", "generator": "tests/golden/make_arena_hard.py",
               "system_prompt": SYSTEM, "prompt_template": TEMPLATE}
-    OUT.mkdir(parents=True, exist_ok=True)
     cases = judging_cases(rng)
-    with (OUT / "judging.jsonl").open("w", encoding="utf-8") as f:
-        f.write(json.dumps({"header": header}) + "\n")
-        for c in cases:
-            f.write(json.dumps(c, ensure_ascii=True) + "\n")
+    write_cases(OUT / "judging.jsonl", header, cases)
     boot = bootstrap_cases(rng)
     (OUT / "bootstrap.json").write_text(json.dumps({"header": header, "cases": boot}, indent=1) + "\n")
     print(f"{len(cases)} judging cases, {len(boot)} bootstrap cases "

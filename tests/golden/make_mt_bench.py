@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _upstream import export  # noqa: E402
+from _upstream import export, write_cases  # noqa: E402
 from judged_texts import text  # noqa: E402
 
 COMMIT = "0e6d3e4beaab66f4d3f93db72541a4abab8af28d"
@@ -130,12 +130,8 @@ def main() -> None:
     rng = random.Random(80)
     header = {"upstream": f"lm-sys/FastChat@{COMMIT}", "generator": "tests/golden/make_mt_bench.py",
               "templates": "evaluation.tasks.mt_bench.STANDIN_JUDGE_PROMPTS"}
-    OUT.mkdir(parents=True, exist_ok=True)
     cases = rating_cases(rng)
-    with (OUT / "rating.jsonl").open("w", encoding="utf-8") as f:
-        f.write(json.dumps({"header": header}) + "\n")
-        for c in cases:
-            f.write(json.dumps(c, ensure_ascii=True) + "\n")
+    write_cases(OUT / "rating.jsonl", header, cases)
     agg = aggregate_cases(rng)
     (OUT / "aggregate.json").write_text(json.dumps({"header": header, "cases": agg}, indent=1) + "\n")
     print(f"{len(cases)} rating cases ({sum(c['upstream']['error'] is not None for c in cases)} upstream errors), "
