@@ -353,8 +353,9 @@ class AlpacaEval2(Task):
         return self.aggregate_rows(items, results)["alpacaeval2"]
 
     def summary(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> dict[str, Any]:
-        """Counts (judged / failed / unparsable, all excluded ones listed), the package's standard errors and
-        win/draw counts, and how many items showed the model first."""
+        """Counts (judged / failed / unparsable / identical to the reference; ``excluded``: the items without a
+        preference, i.e. failed or unparsable), the package's standard errors and win/draw counts, and how many
+        items showed the model first."""
         status = [r.detail.get("status") for r in results]
         out: dict[str, Any] = {
             "n_items": len(results), **status_counts(status),
