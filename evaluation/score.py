@@ -90,6 +90,8 @@ def _run(ctx: StageContext, stack: ExitStack) -> StageResult:
     judge_log: dict[str, dict[str, Any]] = {}
     judge_totals = JudgeStats().as_dict()
     n = 0
+    scored: dict[str, dict[str, tuple[Any, Any]]] = {}  # task -> model -> (items, results), for joint aggregation
+    all_metrics: dict[str, dict[str, Any]] = {}
     for label, info in index.items():
         metrics: dict[str, Any] = {
             "schema": metrics_mod.SCHEMA, "model": label, "model_path": info["path"], "run": recipe.run.name,
@@ -126,6 +128,7 @@ def _run(ctx: StageContext, stack: ExitStack) -> StageResult:
             write_jsonl(({"index": g["index"], "score": r.score, "extracted": r.extracted, "detail": r.detail}
                          for g, r in zip(gens, results, strict=True)),
                         ctx.out_dir / slug(label) / f"{task.id}.verdicts.jsonl")
+            scored.setdefault(task.id, {})[label] = (items, results)
             prov = provenance[task.id]["data"]
             summary = task.summary(items, results)  # further figures (e.g. base and plus), once per task
             for row_id, value in task.aggregate_rows(items, results).items():
@@ -141,6 +144,13 @@ def _run(ctx: StageContext, stack: ExitStack) -> StageResult:
             n += len(results)
         used = sorted({f"{j['model']} @ {j['endpoint']}" for j in judge_log.get(label, {}).values()})
         metrics["protocol"]["judge"] = "; ".join(used) or None
+        all_metrics[label] = metrics
+    for task, _ in tasks:  # tasks whose numbers depend on every model of the run (Arena-Hard's joint bootstrap)
+        if hasattr(task, "aggregate_models") and len(scored.get(task.id, {})) > 1:
+            for label, (rows, summary) in task.aggregate_models(scored[task.id]).items():
+                for row_id, value in rows.items():
+                    all_metrics[label]["benchmarks"][row_id].update(value=value, summary=summary)
+    for label, metrics in all_metrics.items():
         metrics_mod.write(metrics, ctx.out_dir / f"{slug(label)}.metrics.json")
     stats: dict[str, Any] = {"models": list(index), "benchmarks": [t.id for t, _ in tasks]}
     if judge_log:

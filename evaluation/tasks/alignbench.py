@@ -36,7 +36,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from evaluation.judge import JudgeReply, JudgeRequest, LocalVerdict, judge_for
+from evaluation.judge import JudgeRequest, LocalVerdict, judge_for
+from evaluation.tasks._judged import STATUS_FAILED, STATUS_UNPARSABLE, ask, fill_format
 from evaluation.tasks._judged_files import (
     SYNTHETIC_ID_BASE,
     all_synthetic,
@@ -137,8 +138,8 @@ class Rubric:
         """``judge.py`` ``prompt_construct``: the template filled for one question and answer."""
         listed = "".join(f"{i + 1}. {d}: {self.dimension_definition.get(d)}\n"
                          for i, d in enumerate(self.dimensions(item["subcategory"])))
-        return self.template.format(category=item["category"], dimensions=listed, question=item["question"],
-                                    reference=item["reference"], answer=answer)
+        return fill_format(self.template, category=item["category"], dimensions=listed, question=item["question"],
+                           reference=item["reference"], answer=answer)
 
 
 def parse_judgment(judgment: str) -> tuple[dict[str, int], float | None]:
@@ -174,13 +175,6 @@ def category_scores(categories: Sequence[str], scores: Sequence[float | None]) -
     overall = (reason + lang) / 2 if lang is not None and reason is not None else None
     missing = [c for cats in GROUPS.values() for c in cats if c not in means]
     return {"categories": means, **groups, "总分": overall, "missing": missing}
-
-
-def _verdict(reply: JudgeReply) -> tuple[dict[str, int], float | None, bool, bool]:
-    if reply.error is not None:
-        return {}, None, True, False
-    rating, score = parse_judgment(reply.text)
-    return rating, score, False, score is None
 
 
 class AlignBench(Task):
@@ -259,19 +253,13 @@ class AlignBench(Task):
         rubric = self.rubric(ctx, all_synthetic(self.id, items))
         requests = [JudgeRequest((("user", rubric.prompt(it, rs[0])),), temperature=JUDGE_TEMPERATURE,
                                  max_tokens=JUDGE_MAX_TOKENS) for it, rs in zip(items, responses, strict=True)]
-        judge = judge_for(self, ctx)
-        replies = judge.chat(requests, desc=f"{self.id} judge")
-        results = []
-        for item, reply in zip(items, replies, strict=True):
-            rating, score, failed, unparsable = _verdict(reply)
-            if unparsable:
-                judge.note_unparsable()
-            results.append(ItemResult(
-                score=-1.0 if score is None else float(score), extracted=rating,
-                detail={"category": item["category"], "subcategory": item["subcategory"],
-                        "dimensions": rubric.dimensions(item["subcategory"]), "judgment": reply.text,
-                        "error": reply.error, "failed": failed, "unparsable": unparsable}))
-        return results
+        verdicts = ask(judge_for(self, ctx), requests, lambda r: parse_judgment(r.text)[1], f"{self.id} judge")
+        return [ItemResult(score=-1.0 if v.value is None else float(v.value), extracted=parse_judgment(v.text)[0],
+                           detail={"category": item["category"], "subcategory": item["subcategory"],
+                                   "dimensions": rubric.dimensions(item["subcategory"]), "judgment": v.text,
+                                   "error": v.error, "failed": v.status == STATUS_FAILED,
+                                   "unparsable": v.status == STATUS_UNPARSABLE})
+                for item, v in zip(items, verdicts, strict=True)]
 
     def _table(self, results: Sequence[ItemResult]) -> dict[str, Any]:
         return category_scores([r.detail["category"] for r in results],

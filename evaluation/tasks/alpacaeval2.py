@@ -14,15 +14,19 @@ https://github.com/SLIT-AI/FuseChat-3.0/tree/5af2badba59fc4561202e19a7311ec119a1
   ``evaluation.tasks._pairwise.alpaca_decoding`` (``options.decoding``: ``fuseeval_sampling`` | ``greedy``).
 * **Judge**: the annotator's prompt and request parameters are read at run time from the installed ``alpaca_eval``
   package (``evaluators_configs/weighted_alpaca_eval_gpt4_turbo/configs.yaml`` and the prompt file it names):
-  ``max_tokens=1``, ``temperature=1``, ``logprobs``, ``top_logprobs=5``, one instruction per request. The two
-  outputs are shown in an order drawn per instruction by a seeded RNG (``options.order_seed``, recorded per item).
+  ``max_tokens=1``, ``temperature=1``, ``logprobs``, ``top_logprobs=5``, one instruction per request. Which output
+  is shown first is alpaca_eval's own coin (``is_switched``: ``"is_switched_outputs" + instruction + seed``,
+  ``options.order_seed`` = the annotator's seed, 0 as upstream; recorded per item). The template is split into
+  messages before it is filled, and filled in one pass (``judge_request``), so a model's text is never read as a
+  placeholder or a ChatML marker (a documented deviation for such texts; the same messages otherwise). An output
+  identical to the reference is a tie (1.5) without a judge call, as the package's ``PairwiseAnnotator``.
   The preference is the package's ``logprob_parser`` on the reply's top logprobs: ``2 - P(m) / (P(m) + P(M))``
   (1: the first shown output is better, 2: the second), turned back to the unswitched orientation (1: reference,
   2: model).
-* **Failures**: a failed request (``JudgeReply.error``) and a reply without ``m``/``M`` among its top logprobs
-  (unparsable, ``Judge.note_unparsable``) are **excluded** from both win rates, never counted as ties, and their
-  numbers are reported in ``summary`` (``n_judged``, ``n_failed``, ``n_unparsable``). Upstream alpaca_eval also
-  drops unparsable preferences from the raw win rate; its GLM would still predict an LC preference for them.
+* **Failures**: a failed request (``JudgeReply.error``) is left out of both win rates. A reply whose top logprobs
+  hold neither ``m`` nor ``M``, or are an empty list, is the package's NaN (unparsable, ``Judge.note_unparsable``):
+  as upstream, it is out of the raw win rate and the GLM still predicts its LC preference. Counts in ``summary``
+  (``n_judged``, ``n_failed``, ``n_unparsable``, ``n_identical_to_reference``).
 * **Metrics**: computed by the ``alpaca_eval`` package itself: ``metrics.get_winrate`` (WR: mean preference - 1,
   x100) and ``metrics.glm_winrate.get_length_controlled_winrate`` (GLM ``length_controlled_v1``), given our
   fetched ``df_gamed.csv`` in place of its hub download and ``save_weights_dir=None`` (it would write into the
@@ -35,17 +39,27 @@ https://github.com/SLIT-AI/FuseChat-3.0/tree/5af2badba59fc4561202e19a7311ec119a1
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from evaluation.judge import JudgeReply, JudgeRequest, LocalVerdict, judge_for
+from evaluation.tasks._judged import (
+    STATUS_FAILED,
+    STATUS_OK,
+    STATUS_UNPARSABLE,
+    ask,
+    fill_placeholders,
+    status_counts,
+)
 from evaluation.tasks._pairwise import ALPACA_DECODING_CHOICES, MAX_MODEL_LEN, alpaca_decoding, task_file
 from evaluation.tasks.base import (
     FUSECHAT_TABLES,
@@ -71,7 +85,6 @@ DF_GAMED = DataFile("df_gamed.csv", f"{_REF}/df_gamed.csv",
                     "97aeec3f1c7de6dee6fd31fe66f1702623f4614c3efe1c6fc5f4927cd5fd674d")
 #: Temperature (in reward units) of the local tiny judge's logistic: P(m) = sigmoid((r_m - r_M) / T).
 LOCAL_JUDGE_TEMPERATURE = 1.0
-STATUS_OK, STATUS_FAILED, STATUS_UNPARSABLE = "ok", "failed", "unparsable"
 
 
 # ---------------------------------------------------------------------- the annotator, from the installed package
@@ -95,34 +108,77 @@ def judge_params() -> dict[str, Any]:
 
 
 def judge_request(instruction: str, first: str, second: str) -> JudgeRequest:
-    """The annotator's chat request for one instruction with ``first`` shown as ``m`` and ``second`` as ``M``
-    (the package's own ``make_prompts`` fills the template, ``prompt_to_chatml`` splits it into messages)."""
-    import pandas as pd
+    """The annotator's chat request for one instruction with ``first`` shown as ``m`` and ``second`` as ``M``.
+
+    Upstream fills the whole template with ``make_prompts`` (one ``str.replace`` per placeholder, in turn) and then
+    splits the text into messages with ``prompt_to_chatml``. Here the package's ``prompt_to_chatml`` splits the
+    *template* (which holds no model text) and each message is filled by ``fill_placeholders`` in one pass: the
+    same messages for every answer that holds no placeholder name and no ChatML marker (checked against the
+    package's own pipeline by the golden tests); for those that do, the answer stays where it was written instead
+    of absorbing the other output (``{output_2}``) or breaking the prompt (``<|im_start|>`` makes
+    ``prompt_to_chatml`` fail, ``<|im_end|>`` truncates the message) — a documented deviation."""
+    fields = {"instruction": instruction, "output_1": first, "output_2": second}
+    messages = [(m["role"], fill_placeholders(m["content"], {k: v for k, v in fields.items()
+                                                              if "{" + k + "}" in m["content"]}))
+                for m in _template_messages()]
+    return JudgeRequest(tuple(messages), **judge_params())
+
+
+@cache
+def _template_messages() -> tuple[dict[str, str], ...]:
+    """The annotator's template split into ChatML messages by the package's ``prompt_to_chatml``; every
+    placeholder must occur once in all (``make_prompts``' own check for ``batch_size=1``)."""
     from alpaca_eval import utils as ae_utils
 
-    df = pd.DataFrame([{"instruction": instruction, "output_1": first, "output_2": second}])
-    prompts, _ = ae_utils.make_prompts(df, annotator_config()["prompt_text"], batch_size=1)
-    return JudgeRequest.of(ae_utils.prompt_to_chatml(prompts[0]), **judge_params())
+    messages = tuple(ae_utils.prompt_to_chatml(annotator_config()["prompt_text"]))
+    joined = "".join(m["content"] for m in messages)
+    if any(joined.count("{" + k + "}") != 1 for k in ("instruction", "output_1", "output_2")):
+        raise ValueError(f"{ANNOTATOR}: the prompt template does not hold each placeholder once")
+    if any(set(m) - {"role", "content"} for m in messages):
+        raise ValueError(f"{ANNOTATOR}: the prompt template has messages with more than a role and content")
+    return messages
 
 
-def shown_preference(reply: JudgeReply) -> float | None:
-    """alpaca_eval's ``logprob_parser`` (with the annotator's parser kwargs) on the reply: in [1, 2], 1 = the output
-    shown as ``m`` is better. None when the reply carries no top logprobs or neither ``m`` nor ``M`` among them."""
+def shown_preference(reply: JudgeReply, asked_top_logprobs: int | None = None) -> float | None:
+    """alpaca_eval's ``logprob_parser`` (with the annotator's parser kwargs) on the reply's first-token top
+    logprobs: in [1, 2], 1 = the output shown as ``m`` is better. None (the package's NaN: the row is dropped)
+    when the reply has no top logprobs, neither ``m`` nor ``M`` among them, or an empty list of alternatives. The
+    judge client stores an empty ``top_logprobs`` list as the sampled token alone, so a single entry where
+    ``asked_top_logprobs`` > 1 alternatives were asked for is read as that empty list."""
     from alpaca_eval.completion_parsers import logprob_parser
 
     if not reply.top_logprobs:
         return None
+    first = reply.top_logprobs[0]
+    if asked_top_logprobs is not None and asked_top_logprobs > 1 and len(first) < 2:
+        first = {}
     completion = {"logprobs": {"content": [
-        {"top_logprobs": [{"token": t, "logprob": lp} for t, lp in reply.top_logprobs[0].items()]}]}}
+        {"top_logprobs": [{"token": t, "logprob": lp} for t, lp in first.items()]}]}}
     kwargs = annotator_config()["completion_parser_kwargs"]
-    value = float(logprob_parser(completion, log_prob_index=0, **kwargs)[0])
+    with _quiet_logging():
+        value = float(logprob_parser(completion, log_prob_index=0, **kwargs)[0])
     return None if math.isnan(value) else value
 
 
-def is_switched(instruction: str, seed: int) -> bool:
-    """Whether the model's output is shown first (as ``m``): a fair coin seeded by (seed, instruction), so the order
-    does not depend on item order or on the other items."""
-    return random.Random(f"{seed}\n{instruction}").random() < 0.5
+def is_switched(instruction: str, seed: int = 0) -> bool:
+    """Whether the model's output is shown first (as ``m``): alpaca_eval's own coin. ``PairwiseAnnotator`` sets up
+    ``RandomSwitchTwoColumnsProcessor`` with the switch column ``is_switched_outputs``, seeded on the instruction
+    and the annotator's seed (0 by default): ``random_seeded_choice("is_switched_outputs" + instruction +
+    str(seed), [False, True])``."""
+    from alpaca_eval import utils as ae_utils
+
+    return bool(ae_utils.random_seeded_choice(seed=f"is_switched_outputs{instruction}{seed}", choices=[False, True]))
+
+
+@contextmanager
+def _quiet_logging() -> Iterator[None]:
+    """alpaca_eval logs a warning per reply without ``m``/``M``; the task counts those instead."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
 
 
 # ---------------------------------------------------------------------- the tiny world's df_gamed.csv
@@ -236,39 +292,45 @@ class AlpacaEval2(Task):
     # ------------------------------------------------------------------ scoring
     def score_batch(self, items: Sequence[dict[str, Any]], responses: Sequence[Sequence[str]],
                     ctx: ScoreContext) -> list[ItemResult]:
-        """One annotator request per instruction; the preference per item (see the module docstring)."""
-        judge = judge_for(self, ctx)
+        """One annotator request per instruction; the preference per item (see the module docstring). An output
+        identical to the reference gets 1.5 without a judge call (the package's ``PairwiseAnnotator`` rule)."""
         seed = int(ctx.options.get("order_seed", self.order_seed))
-        switched = [is_switched(it["instruction"], seed) for it in items]
         outputs = [rs[0] if rs else "" for rs in responses]
-        requests = [judge_request(it["instruction"], *((out, it["output"]) if sw else (it["output"], out)))
-                    for it, out, sw in zip(items, outputs, switched, strict=True)]
-        replies = judge.chat(requests, desc=f"{self.id} judging")
-        results = []
-        for out, sw, reply in zip(outputs, switched, replies, strict=True):
-            detail: dict[str, Any] = {"model_shown_first": sw, "judge_text": reply.text}
-            if reply.error is not None:
-                results.append(ItemResult(0.0, None, {**detail, "status": STATUS_FAILED, "error": reply.error,
-                                                      "output": out}))
-                continue
-            shown = shown_preference(reply)
-            if shown is None:
-                judge.note_unparsable()
-                results.append(ItemResult(0.0, None, {**detail, "status": STATUS_UNPARSABLE, "output": out}))
-                continue
-            pref = 3.0 - shown if sw else shown  # back to output_1 = reference, output_2 = model
-            results.append(ItemResult(pref - 1.0, pref, {**detail, "status": STATUS_OK, "output": out,
-                                                         "top_logprobs": dict(reply.top_logprobs[0])}))
+        switched = [is_switched(it["instruction"], seed) for it in items]
+        asked = [i for i, (it, out) in enumerate(zip(items, outputs, strict=True)) if out != it["output"]]
+        requests = [judge_request(items[i]["instruction"], *((outputs[i], items[i]["output"]) if switched[i]
+                                                              else (items[i]["output"], outputs[i]))) for i in asked]
+        n_logprobs = judge_params()["top_logprobs"]
+        verdicts = dict(zip(asked, ask(judge_for(self, ctx), requests, lambda r: shown_preference(r, n_logprobs),
+                                       f"{self.id} judging"), strict=True)) if asked else {}
         lc_source = "synthetic" if items and all(it.get("dataset") == SYNTHETIC_DATASET for it in items) \
             else str(task_file(ctx, self.id, DF_GAMED.name))
-        for r in results:
-            r.detail["df_gamed"] = lc_source
+        results = []
+        for i, (out, sw) in enumerate(zip(outputs, switched, strict=True)):
+            detail: dict[str, Any] = {"model_shown_first": sw, "output": out, "df_gamed": lc_source}
+            v = verdicts.get(i)
+            if v is None:  # identical to the reference: a tie without asking
+                results.append(ItemResult(0.5, 1.5, {**detail, "status": STATUS_OK, "identical_to_reference": True,
+                                                     "judge_text": None}))
+                continue
+            detail.update(status=v.status, judge_text=v.text)
+            if v.status == STATUS_FAILED:
+                results.append(ItemResult(0.0, None, {**detail, "error": v.error}))
+            elif v.status == STATUS_UNPARSABLE:
+                results.append(ItemResult(0.0, None, detail))
+            else:
+                pref = 3.0 - v.value if sw else v.value  # back to output_1 = reference, output_2 = model
+                results.append(ItemResult(pref - 1.0, pref, {**detail,
+                                                             "top_logprobs": dict(v.reply.top_logprobs[0])}))
         return results
 
     def _metrics(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> dict[str, float] | None:
+        """The package's metrics over the judged items: an unparsable judgment is a NaN preference (the package
+        leaves it out of the raw win rate and still predicts its LC preference, as upstream); a failed request
+        is left out altogether."""
         kept = [(i, it, r) for i, (it, r) in enumerate(zip(items, results, strict=True))
-                if r.detail.get("status") == STATUS_OK]
-        if not kept:
+                if r.detail.get("status") in (STATUS_OK, STATUS_UNPARSABLE)]
+        if not any(r.detail.get("status") == STATUS_OK for _, _, r in kept):
             return None
         source = results[0].detail["df_gamed"]
         with tempfile.TemporaryDirectory() as tmp:
@@ -277,8 +339,9 @@ class AlpacaEval2(Task):
                 synthetic_df_gamed(len(items)).to_csv(path, index=False)
             else:
                 path = Path(source)
-            return win_rates([r.extracted for _, _, r in kept], [i for i, _, _ in kept],
-                             [r.detail["output"] for _, _, r in kept], [it["output"] for _, it, _ in kept], path)
+            return win_rates([math.nan if r.extracted is None else r.extracted for _, _, r in kept],
+                             [i for i, _, _ in kept], [r.detail["output"] for _, _, r in kept],
+                             [it["output"] for _, it, _ in kept], path)
 
     def aggregate_rows(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]
                        ) -> dict[str, float | None]:
@@ -290,15 +353,17 @@ class AlpacaEval2(Task):
         return self.aggregate_rows(items, results)["alpacaeval2"]
 
     def summary(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> dict[str, Any]:
-        """Counts (judged / failed / unparsable, all excluded ones listed), the package's standard errors and
-        win/draw counts, and how many items showed the model first."""
+        """Counts (judged / failed / unparsable / identical to the reference; ``excluded``: the items without a
+        preference, i.e. failed or unparsable), the package's standard errors and win/draw counts, and how many
+        items showed the model first."""
         status = [r.detail.get("status") for r in results]
         out: dict[str, Any] = {
-            "n_items": len(results), "n_judged": status.count(STATUS_OK), "n_failed": status.count(STATUS_FAILED),
-            "n_unparsable": status.count(STATUS_UNPARSABLE),
+            "n_items": len(results), **status_counts(status),
+            "n_identical_to_reference": sum(bool(r.detail.get("identical_to_reference")) for r in results),
             "excluded": [i for i, s in enumerate(status) if s != STATUS_OK],
             "n_model_shown_first": sum(bool(r.detail.get("model_shown_first")) for r in results),
-            "failures": "failed and unparsable judgments are excluded from WR and LC (not ties)",
+            "failures": "failed judgments are left out; unparsable ones are NaN preferences: out of WR, LC predicted "
+                        "by the GLM (as upstream)",
         }
         m = self._metrics(items, results)
         if m is not None:

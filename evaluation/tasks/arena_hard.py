@@ -6,7 +6,8 @@ https://github.com/lmarena/arena-hard-auto/tree/3071ef95d913bb5cd632641db336a3b6
 ``IF-Eval/Arena-Hard`` ran it):
 
 * **Data** (pinned files, sha256-checked): ``data/arena-hard-v0.1/question.jsonl`` (500 questions; byte-identical
-  to FuseEval's copy), ``data/arena-hard-v0.1/model_answer/gpt-4-0314.jsonl`` (the baseline answers) and
+  to FuseEval's copy), FuseEval's ``IF-Eval/Arena-Hard/data/arena-hard-gpt-4-0314.json`` (the 500 gpt-4-0314
+  baseline answers, the same text as upstream's ``model_answer/gpt-4-0314.jsonl``) and
   ``config/judge_config.yaml`` (judge system prompt, prompt template, temperature 0, max_tokens 4096, the verdict
   regex ``\\[\\[([AB<>=]+)\\]\\]``, 2 judgment attempts: the same values as FuseEval's ``judge_configs``).
 * **Generation**: greedy, 4,096 new tokens, the question as the only user turn (``_pairwise.greedy_decoding``).
@@ -27,6 +28,9 @@ https://github.com/lmarena/arena-hard-auto/tree/3071ef95d913bb5cd632641db336a3b6
   penalty on ``±log(10)`` design columns (SCALE 400, BASE 10, INIT 1000, gpt-4-0314 anchored at 1000); 100 bootstrap
   rounds (battles resampled with replacement, seeded 42 as upstream's ``np.random.seed(42)``) for the 2.5/97.5
   percentiles; the reported number is the predicted win rate vs gpt-4-0314, ``100 / (1 + 10^((1000 - elo) / 400))``.
+  With several models in one run, all their battles are fitted and resampled together from one random stream, as
+  upstream's ``show_result.py`` (``aggregate_models``, called by the scoring stage). A battle set with one outcome
+  only (upstream's fit raises) reports 100 or 0 (a documented deviation).
 * **Style control** (``options.style_control``, FuseEval's ``eval_sc.sh``): not implemented; FuseChat's documented
   step is ``eval.sh`` (no style control), the default. Setting it true is an error.
 """
@@ -36,13 +40,21 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from evaluation.judge import JudgeRequest, LocalVerdict, judge_for
+from evaluation.tasks._judged import (
+    STATUS_FAILED,
+    STATUS_OK,
+    STATUS_UNPARSABLE,
+    ask,
+    fill_format,
+    status_counts,
+)
 from evaluation.tasks._pairwise import MAX_MODEL_LEN, greedy_decoding, task_file
 from evaluation.tasks.base import (
     FUSECHAT_TABLES,
@@ -61,8 +73,14 @@ ARENA_COMMIT = "3071ef95d913bb5cd632641db336a3b6c7fe4bdd"
 _RAW = f"https://raw.githubusercontent.com/lmarena/arena-hard-auto/{ARENA_COMMIT}"
 QUESTIONS = DataFile("question.jsonl", f"{_RAW}/data/arena-hard-v0.1/question.jsonl",
                      "4daad38811161c3ba5c248f26b90c3cef89634f4c772002ed9138c1e13f63e9f")
-BASELINE_ANSWERS = DataFile("gpt-4-0314.jsonl", f"{_RAW}/data/arena-hard-v0.1/model_answer/gpt-4-0314.jsonl",
-                            "245109b8fe7c3bef0304f1c559d29da377f97f61535ad1170b46a61a08eb9ac7")
+FUSECHAT_COMMIT = "5af2badba59fc4561202e19a7311ec119a19a73b"
+#: FuseEval's copy of the 500 gpt-4-0314 baseline answers (alpaca_eval schema: ``dataset`` = question id,
+#: ``instruction``, ``output``, ``generator``); the same 500 answers, character for character, as upstream's
+#: ``data/arena-hard-v0.1/model_answer/gpt-4-0314.jsonl`` (sha256 245109b8...) at ``ARENA_COMMIT``.
+BASELINE_ANSWERS = DataFile(
+    "arena-hard-gpt-4-0314.json",
+    f"https://raw.githubusercontent.com/SLIT-AI/FuseChat-3.0/{FUSECHAT_COMMIT}/FuseEval/IF-Eval/Arena-Hard/data/"
+    "arena-hard-gpt-4-0314.json", "a204ddc14d03a2a9ff460a9307acf2df2e02da5198d159893a7890b91d33a3fe")
 JUDGE_CONFIG = DataFile("judge_config.yaml", f"{_RAW}/config/judge_config.yaml",
                         "6e001736bacacdb1591ffca7eec953a7089f8f5604872d1ca4f9a6f9de1ee451")
 BASELINE = "gpt-4-0314"
@@ -76,7 +94,6 @@ WEIGHT, SCALE, BASE, INIT, NUM_ROUNDS, BOOT_SEED = 3, 400.0, 10.0, 1000.0, 100, 
 #: Local tiny judge: |reward(A) - reward(B)| below TIE_MARGIN -> A=B, at least STRONG_MARGIN -> ">>" (reward units).
 LOCAL_TIE_MARGIN = 0.1
 LOCAL_STRONG_MARGIN = 1.0
-STATUS_OK, STATUS_FAILED, STATUS_UNPARSABLE = "ok", "failed", "unparsable"
 
 
 # ---------------------------------------------------------------------- verdict parsing
@@ -109,53 +126,99 @@ def battles_from_games(games: Sequence[tuple[str | None, str | None]]) -> list[s
     return out
 
 
-def bt_elo(battles: Sequence[str]) -> float:
-    """The model's Elo with the baseline anchored at ``INIT`` by upstream ``compute_mle_elo``'s fit: each battle
-    twice, design columns +log(BASE) for model_a (the baseline) and -log(BASE) for model_b; y = 1 when model_a
-    won, a tie is a model_a win in the first copy and a model_b win in the second; logistic regression without
-    intercept or penalty; Elo = SCALE * coef + INIT, shifted so the baseline is at INIT."""
+def battle_frame(battles_by_model: Mapping[str, Sequence[str]]):  # -> pandas.DataFrame
+    """Upstream's battle table (``model_a`` = the baseline, ``model_b``, ``winner`` in model_a / model_b / tie):
+    every model's battles, model after model, in one frame — what ``show_result.py`` builds from all judgment
+    files of a run."""
+    import pandas as pd
+
+    winner = {"baseline": "model_a", "model": "model_b", "tie": "tie"}
+    rows = [{"model_a": BASELINE, "model_b": label, "winner": winner[b]}
+            for label, battles in battles_by_model.items() for b in battles]
+    return pd.DataFrame(rows, columns=["model_a", "model_b", "winner"])
+
+
+def mle_elo(frame) -> dict[str, float]:  # frame: pandas.DataFrame
+    """Upstream ``compute_mle_elo`` on a battle table: models indexed in order of appearance (``model_a`` then
+    ``model_b`` columns), each battle twice, design columns +log(BASE) for model_a and -log(BASE) for model_b,
+    y = 1 when model_a won, a tie a model_a win in the first copy only; logistic regression without intercept or
+    penalty; Elo = SCALE * coef + INIT, shifted so the baseline is at INIT. When every battle has one outcome
+    upstream's fit raises (one class); here each model's Elo is then +inf (all won) or -inf (all lost) — a
+    documented deviation."""
     import numpy as np
+    import pandas as pd
     from sklearn.linear_model import LogisticRegression
 
-    n = len(battles)
-    x = np.zeros((2 * n, 2))
-    x[:, 0], x[:, 1] = math.log(BASE), -math.log(BASE)
-    first = np.array([b == "baseline" or b == "tie" for b in battles], dtype=float)
-    second = np.array([b == "baseline" for b in battles], dtype=float)
-    y = np.concatenate([first, second])
-    if y.min() == y.max():  # one class only: the MLE is at infinity
-        return math.copysign(math.inf, 0.5 - y[0])
+    models = pd.Series(pd.concat([frame["model_a"], frame["model_b"]]).unique())
+    index = {m: i for i, m in enumerate(models)}
+    doubled = pd.concat([frame, frame], ignore_index=True)
+    n = len(doubled)
+    x = np.zeros((n, len(models)))
+    x[np.arange(n), doubled["model_a"].map(index).to_numpy()] = math.log(BASE)
+    x[np.arange(n), doubled["model_b"].map(index).to_numpy()] = -math.log(BASE)
+    y = np.zeros(n)
+    y[(doubled["winner"] == "model_a").to_numpy()] = 1.0
+    tie = (doubled["winner"] == "tie").to_numpy()
+    tie[n // 2:] = False
+    y[tie] = 1.0
+    if y.min() == y.max():  # one class only: the MLE is at infinity (upstream: sklearn raises)
+        sign = -1.0 if y[0] == 1.0 else 1.0
+        return {m: (INIT if m == BASELINE else sign * math.inf) for m in models}
     # C=inf is sklearn >= 1.8's spelling of upstream's penalty=None (no regularisation)
     lr = LogisticRegression(fit_intercept=False, C=np.inf, tol=1e-8).fit(x, y)
     elo = SCALE * lr.coef_[0] + INIT
-    return float(elo[1] - elo[0] + INIT)
+    if BASELINE in index:
+        elo = elo + INIT - elo[index[BASELINE]]
+    return {m: float(elo[i]) for m, i in index.items()}
+
+
+def bt_elo(battles: Sequence[str]) -> float:
+    """One model's Elo against the baseline (``mle_elo`` on its battles alone)."""
+    return mle_elo(battle_frame({"model": battles}))["model"]
 
 
 def win_rate(elo: float) -> float:
-    """Predicted win rate (%) vs the baseline at ``INIT`` (upstream ``predict_win_rate``)."""
+    """Predicted win rate (%) vs the baseline at ``INIT`` (upstream ``predict_win_rate``; upstream then rounds to two
+    decimals in ``get_win_rate_column``, here the value is kept whole)."""
     if math.isinf(elo):
         return 100.0 if elo > 0 else 0.0
     return 100.0 / (1.0 + BASE ** ((INIT - elo) / SCALE))
 
 
+def joint_bt(battles_by_model: Mapping[str, Sequence[str]], rounds: int = NUM_ROUNDS, seed: int = BOOT_SEED
+             ) -> dict[str, dict[str, float]]:
+    """Win rate and 95% bootstrap CI of every model scored in one run, as upstream ``show_result.py``: one Elo fit
+    over all battles, then ``rounds`` resamples with replacement of *all* battles together from one random stream
+    (``get_bootstrap_result``: ``battles.sample(frac=1, replace=True)`` after ``np.random.seed(42)``), the 2.5 / 97.5
+    percentiles of each model's bootstrap Elos. A model absent from a resample (tiny sets only) is left out of that
+    round's percentiles (upstream: NaN); when a resample has one outcome only, the percentiles are taken over win
+    rates instead of infinite Elos."""
+    import numpy as np
+
+    labels = [m for m, b in battles_by_model.items() if b]
+    if not labels:
+        return {}
+    frame = battle_frame({m: battles_by_model[m] for m in labels})
+    elo = mle_elo(frame)
+    state = np.random.RandomState(seed)
+    boot = [mle_elo(frame.sample(frac=1.0, replace=True, random_state=state)) for _ in range(rounds)]
+    out = {}
+    for m in labels:
+        draws = [b[m] for b in boot if m in b] or [elo[m]]  # never absent from every resample but in theory
+        if all(math.isfinite(d) for d in draws):
+            ci_low, ci_high = (win_rate(float(np.percentile(draws, q))) for q in (2.5, 97.5))
+        else:
+            rates = [win_rate(d) for d in draws]
+            ci_low, ci_high = float(np.percentile(rates, 2.5)), float(np.percentile(rates, 97.5))
+        out[m] = {"elo": elo[m], "win_rate": win_rate(elo[m]), "ci_low": ci_low, "ci_high": ci_high,
+                  "n_battles": len(battles_by_model[m]), "rounds": rounds}
+    return out
+
+
 @lru_cache(maxsize=8)
 def bt_result(battles: tuple[str, ...], rounds: int = NUM_ROUNDS, seed: int = BOOT_SEED) -> dict[str, float]:
-    """Win rate and 95% bootstrap CI: ``rounds`` resamples with replacement of the battles (upstream
-    ``get_bootstrap_result``: ``DataFrame.sample(frac=1, replace=True)`` from ``np.random.seed(42)``)."""
-    import numpy as np
-    import pandas as pd
-
-    state = np.random.RandomState(seed)
-    frame = pd.DataFrame({"winner": list(battles)})
-    boot = [bt_elo(list(frame.sample(frac=1.0, replace=True, random_state=state)["winner"])) for _ in range(rounds)]
-    elo = bt_elo(battles)
-    if all(math.isfinite(b) for b in boot):  # upstream: percentiles of the bootstrap Elos
-        ci_low, ci_high = (win_rate(float(np.percentile(boot, q))) for q in (2.5, 97.5))
-    else:  # a one-sided resample (tiny sets only) has an infinite Elo: take the percentiles of the win rates
-        rates = [win_rate(b) for b in boot]
-        ci_low, ci_high = float(np.percentile(rates, 2.5)), float(np.percentile(rates, 97.5))
-    return {"elo": elo, "win_rate": win_rate(elo), "ci_low": ci_low, "ci_high": ci_high,
-            "n_battles": len(battles), "rounds": rounds}
+    """One model's win rate and 95% bootstrap CI (``joint_bt`` with that model alone)."""
+    return joint_bt({"model": battles}, rounds, seed)["model"]
 
 
 # ---------------------------------------------------------------------- judge config (fetched or stand-in)
@@ -226,6 +289,7 @@ class ArenaHard(Task):
                                       "eval.sh has no style control); remove the option or set it to false")
         self.style_control = style_control
         self.verdict_fallback = verdict_fallback
+        self.bootstrap_rounds = NUM_ROUNDS
 
     def configured(self, options: dict[str, Any]) -> ArenaHard:
         """``options.style_control`` (false; true is an error) and ``options.verdict_fallback`` (false)."""
@@ -264,7 +328,7 @@ class ArenaHard(Task):
 
         config = load_judge_config(task_file(ctx, self.id, JUDGE_CONFIG.name))
         rows = read_rows(task_file(ctx, self.id, BASELINE_ANSWERS.name))
-        return config, {r["question_id"]: r["choices"][0]["turns"][0]["content"] for r in rows}
+        return config, {r["dataset"]: r["output"] for r in rows}
 
     # ------------------------------------------------------------------ generation
     def prompt(self, item: dict[str, Any], family: Family) -> Prompt:
@@ -285,7 +349,7 @@ class ArenaHard(Task):
         for it, rs in zip(items, responses, strict=True):
             question, answer, base = it["turns"][0]["content"], rs[0] if rs else "", baseline[it["question_id"]]
             for a, b in ((base, answer), (answer, base)):
-                user = config.prompt_template.format(question_1=question, answer_1=a, answer_2=b)
+                user = fill_format(config.prompt_template, question_1=question, answer_1=a, answer_2=b)
                 convs.append([{"role": "system", "content": config.system_prompt}, {"role": "user", "content": user}])
         games: list[dict[str, Any]] = [{"judgment": "", "verdict": None, "status": None, "attempts": 0}
                                        for _ in convs]
@@ -293,13 +357,13 @@ class ArenaHard(Task):
         for attempt in range(config.attempts):
             if not pending:
                 break
-            replies = judge.chat([JudgeRequest.of(convs[g], **params) for g in pending],
-                                 desc=f"{self.id} judging (attempt {attempt + 1})")
+            replies = ask(judge, [JudgeRequest.of(convs[g], **params) for g in pending], lambda r: r.text,
+                          f"{self.id} judging (attempt {attempt + 1})", count_unparsable=False)
             retry = []
             for g, reply in zip(pending, replies, strict=True):
                 game = games[g]
                 game["attempts"] = attempt + 1
-                if reply.error is not None:
+                if reply.status == STATUS_FAILED:
                     game.update(status=STATUS_FAILED, error=reply.error)
                     continue
                 game["judgment"] += "\n" + reply.text
@@ -325,8 +389,12 @@ class ArenaHard(Task):
                                       {"games": [g1, g2], "battles": battles, "output_chars": len(rs[0]) if rs else 0}))
         return results
 
+    @staticmethod
+    def _battles(results: Sequence[ItemResult]) -> tuple[str, ...]:
+        return tuple(b for r in results for b in r.detail.get("battles", []))
+
     def _bt(self, results: Sequence[ItemResult]) -> dict[str, float] | None:
-        battles = tuple(b for r in results for b in r.detail.get("battles", []))
+        battles = self._battles(results)
         return bt_result(battles) if battles else None
 
     def aggregate(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> float | None:
@@ -335,15 +403,32 @@ class ArenaHard(Task):
 
     def summary(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> dict[str, Any]:
         """The 95% bootstrap CI, the battle count and how many games failed or were unparsable (excluded)."""
+        return self._summary(results, self._bt(results), jointly_with=())
+
+    @staticmethod
+    def _summary(results: Sequence[ItemResult], bt: dict[str, float] | None, jointly_with: Sequence[str]
+                 ) -> dict[str, Any]:
         status = [g["status"] for r in results for g in r.detail.get("games", [])]
-        out: dict[str, Any] = {"n_games": len(status), "n_judged": status.count(STATUS_OK),
-                               "n_failed": status.count(STATUS_FAILED),
-                               "n_unparsable": status.count(STATUS_UNPARSABLE),
+        out: dict[str, Any] = {"n_games": len(status), **status_counts(status),
                                "failures": "failed and unparsable games give no battle (excluded, as upstream)"}
-        bt = self._bt(results)
         if bt is not None:
             out.update(ci95=[bt["ci_low"], bt["ci_high"]], elo=bt["elo"], n_battles=bt["n_battles"],
-                       bootstrap_rounds=bt["rounds"])
+                       bootstrap_rounds=bt["rounds"], bootstrapped_with=list(jointly_with))
+        return out
+
+    def aggregate_models(self, per_model: Mapping[str, tuple[Sequence[dict[str, Any]], Sequence[ItemResult]]]
+                         ) -> dict[str, tuple[dict[str, float | None], dict[str, Any]]]:
+        """Every model scored in one run, as upstream ``show_result.py`` scores them: one fit and one bootstrap over
+        all models' battles together (``joint_bt``). Per model: its table rows and its summary (which names the
+        models it was bootstrapped with). The scoring stage calls this once all models are judged."""
+        battles = {label: self._battles(results) for label, (_, results) in per_model.items()}
+        joint = joint_bt(battles, rounds=self.bootstrap_rounds)
+        together = [label for label in per_model if battles[label]]
+        out = {}
+        for label, (_, results) in per_model.items():
+            bt = joint.get(label)
+            out[label] = ({self.id: None if bt is None else bt["win_rate"]},
+                          self._summary(results, bt, jointly_with=[m for m in together if m != label]))
         return out
 
     # ------------------------------------------------------------------ local tiny judge

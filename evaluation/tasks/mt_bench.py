@@ -14,7 +14,9 @@ https://github.com/SLIT-AI/FuseChat-3.0/tree/5af2badba59fc4561202e19a7311ec119a1
   graded with ``single-v1`` (``single-math-v1`` with the reference answer for math/reasoning/coding), turn 2 with
   ``single-v1-multi-turn`` (``single-math-v1-multi-turn``), templates from FastChat's ``judge_prompts.jsonl``.
 * **Rating**: the first ``[[x]]`` in the judgment, else the first ``[x]`` (FastChat's ``one_score_pattern`` and
-  its backup; decimals such as ``[[7.5]]`` count, as upstream's ``ast.literal_eval`` accepts them). No rating, a
+  its backup; decimals such as ``[[7.5]]`` count, as upstream's ``ast.literal_eval`` accepts them). A rating with a
+  leading zero (``[[07]]``) is read as 7, where ``ast.literal_eval`` raises and stops FastChat's run (a documented
+  deviation). No rating, a
   value outside 1-10 (upstream keeps those; a 1-10 scale cannot hold them) and ``$ERROR$`` are unparsable: -1,
   excluded from every mean, counted with ``Judge.note_unparsable``. A failed request (``JudgeReply.error``) is
   excluded too and counted by the judge client as failed.
@@ -34,10 +36,10 @@ import json
 import random
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from evaluation.judge import JudgeReply, JudgeRequest, LocalVerdict, judge_for
+from evaluation.judge import JudgeRequest, LocalVerdict, judge_for
+from evaluation.tasks._judged import STATUS_FAILED, STATUS_UNPARSABLE, ask, fill_format
 from evaluation.tasks._judged_files import SYNTHETIC_ID_BASE, all_synthetic, fetched_file, reward_rating
 from evaluation.tasks.base import (
     FUSECHAT_TABLES,
@@ -111,26 +113,12 @@ def judge_request(template: dict[str, Any], item: dict[str, Any], answers: Seque
         if turn == 2:
             fields["ref_answer_2"] = reference[1]
     if turn == 1:
-        user = template["prompt_template"].format(question=item["turns"][0], answer=answers[0], **fields)
+        user = fill_format(template["prompt_template"], question=item["turns"][0], answer=answers[0], **fields)
     else:
-        user = template["prompt_template"].format(question_1=item["turns"][0], question_2=item["turns"][1],
-                                                  answer_1=answers[0], answer_2=answers[1], **fields)
+        user = fill_format(template["prompt_template"], question_1=item["turns"][0], question_2=item["turns"][1],
+                           answer_1=answers[0], answer_2=answers[1], **fields)
     return JudgeRequest((("system", template["system_prompt"]), ("user", user)), temperature=JUDGE_TEMPERATURE,
                         max_tokens=JUDGE_MAX_TOKENS)
-
-
-@dataclass(frozen=True)
-class TurnVerdict:
-    rating: float | None  # None: unparsable or failed (FastChat's -1)
-    failed: bool
-    unparsable: bool
-
-
-def verdict_of(reply: JudgeReply) -> TurnVerdict:
-    if reply.error is not None:
-        return TurnVerdict(None, True, False)
-    rating = parse_rating(reply.text)
-    return TurnVerdict(rating, False, rating is None)
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -250,23 +238,19 @@ class MTBench(Task):
                 ref = refs[int(item["question_id"])]
             for turn, name in enumerate(pair, start=1):
                 requests.append(judge_request(templates[name], item, answers, turn, ref))
-        judge = judge_for(self, ctx)
-        replies = judge.chat(requests, desc=f"{self.id} judge")
+        verdicts = ask(judge_for(self, ctx), requests, lambda r: parse_rating(r.text), f"{self.id} judge")
         results = []
         for k, item in enumerate(items):
-            turn_replies = replies[2 * k:2 * k + 2]
-            verdicts = [verdict_of(r) for r in turn_replies]
-            unparsable = sum(v.unparsable for v in verdicts)
-            if unparsable:
-                judge.note_unparsable(unparsable)
-            ratings = [v.rating for v in verdicts]
+            turns = verdicts[2 * k:2 * k + 2]
+            ratings = [v.value for v in turns]
             valid = [r for r in ratings if r is not None]
             results.append(ItemResult(
                 score=_mean(valid) if valid else -1.0,
                 extracted=[-1 if r is None else r for r in ratings],
                 detail={"category": item["category"], "judge_prompts": list(names[k]),
-                        "judgments": [r.text for r in turn_replies], "errors": [r.error for r in turn_replies],
-                        "failed": [v.failed for v in verdicts], "unparsable": [v.unparsable for v in verdicts]}))
+                        "judgments": [v.text for v in turns], "errors": [v.error for v in turns],
+                        "failed": [v.status == STATUS_FAILED for v in turns],
+                        "unparsable": [v.status == STATUS_UNPARSABLE for v in turns]}))
         return results
 
     @staticmethod

@@ -213,7 +213,7 @@ def test_options():
 # ---------------------------------------------------------------------- end to end with a fake judge
 def test_alpacaeval_end_to_end_counts_failures():
     items = AE.synthetic(random.Random(1), 8)
-    responses = [[it["output"] + " more" * (i % 4)] for i, it in enumerate(items)]
+    responses = [[it["output"] + " more" * (1 + i % 4)] for i, it in enumerate(items)]
 
     def answer(request, i):
         if i == 0:
