@@ -125,7 +125,9 @@ def is_equivalent(pred: str, gold: str, timeout_s: int | None = None) -> bool:
 
 
 def _key(extracted: str, gold: str) -> str:
-    return hashlib.sha256(f"{extracted}\x00{gold}".encode()).hexdigest()
+    """Cache key of a verdict; text with lone surrogates (a model's broken output) is hashed through
+    ``surrogatepass`` (a key of its own, never an exception; valid text hashes as before)."""
+    return hashlib.sha256(f"{extracted}\x00{gold}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class VerdictCache:
