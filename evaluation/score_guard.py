@@ -83,9 +83,9 @@ def checked_responses(task: Task, generations: Sequence[dict[str, Any]]) -> tupl
 
 
 def mark_invalid(task: Task, result: ItemResult) -> ItemResult:
-    """The verdict of an item whose responses were not text: the task's detail kept, the guard's verdict added,
-    score 0 on a ground-truth task."""
-    return ItemResult(0.0 if task.ground_truth else result.score, None,
+    """The verdict of an item whose responses were not text: the task's extraction and detail kept (its
+    aggregation may read them), the guard's verdict added, score 0 on a ground-truth task."""
+    return ItemResult(0.0 if task.ground_truth else result.score, result.extracted,
                       {**result.detail, "verdict": INVALID_RESPONSE})
 
 
@@ -232,6 +232,7 @@ def score_batch(task: Task, items: Sequence[dict[str, Any]], responses: Sequence
                         strict=True):
             results[i] = r
     if len(rest) < len(items):
+        _warm_up(task, [it for it, w in zip(items, which, strict=True) if w], ctx, len(responses[0]))
         guard = GuardedScorer(task, ctx, budget)
         try:
             for i, w in enumerate(which):
@@ -240,6 +241,22 @@ def score_batch(task: Task, items: Sequence[dict[str, Any]], responses: Sequence
         finally:
             guard.close()
     return [r for r in results if r is not None]
+
+
+def _warm_up(task: Task, items: Sequence[dict[str, Any]], ctx: ScoreContext, width: int) -> None:
+    """Score empty responses (our own text, not a model's) to one item per (category, task) in this process
+    before the worker is forked, so the scorers' first-use imports (IFEval's, sympy's ...) are inherited and are
+    not charged to a model's item."""
+    seen: set[tuple[Any, Any]] = set()
+    for it in items:
+        key = (it.get("category"), it.get("task"))
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            task.score(it, [""] * max(width, 1), ctx)
+        except Exception:  # noqa: BLE001 - the worker will report it per item
+            pass
 
 
 def _batch(task: Task, items: Sequence[dict[str, Any]], responses: Sequence[Sequence[str]],

@@ -140,8 +140,8 @@ def extract_expression_order(response: str) -> list[int]:
     numbers: list[int] = []
     for i, token in enumerate(t.strip() for t in response.split("Answer")[-1].split(",")):
         core, extra = _digits_core(token)
-        if core.isdecimal():
-            numbers.append(int(core))
+        if core.isdecimal():  # a number past int()'s 4,300-digit limit names no expression: -1 (never an index)
+            numbers.append(int(core) if len(core) < 4300 else -1)
         if i > 0 and extra > 0:
             break
     return numbers
