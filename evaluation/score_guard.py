@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from evaluation.tasks.base import ItemResult, ScoreContext, Task
+from fusechat.sandbox.limits import process_cpu_seconds
 
 INVALID_RESPONSE = "invalid_response"
 SCORER_TIMEOUT = "scorer_timeout"
@@ -91,16 +92,6 @@ def mark_invalid(task: Task, result: ItemResult) -> ItemResult:
 
 def _failed(verdict: str, **detail: Any) -> ItemResult:
     return ItemResult(0.0, None, {"verdict": verdict, **detail})
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of process ``pid`` (Linux ``/proc``); None where it cannot be read."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            fields = fh.read().rsplit(b")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def _address_space_mb() -> int:
@@ -171,7 +162,7 @@ class GuardedScorer:
         except (OSError, ValueError) as exc:
             self._kill()
             return _failed(SCORER_ERROR, error=one_line(exc))
-        cpu0 = _cpu_seconds(self._proc.pid)
+        cpu0 = process_cpu_seconds(self._proc.pid)
         t0 = time.monotonic()
         while True:
             try:
@@ -182,7 +173,7 @@ class GuardedScorer:
             except (EOFError, OSError):
                 self._kill()  # the worker died (killed by the kernel for memory, a segfault in a C extension)
                 return _failed(SCORER_TIMEOUT, over="memory_mb", budget=self.budget.memory_mb)
-            cpu = _cpu_seconds(self._proc.pid)
+            cpu = process_cpu_seconds(self._proc.pid)
             if cpu is not None and cpu0 is not None and cpu - cpu0 > self.budget.cpu_s:
                 self._kill()
                 return _failed(SCORER_TIMEOUT, over="cpu_s", budget=self.budget.cpu_s)
