@@ -95,8 +95,15 @@ def _score(unit: str, answers: list[str], judge_text: str = "", raw: tuple[Any, 
     correctness is checked here."""
     task, base_items = UNITS[unit]
     width = max(task.turns, task.decoding.n)
-    items, gens = [], []
-    for r in [*([a] * width for a in answers), *raw]:
+    values = [*([a] * width for a in answers), *raw]
+    if not task.ground_truth:  # a judged task's items are distinct questions (its aggregation keys on them);
+        base_items = []       # at least 4 (AlpacaEval's length-controlled GLM needs more than one question)
+        values += [["A plain answer."] * width] * max(0, 4 - len(values))
+        items, gens = task.synthetic(random.Random(0), len(values)), [{"index": i, "responses": r}
+                                                                       for i, r in enumerate(values)]
+    else:
+        items, gens = [], []
+    for r in values if base_items else ():
         for it in base_items:
             items.append(it)
             gens.append({"index": len(gens), "responses": r})
@@ -146,7 +153,7 @@ def test_degenerate_answers_and_wrong_types(unit: str) -> None:
     scored = _score(unit, degenerate(), judge_text="[[A>>B]] Rating: [[11]] \ud800", raw=tuple(WRONG_TYPES))
     _never_correct(unit, scored)
     task, base = UNITS[unit]
-    invalid = scored[-len(WRONG_TYPES) * len(base):]
+    invalid = scored[-len(WRONG_TYPES) * (len(base) if task.ground_truth else 1):]
     assert all(r.detail.get("verdict") == score_guard.INVALID_RESPONSE for _, r in invalid)
     if task.ground_truth:
         assert all(r.score == 0.0 for _, r in invalid)
