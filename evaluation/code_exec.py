@@ -329,7 +329,7 @@ def lcb_stdin_source(code: str) -> str:
         last = tree.body[-1]
         if isinstance(last, ast.If) and ast.unparse(last.test).strip() == "__name__ == '__main__'":
             code = ast.unparse(tree.body[:-1]) + "\n" + ast.unparse(last.body)
-    except (SyntaxError, ValueError, IndexError, RecursionError):
+    except (SyntaxError, ValueError, IndexError, RecursionError, MemoryError):  # upstream: a bare except
         pass
     lines = []
     for x in code.split("\n"):

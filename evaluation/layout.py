@@ -385,11 +385,21 @@ def _task_display(task_id: str, row_display: str) -> str:
 
 
 def judge_lines(metrics: Sequence[dict[str, Any]]) -> list[str]:
-    """Notes under a table for judged benchmarks: failed or unparsable judgments per benchmark and model (never
-    silently dropped), then one line per model with what judging cost (calls made, cache hits, tokens)."""
+    """Notes under a table: items the scoring guard could not score (``invalid_response``, ``scorer_timeout``,
+    ``scorer_error``; ``evaluation.score_guard``) and, for judged benchmarks, failed or unparsable judgments per
+    benchmark and model (never silently dropped), then one line per model with what judging cost (calls made,
+    cache hits, tokens)."""
     problems: list[str] = []
     costs: list[str] = []
     for m in metrics:
+        guarded: dict[str, tuple[str, dict[str, int]]] = {}
+        for row_id, cell in m["benchmarks"].items():
+            if isinstance(cell.get("scoring_failures"), dict):
+                guarded.setdefault(cell.get("task") or row_id, (registry.get(row_id).display, cell["scoring_failures"]))
+        for task_id, (display, fails) in guarded.items():
+            listed = ", ".join(f"{v} {k}" for k, v in sorted(fails.items()) if v)
+            if listed:
+                problems.append(f"{_task_display(task_id, display)}: {listed} ({m['model']}).")
         per_task: dict[str, tuple[str, dict[str, Any]]] = {}
         for row_id, cell in m["benchmarks"].items():
             if isinstance(cell.get("judge_stats"), dict):  # the rows of one task share its judge's stats

@@ -13,6 +13,12 @@ client points at it. Each judge's ``JudgeStats`` (calls, cache hits, tokens, fai
 metrics cells the task fills (``judge_stats``, ``judge_model``, ``judge_endpoint``: the host only) and are summed
 into the manifest (``stats.judge`` per model and task, ``stats.judge_totals``): a rerun with the stage forced
 shows ``calls: 0``. The API key is never written anywhere.
+
+Every scorer is guarded (``evaluation.score_guard``): responses that are not a list of strings are an
+``invalid_response`` verdict, per-item scorers run in a killable worker under a per-item budget of CPU time and
+memory (``scorer_timeout``), and a scorer that raises on an item gives ``scorer_error``; each count goes into the
+metrics cells (``scoring_failures``), the manifest (``stats.scoring``) and the notes under the table. Verdict rows
+are written with lone surrogates escaped, so broken model text never stops the stage.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from evaluation import metrics as metrics_mod
-from evaluation import registry
+from evaluation import registry, score_guard
 from evaluation.data import default_data_dir
 from evaluation.generate import ITEMS_DIR, selected_benchmarks, slug
 from evaluation.judge import JUDGE_OPTION, Judge, JudgeStats
@@ -89,6 +95,7 @@ def _run(ctx: StageContext, stack: ExitStack) -> StageResult:
         factory = judge_factory(cfg.judge, settings_from(recipe.world), stack)
     judge_log: dict[str, dict[str, Any]] = {}
     judge_totals = JudgeStats().as_dict()
+    scoring_log: dict[str, dict[str, dict[str, int]]] = {}
     n = 0
     scored: dict[str, dict[str, tuple[Any, Any]]] = {}  # task -> model -> (items, results), for joint aggregation
     all_metrics: dict[str, dict[str, Any]] = {}
@@ -105,7 +112,7 @@ def _run(ctx: StageContext, stack: ExitStack) -> StageResult:
         for task, entry in tasks:
             items = read_jsonl(gen_dir / ITEMS_DIR / f"{task.id}.jsonl")
             gens = read_jsonl(gen_dir / info["folder"] / f"{task.id}.jsonl")
-            if [g["index"] for g in gens] != list(range(len(items))):
+            if [g.get("index") for g in gens] != list(range(len(items))):
                 raise StageError(f"{gen_dir / info['folder'] / task.id}.jsonl: generations do not match the "
                                  f"{len(items)} items")
             options = {**entry.options, "data_dir": str(data_dir / task.id)}
@@ -113,8 +120,11 @@ def _run(ctx: StageContext, stack: ExitStack) -> StageResult:
                 options[JUDGE_OPTION] = factory
             sctx = ScoreContext(rng=random.Random(FALLBACK_SEED), options=options)
             judged: dict[str, Any] = {}
+            responses, invalid = score_guard.checked_responses(task, gens)
             try:
-                results = task.score_batch(items, [g["responses"] for g in gens], sctx)
+                results = score_guard.score_batch(task, items, responses, sctx)
+                for i in invalid:
+                    results[i] = score_guard.mark_invalid(task, results[i])
                 judge = sctx.resources.get("judge")  # read before close() clears the resources
                 if judge is not None:
                     judged = {"judge_stats": judge.stats.as_dict(), "judge_model": judge.model,
@@ -125,13 +135,22 @@ def _run(ctx: StageContext, stack: ExitStack) -> StageResult:
                 judge_log.setdefault(label, {})[task.id] = {**judged["judge_stats"], "model": judged["judge_model"],
                                                             "endpoint": judged["judge_endpoint"]}
                 _add(judge_totals, judged["judge_stats"])
-            write_jsonl(({"index": g["index"], "score": r.score, "extracted": r.extracted, "detail": r.detail}
+            write_jsonl((score_guard.storable({"index": g["index"], "score": r.score, "extracted": r.extracted,
+                                               "detail": r.detail})
                          for g, r in zip(gens, results, strict=True)),
                         ctx.out_dir / slug(label) / f"{task.id}.verdicts.jsonl")
             scored.setdefault(task.id, {})[label] = (items, results)
+            failures = score_guard.counts(results)
+            if failures:
+                scoring_log.setdefault(label, {})[task.id] = failures
             prov = provenance[task.id]["data"]
-            summary = task.summary(items, results)  # further figures (e.g. base and plus), once per task
-            for row_id, value in task.aggregate_rows(items, results).items():
+            try:
+                summary = task.summary(items, results)  # further figures (e.g. base and plus), once per task
+                rows = task.aggregate_rows(items, results)
+            except Exception as exc:  # noqa: BLE001 - one line naming the task, never a traceback
+                raise StageError(f"{task.id} ({label}): cannot aggregate the verdicts: "
+                                 f"{score_guard.one_line(exc)}") from None
+            for row_id, value in rows.items():
                 spec = registry.get(row_id)
                 metrics["benchmarks"][row_id] = {
                     "value": value, "n": len(results), "metric": spec.metric, "scale": spec.scale,
@@ -141,6 +160,8 @@ def _run(ctx: StageContext, stack: ExitStack) -> StageResult:
                 if summary:
                     metrics["benchmarks"][row_id]["summary"] = summary
                 metrics["benchmarks"][row_id].update(judged)
+                if failures:
+                    metrics["benchmarks"][row_id]["scoring_failures"] = failures
             n += len(results)
         used = sorted({f"{j['model']} @ {j['endpoint']}" for j in judge_log.get(label, {}).values()})
         metrics["protocol"]["judge"] = "; ".join(used) or None
@@ -156,4 +177,6 @@ def _run(ctx: StageContext, stack: ExitStack) -> StageResult:
     if judge_log:
         stats["judge"] = judge_log
         stats["judge_totals"] = judge_totals
+    if scoring_log:
+        stats["scoring"] = scoring_log
     return StageResult([Counts("verdicts", n, n)], stats)

@@ -16,7 +16,11 @@ Equivalence (``is_equivalent``) is math-verify's ``verify(parse(gold), parse(pre
 math-verify expects): numbers, fractions, LaTeX, percentages (50% = 0.5), units (``10\\text{ cm}`` = 10),
 intervals and symbolic expressions. math-verify's own timeouts use ``signal.alarm`` and only work in the main
 thread, so ``check_many`` runs the grader in its own worker processes with ``parsing_timeout=None`` /
-``timeout_seconds=None`` and enforces a per-item wall-clock timeout by killing the worker.
+``timeout_seconds=None`` and enforces a per-item budget of *work* by killing the worker: ``timeout_s`` seconds of
+the worker's CPU time on one answer (read from ``/proc``), so the same answers get the same verdicts on a loaded
+machine as on an idle one (a wall-clock limit gave 31 timeouts on one smoke run and 0 on another). A wall-clock
+limit of ``WALL_FACTOR`` times the budget (at least ``MIN_WALL_S``) remains only as a safety net for a grader that
+stops working without finishing; where ``/proc`` cannot be read the budget falls back to wall-clock time.
 
 Verdicts are cached by ``sha256(extracted answer, gold)``: in memory for the process, and optionally in a
 SQLite file (``cache_path``) shared across runs and shards.
@@ -29,6 +33,7 @@ import multiprocessing as mp
 import re
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +42,10 @@ _NUM = r"-?\d[\d,]*(?:\.\d+)?"
 #: way to split the blanks around the optional ``$``, so a long blank run costs linear, not quadratic, time
 _GSM8K = re.compile(r"####\s*(?:\$\s*)?(" + _NUM + ")")
 GSM8K_REFERENCE = r"####\s*\$?\s*(" + _NUM + ")"
+#: Wall-clock safety net of a grader: this many times its CPU budget, and at least ``MIN_WALL_S`` seconds.
+WALL_FACTOR = 20.0
+MIN_WALL_S = 60.0
+_POLL_S = 0.05
 STATUSES = ("correct", "incorrect", "no_answer", "error", "timeout")
 CONVENTIONS = ("boxed", "gsm8k", "answer_is", "last_number")
 
@@ -129,7 +138,9 @@ def is_equivalent(pred: str, gold: str, timeout_s: int | None = None) -> bool:
 
 
 def _key(extracted: str, gold: str) -> str:
-    return hashlib.sha256(f"{extracted}\x00{gold}".encode()).hexdigest()
+    """Cache key of a verdict; text with lone surrogates (a model's broken output) is hashed through
+    ``surrogatepass`` (a key of its own, never an exception; valid text hashes as before)."""
+    return hashlib.sha256(f"{extracted}\x00{gold}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class VerdictCache:
@@ -221,10 +232,19 @@ class _GradeWorker:
         child.close()
 
     def grade(self, pred: str, gold: str, timeout_s: float) -> str:
+        """The grader's status for one pair; ``TimeoutError`` once it has spent ``timeout_s`` CPU seconds on it
+        (or the wall-clock safety net has passed; see the module docstring)."""
+        from fusechat.sandbox.limits import process_cpu_seconds
+
         self.conn.send((pred, gold))
-        if self.conn.poll(timeout_s):
-            return self.conn.recv()
-        raise TimeoutError
+        cpu0 = process_cpu_seconds(self.proc.pid)
+        wall = max(MIN_WALL_S, WALL_FACTOR * timeout_s) if cpu0 is not None else timeout_s
+        t0 = time.monotonic()
+        while not self.conn.poll(_POLL_S):
+            cpu = process_cpu_seconds(self.proc.pid) if cpu0 is not None else None
+            if (cpu is not None and cpu - cpu0 > timeout_s) or time.monotonic() - t0 > wall:
+                raise TimeoutError
+        return self.conn.recv()
 
     def kill(self) -> None:
         self.proc.kill()
@@ -246,7 +266,8 @@ def check_many(items: list[tuple[str, str]], convention: str = "auto", workers: 
     """Verdicts for (response, gold) pairs, in order.
 
     Unique (extracted, gold) pairs not in the cache are graded by ``workers`` grader processes (at least one,
-    so the timeout always holds); an item over ``timeout_s`` gets ``"timeout"`` and its worker is replaced.
+    so the budget always holds); an item over ``timeout_s`` seconds of grader CPU time gets ``"timeout"`` and its
+    worker is replaced.
     ``cache_path`` adds a SQLite cache shared across runs.
     """
     disk = VerdictCache(cache_path) if cache_path is not None else None

@@ -49,7 +49,9 @@ class JudgeRequest:
 @dataclass(frozen=True)
 class JudgeReply:
     """The judge's answer. ``top_logprobs``: per generated token, {token: logprob} of the top alternatives
-    (only when the request asked for logprobs). ``error``: set when every attempt failed (``text`` is "")."""
+    (only when the request asked for logprobs). ``error``: set when every attempt failed (``text`` is "").
+    ``invalid``: set when the judge answered but its content was not text (``text`` is ""; the task finds no
+    verdict in it and counts it unparsable); such a reply is never cached."""
 
     text: str
     top_logprobs: tuple[dict[str, float], ...] | None = None
@@ -57,6 +59,7 @@ class JudgeReply:
     error: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    invalid: str | None = None
 
 
 @dataclass

@@ -49,7 +49,18 @@ def key_material(model: str, request: JudgeRequest) -> str:
 
 
 def cache_key(model: str, request: JudgeRequest) -> str:
-    return hashlib.sha256(key_material(model, request).encode("utf-8")).hexdigest()
+    """sha256 of ``key_material``; a request holding lone surrogates (a model's broken text) is hashed through
+    ``surrogatepass``, so it has a key of its own instead of raising (valid text hashes as before)."""
+    return hashlib.sha256(key_material(model, request).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _storable(text: str) -> str:
+    """``text`` as SQLite can store it: lone surrogates (which UTF-8 cannot encode) escaped as ``\\udXXX``."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class JudgmentCache:
@@ -85,7 +96,7 @@ class JudgmentCache:
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO judgments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (cache_key(model, request), model, key_material(model, request), reply.text, lp,
+                (cache_key(model, request), model, _storable(key_material(model, request)), _storable(reply.text), lp,
                  reply.prompt_tokens, reply.completion_tokens, time.time()))
 
     def __len__(self) -> int:

@@ -77,7 +77,8 @@ class MathTask(Task):
         golds = [self.gold(it) for it in items]
         verdicts = check_many([(rs[0], g) for rs, g in zip(responses, golds, strict=True)], convention="auto",
                               workers=1, timeout_s=self.grader_timeout_s)
-        return [ItemResult(1.0 if v.correct else 0.0, v.extracted, {"status": v.status, "gold": g})
+        return [ItemResult(1.0 if v.correct else 0.0, v.extracted,
+                           {"status": v.status, "gold": g, "grader_cpu_s": self.grader_timeout_s})
                 for v, g in zip(verdicts, golds, strict=True)]
 
     def protocol(self) -> dict[str, Any]:

@@ -130,6 +130,12 @@ class LiveBench(Task):
         return [r for r in results if r is not None]
 
     @staticmethod
+    def isolate_item(item: dict[str, Any]) -> bool:
+        """The scoring guard (``evaluation.score_guard``) runs the non-coding scorers in its killable worker; the
+        coding items run in the sandbox."""
+        return not is_coding(item)
+
+    @staticmethod
     def _where(item: dict[str, Any]) -> dict[str, Any]:
         return {"category": item["category"], "task": item["task"], "question_id": item.get("question_id")}
 

@@ -55,3 +55,17 @@ class Isolation:
     def to_dict(self) -> dict:
         """Plain-dict view (for JSON metadata)."""
         return {f: (list(self.notes) if f == "notes" else getattr(self, f)) for f in self.FIELDS}
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time consumed so far by process ``pid`` (Linux ``/proc/<pid>/stat``, clock ticks);
+    None where it cannot be read. Budgets of work (the math grader, the scoring guard) are measured with it, so
+    they mean the same on a loaded machine as on an idle one."""
+    import os
+
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None

@@ -7,6 +7,9 @@ import json
 import math
 import random
 import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -124,6 +127,95 @@ class FlakyEndpoint:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
 
     def __enter__(self) -> FlakyEndpoint:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class FaultProxy:
+    """A fault-injecting OpenAI-compatible proxy on 127.0.0.1 in front of a real judge endpoint (``upstream``).
+
+    ``mode`` (may be changed between runs): ``"pass"`` forwards; ``"trickle"`` sends the reply's headers and then
+    its body one byte every ``trickle_s`` seconds; ``"retry_after"`` answers 429 with ``Retry-After:
+    retry_after`` the first time it sees each request body, then forwards; ``"numeric"`` replaces the reply's
+    content by the number 7; ``"echo"`` appends the request's bearer token to the reply's content and to its
+    first logprob token (a judge that echoes the key)."""
+
+    def __init__(self, upstream: str, mode: str = "pass", trickle_s: float = 0.2, retry_after: str = "1"):
+        self.upstream, self.mode, self.trickle_s, self.retry_after = upstream.rstrip("/"), mode, trickle_s, retry_after
+        self.hits = 0
+        self.seen: set[bytes] = set()
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return
+
+            def _reply(self, status: int, data: bytes, headers: dict[str, str] | None = None,
+                       trickle: bool = False) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                if not trickle:
+                    self.wfile.write(data)
+                    return
+                try:
+                    for b in data:
+                        self.wfile.write(bytes([b]))
+                        self.wfile.flush()
+                        time.sleep(outer.trickle_s)
+                except OSError:
+                    return
+
+            def do_POST(self) -> None:  # noqa: N802
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                auth = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                with outer.lock:
+                    outer.hits += 1
+                    first = raw not in outer.seen
+                    outer.seen.add(raw)
+                mode = outer.mode
+                if mode == "retry_after" and first:
+                    self._reply(429, b'{"error": {"message": "slow down"}}', {"Retry-After": outer.retry_after})
+                    return
+                req = urllib.request.Request(outer.upstream + self.path.removeprefix("/v1"), data=raw,
+                                             headers={"Content-Type": "application/json"}, method="POST")
+                try:
+                    with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - localhost only
+                        status, body = resp.status, json.loads(resp.read())
+                except urllib.error.HTTPError as exc:
+                    self._reply(exc.code, exc.read())
+                    return
+                msg = body["choices"][0]["message"]
+                if mode == "numeric":
+                    msg["content"] = 7
+                elif mode == "echo":
+                    msg["content"] = f"{msg['content']} (your key: {auth})"
+                    lp = (body["choices"][0].get("logprobs") or {}).get("content")
+                    if lp:
+                        lp[0]["token"] = lp[0]["token"] + auth
+                        for alt in lp[0].get("top_logprobs") or []:
+                            alt["token"] = alt["token"] + auth
+                self._reply(status, json.dumps(body).encode(), trickle=mode == "trickle")
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> FaultProxy:
         self.thread.start()
         return self
 

@@ -310,6 +310,26 @@ def test_fast_code_extract_equals_evalplus() -> None:
     for _ in range(400):
         text = "\n".join(rng.choice(pieces) for _ in range(rng.randint(0, 9)))
         assert _evalplus._code_extract_fast(text) == original(text), repr(text)
+    for _ in range(20):  # longer texts: the best-first search (most do not parse as a whole)
+        text = "\n".join(rng.choice(pieces) for _ in range(rng.randint(10, 15)))
+        assert _evalplus._code_extract_fast(text) == original(text), repr(text)
+
+
+def test_code_extract_is_bounded_on_long_code_that_does_not_parse() -> None:
+    """300 lines that never parse (upstream: over 270 s) and 3,000 with one broken line: a few seconds at most,
+    and the broken-line case still finds upstream's window (everything after the broken line)."""
+    import time
+
+    from evaluation.tasks import _evalplus
+
+    garbage = "\n".join(f"x{k} = (1, [2, {{3" for k in range(300))
+    t0 = time.process_time()
+    assert _evalplus._code_extract_fast(garbage) == "x0 = (1, [2, {3"
+    body = [f"y{k} = {k}" for k in range(3000)]
+    text = "\n".join(["Here is the code:", *body])
+    assert _evalplus._code_extract_fast(text) == "\n".join(body)
+    assert time.process_time() - t0 < 10
+    assert sanitize("def f():\n    return '\ud800'\n", "f") == ""  # not valid Unicode: no program
 
 
 def test_recipe_options_configure_code_tasks() -> None:
