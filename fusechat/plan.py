@@ -50,6 +50,22 @@ PARAMS_B: dict[str, float] = {
     "google/gemma-2-9b-it": 9.24,
     "meta-llama/Llama-3.2-3B-Instruct": 3.21,
     "meta-llama/Llama-3.2-1B-Instruct": 1.24,
+    # the released FuseChat-3.0 models (same architectures as their targets) and the tables' public baselines
+    "FuseAI/FuseChat-Llama-3.1-8B-SFT": 8.03, "FuseAI/FuseChat-Llama-3.1-8B-Instruct": 8.03,
+    "FuseAI/FuseChat-Qwen-2.5-7B-SFT": 7.62, "FuseAI/FuseChat-Qwen-2.5-7B-Instruct": 7.62,
+    "FuseAI/FuseChat-Gemma-2-9B-SFT": 9.24, "FuseAI/FuseChat-Gemma-2-9B-Instruct": 9.24,
+    "FuseAI/FuseChat-Llama-3.2-3B-SFT": 3.21, "FuseAI/FuseChat-Llama-3.2-3B-Instruct": 3.21,
+    "FuseAI/FuseChat-Llama-3.2-1B-SFT": 1.24, "FuseAI/FuseChat-Llama-3.2-1B-Instruct": 1.24,
+    "allenai/Llama-3.1-Tulu-3-8B": 8.03,
+    # the WRPO table's target and source models
+    "meta-llama/Meta-Llama-3-8B-Instruct": 8.03, "meta-llama/Meta-Llama-3-70B-Instruct": 70.6,
+    "Qwen/Qwen2-72B-Instruct": 72.7, "internlm/internlm2_5-20b-chat": 19.9,
+    "deepseek-ai/DeepSeek-V2-Chat-0628": 236.0, "deepseek-ai/DeepSeek-Coder-V2-Instruct-0724": 236.0,
+    "01-ai/Yi-1.5-34B-Chat": 34.4, "microsoft/Phi-3-medium-4k-instruct": 14.0,
+}
+#: Mixture-of-experts models: parameters active per token (billions), which set the decoding FLOPs (model cards)
+ACTIVE_PARAMS_B: dict[str, float] = {
+    "deepseek-ai/DeepSeek-V2-Chat-0628": 21.0, "deepseek-ai/DeepSeek-Coder-V2-Instruct-0724": 21.0,
 }
 # Test-set sizes of hub benchmarks (their dataset cards), used when the items cannot be read here.
 
@@ -107,7 +123,9 @@ class Plan:
         sel = [ln for ln in self.lines if ln.stage == "select_prompts"]
         notes = sorted({ln.note for ln in sel})
         words = [f"{ln.what.split(' (')[0]} {ln.prompts:,}" for ln in sel]
-        out.append(f"  select  {sum(ln.prompts for ln in sel):,} prompts ({'; '.join(notes)}): " + ", ".join(words))
+        if sel:
+            out.append(f"  select  {sum(ln.prompts for ln in sel):,} prompts ({'; '.join(notes)}): "
+                       + ", ".join(words))
         out.append(f"  {'stage':<7} {'model':<40}{'prompts':>10}{'generations':>13}{'in_tok':>9}{'out_tok':>9}"
                    f"{'GPU-h':>8}")
         short = {"sample_responses": "sample", "score_rewards": "score", "eval_generate": "eval"}
@@ -148,7 +166,11 @@ def _safetensors_params(folder: Path) -> int:
 
 
 def params_of(recipe: Recipe, name: str, path: str) -> float:
-    """Parameters in billions: ``plan.params_b`` (by name or path), the model-card table, or a local folder."""
+    """Parameters in billions: ``plan.params_b`` (by name or path), the model-card table, or a local folder. A pinned
+    revision (``owner/name@sha``) does not change the count."""
+    from fusechat.depths import split_revision
+
+    path = split_revision(path)[0]
     for key in (name, path):
         if key in recipe.plan.params_b:
             return recipe.plan.params_b[key]
@@ -164,9 +186,10 @@ def _local_path(recipe: Recipe, path: str) -> Path | None:
     if path.startswith("tiny:"):
         if not recipe.world.enabled:  # never build the tiny world just for a plan
             return None
-        from fusechat.tiny_world import resolve, settings_from
+        from fusechat.tiny_release import resolve_ref
+        from fusechat.tiny_world import settings_from
 
-        return Path(resolve(path, settings_from(recipe.world)))
+        return Path(resolve_ref(path, settings_from(recipe.world)))
     p = Path(path) if Path(path).is_absolute() else REPO_ROOT / path
     return p if p.exists() else None
 
@@ -218,6 +241,9 @@ def _gpu_hours(flops: float, recipe: Recipe, mfu: float) -> float:
 def make_plan(recipe: Recipe, rows: list[dict[str, Any]] | None = None, per_source: dict | None = None) -> Plan:
     """Compute the plan; ``rows`` are the selected prompts when already known (the selection stage passes them)."""
     pc = recipe.plan
+    depth = recipe.run.depth
+    if recipe.wrpo is None and depth in ("released_models", "released_data"):
+        return _plan_released(recipe)
     if rows is None and per_source is None:
         rows, per_source = planned_prompts(recipe)
     elif per_source is None:
@@ -282,6 +308,24 @@ def make_plan(recipe: Recipe, rows: list[dict[str, Any]] | None = None, per_sour
     return plan
 
 
+def _shown(recipe: Recipe) -> str:
+    src = recipe._source
+    return str(src.relative_to(REPO_ROOT)) if src and src.is_relative_to(REPO_ROOT) else str(src or "recipe")
+
+
+def _plan_released(recipe: Recipe) -> Plan:
+    """Depths 1 and 2 (fusechat/depths.py): nothing is sampled or scored. Depth 1 evaluates ``eval.models``; depth 2
+    trains on the released data (rows per domain: the paper's composition table ``released.counts``, which the
+    release matches; sequence lengths ``plan.input_tokens`` + ``plan.output_tokens``) and evaluates."""
+    pc = recipe.plan
+    plan = Plan(_shown(recipe), pc.gpu_type, assumptions=pc.model_dump(mode="json"))
+    if recipe.run.depth == "released_data":
+        out_len = {d: min(n, recipe.data.sampling.max_new_tokens) for d, n in pc.output_tokens.items()}
+        _plan_training(recipe, plan, Counter(), {}, out_len)
+    _plan_eval(recipe, plan)
+    return plan
+
+
 def _plan_scoring(recipe: Recipe, plan: Plan, prompts_by_domain: Counter, rows: list | None,
                   scored_tokens: float, mean_in: dict[str, float]) -> None:
     """ArmoRM reads every generated response and every response shipped with a dataset (OpenMathInstruct-2's
@@ -310,6 +354,11 @@ def _expected_rows(recipe: Recipe, prompts_by_domain: Counter) -> tuple[dict[str
     domain_of = {s.name: s.domain for s in recipe.data.sources}
     sft: Counter[str] = Counter()
     dpo: Counter[str] = Counter()
+    if recipe.run.depth == "released_data" and recipe.released is not None:
+        for src, (s, d) in (quotas_for(recipe.released.counts, names) or {}).items():
+            sft[domain_of[src]] += s
+            dpo[domain_of[src]] += d
+        return dict(sft), dict(dpo), f"the released data (paper table {recipe.released.counts})"
     if recipe.data.release != "none":
         for src, (s, d) in (quotas_for(recipe.data.release, names, recipe.data.release_scale) or {}).items():
             sft[domain_of[src]] += s
@@ -351,12 +400,14 @@ def _plan_eval(recipe: Recipe, plan: Plan) -> None:
     task's max new tokens). Items: the entry's / ``eval.limit``, else the task's expected item count (tiny world:
     its synthetic items)."""
     from evaluation.generate import selected_benchmarks
+    from fusechat.depths import split_revision
 
     e = recipe.eval
-    target_b = params_of(recipe, "target", recipe.sft.model)
+    target_b = params_of(recipe, "target", recipe.sft.model) if recipe.sft is not None else 0.0
     tasks = selected_benchmarks(e)
     for label, path in e.models.items():
         p_b = target_b if path in {"@sft", "@dpo"} else params_of(recipe, label, path)
+        flops_b = ACTIVE_PARAMS_B.get(split_revision(path)[0], p_b)
         items = tokens = 0
         for task, entry in tasks:
             limit = entry.limit if entry.limit is not None else e.limit
@@ -369,7 +420,7 @@ def _plan_eval(recipe: Recipe, plan: Plan) -> None:
             tokens += n * task.decoding.n * min(recipe.plan.eval_output_tokens, cap)
         plan.lines.append(Line("eval_generate", f"{label} ({p_b:.3g}B)", prompts=items, output_tokens=0,
                                input_tokens=0,
-                               gpu_hours=_gpu_hours(2 * p_b * 1e9 * tokens, recipe, recipe.plan.decode_mfu),
+                               gpu_hours=_gpu_hours(2 * flops_b * 1e9 * tokens, recipe, recipe.plan.decode_mfu),
                                note=f"{len(tasks)} benchmarks, ~{tokens:,} answer tokens"))
 
 
