@@ -31,6 +31,7 @@ from data_construction.export import DPO_NAME, SFT_NAME, dataset_info
 from data_construction.release import RELEASES
 from data_construction.selection import iter_rows
 from data_construction.sources import RowError, UndecodableRow
+from fusechat.depths import revision_shown
 from fusechat.io import write_json, write_jsonl
 from fusechat.stage import Counts, StageContext, StageError, StageResult, atomic_write_text
 from fusechat.tiny_world import settings_from
@@ -196,7 +197,7 @@ def render_counts(counts: dict[str, dict[str, int | None]], release: str, revisi
 
     lines = ["# Released FuseChat-3.0 data vs the paper's composition table", "",
              f"Paper table: `{release}` (data_construction/release.py). Released data: "
-             + "; ".join(f"{k} `{v['path']}@{v['revision'] or 'newest (unpinned)'}`"
+             + "; ".join(f"{k} `{v['path']}@{revision_shown(v['path'], v['revision'])}`"
                          + (f" (resolved {v['resolved']})" if v.get("resolved") else "") for k, v in revisions.items()),
              "", "| source | SFT kept | SFT paper | Δ | DPO kept | DPO paper | Δ |", "|---|---:|---:|---:|---:|---:|---:|"]
     for k, v in counts.items():

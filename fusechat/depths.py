@@ -27,6 +27,17 @@ DEPTH_LABELS: dict[str, str] = {
 DEPTH_NUMBER = {"released_models": 1, "released_data": 2, "rebuild": 3}
 
 
+TINY_RELEASE_REVISION = "tiny"  # the tiny world's stand-in releases (fusechat/tiny_release.py) have this revision
+
+
+def revision_shown(path: str, revision: str | None) -> str:
+    """A released set's revision as tables show it: the pinned one, ``newest`` when unpinned, ``tiny`` for the
+    tiny world's stand-ins."""
+    if path.startswith("tiny:"):
+        return TINY_RELEASE_REVISION
+    return revision or "newest"
+
+
 def split_revision(ref: str) -> tuple[str, str | None]:
     """``owner/name@rev`` -> (``owner/name``, ``rev``); a run reference (``@sft``), a path or ``tiny:`` id without a
     revision -> (ref, None)."""
@@ -48,29 +59,38 @@ def provenance(recipe: Any, ref: str) -> dict[str, Any]:
     built here, see the run's manifests for the git commit)."""
     depth = model_depth(recipe.run.depth, ref)
     if depth == "released_models":
-        return {"depth": depth, "revision": split_revision(ref)[1]}
+        rev = TINY_RELEASE_REVISION if ref.startswith("tiny:released/") else split_revision(ref)[1]
+        return {"depth": depth, "revision": rev}
     if depth == "released_data":
         return {"depth": depth, "revision": data_revision(recipe)}
     return {"depth": depth, "revision": None}
 
 
 def data_revision(recipe: Any) -> str:
-    """One line naming the released data (and revisions) a depth-2 run trains on."""
+    """One line naming the released data (and revisions) a depth-2 run trains on: ``path@revision`` per set, a
+    40-hex sha shortened to 12, ``newest`` where unpinned, ``tiny`` for the tiny world's stand-ins."""
     if recipe.wrpo is not None:
         rel = recipe.wrpo.release
-        return f"{rel.path}@{rel.revision or 'newest'}"
+        return f"{rel.path}@{_short(revision_shown(rel.path, rel.revision))}"
     rel = recipe.released
-    return (f"{rel.sft.path}@{rel.sft.revision or 'newest'}, {rel.dpo.path}@{rel.dpo.revision or 'newest'}"
-            if rel is not None else "unknown")
+    if rel is None:
+        return "unknown"
+    return ", ".join(f"{r.path}@{_short(revision_shown(r.path, r.revision))}" for r in (rel.sft, rel.dpo))
+
+
+def _short(rev: str) -> str:
+    return rev[:12] if len(rev) == 40 and all(c in "0123456789abcdef" for c in rev) else rev
 
 
 def column_tag(metrics: dict[str, Any]) -> str:
-    """The provenance shown after a reproduced column's label: ``released model @1a2b3c4d5e6f`` etc.; '' for a
-    metrics file that names no depth (written before depths existed)."""
+    """Where a reproduced column's number came from, shown after its label: ``depth 1: released model @<sha12>``,
+    ``depth 2: trained here on the released data (<data@rev, …>)``, ``depth 3: rebuilt here``; '' for a metrics
+    file that names no depth (written before depths existed)."""
     depth = metrics.get("depth")
     if depth not in DEPTH_LABELS:
         return ""
     rev = metrics.get("revision")
-    if rev and len(rev) == 40 and all(c in "0123456789abcdef" for c in rev):
-        rev = rev[:12]
-    return f"depth {DEPTH_NUMBER[depth]}: {DEPTH_LABELS[depth]}" + (f" @{rev}" if rev else "")
+    tag = f"depth {DEPTH_NUMBER[depth]}: {DEPTH_LABELS[depth]}"
+    if not rev:
+        return tag
+    return f"{tag} @{_short(rev)}" if depth == "released_models" else f"{tag} ({rev})"

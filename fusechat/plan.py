@@ -98,6 +98,11 @@ class Plan:
         return sum(ln.generations for ln in self.lines if ln.stage == "sample_responses")
 
     @property
+    def all_generations(self) -> int:
+        """Every generation of the data build: source-model sampling plus WRPO's SFT-model samples."""
+        return sum(ln.generations for ln in self.lines if ln.stage in ("sample_responses", "wrpo_target"))
+
+    @property
     def output_tokens(self) -> int:
         return sum(ln.output_tokens for ln in self.lines if ln.stage == "sample_responses")
 
@@ -128,7 +133,8 @@ class Plan:
                        + ", ".join(words))
         out.append(f"  {'stage':<7} {'model':<40}{'prompts':>10}{'generations':>13}{'in_tok':>9}{'out_tok':>9}"
                    f"{'GPU-h':>8}")
-        short = {"sample_responses": "sample", "score_rewards": "score", "eval_generate": "eval"}
+        short = {"sample_responses": "sample", "score_rewards": "score", "eval_generate": "eval",
+                 "wrpo_target": "target"}
         for ln in self.lines:
             if ln.stage == "select_prompts":
                 continue
@@ -304,8 +310,28 @@ def make_plan(recipe: Recipe, rows: list[dict[str, Any]] | None = None, per_sour
                 ln.gpu_hours = 0.0
                 ln.note = "wrpo.source_responses: release (loaded, not generated)"
     _plan_training(recipe, plan, prompts_by_domain, mean_in, out_len)
+    if recipe.wrpo is not None:
+        _plan_wrpo_target(recipe, plan, prompts_by_domain, mean_in)
     _plan_eval(recipe, plan)
     return plan
+
+
+def _plan_wrpo_target(recipe: Recipe, plan: Plan, prompts_by_domain: Counter, mean_in: dict[str, float]) -> None:
+    """WRPO: the SFT model samples ``wrpo.target_samples`` responses for every prompt outside the SFT share (decode
+    at ``plan.decode_mfu``, one prefill per prompt), and ArmoRM scores them (prefill of prompt + response)."""
+    w, pc = recipe.wrpo, recipe.plan
+    prompts = sum(n - math.ceil(n * w.sft_fraction) for n in prompts_by_domain.values())
+    gens = prompts * w.target_samples
+    out_len = min(pc.output_tokens.get("general", 0), w.target_max_new_tokens)
+    in_len = mean_in.get("general", pc.input_tokens.get("general", 0))
+    n_b = params_of(recipe, "target", recipe.sft.model)
+    rm_b = params_of(recipe, "reward model", recipe.data.scoring.model)
+    hours = (_gpu_hours(2 * n_b * 1e9 * gens * out_len, recipe, pc.decode_mfu)
+             + _gpu_hours(2 * n_b * 1e9 * prompts * in_len, recipe, pc.train_mfu)
+             + _gpu_hours(2 * rm_b * 1e9 * gens * (in_len + out_len), recipe, pc.train_mfu))
+    plan.lines.append(Line("wrpo_target", f"{recipe.sft.model.split('/')[-1]} SFT samples", prompts, gens,
+                           round(prompts * in_len), gens * out_len, hours,
+                           f"{w.target_samples} per prompt outside the SFT share, scored by the reward model"))
 
 
 def _shown(recipe: Recipe) -> str:
@@ -424,16 +450,87 @@ def _plan_eval(recipe: Recipe, plan: Plan) -> None:
                                note=f"{len(tasks)} benchmarks, ~{tokens:,} answer tokens"))
 
 
+#: Every target's recipe at each depth (README, "Three ways to check the paper"), and the command that runs it.
+DEPTH_RECIPES: dict[str, tuple[str, str, str]] = {
+    t: (f"recipes/depth1/{t}.yaml", f"recipes/depth2/{t}.yaml", f"recipes/{t}.yaml")
+    for t in ("llama31_8b", "qwen25_7b", "gemma2_9b", "llama32_3b", "llama32_1b", "wrpo_llama3_8b")
+}
+#: WRPO's prompts (UltraFeedback) cannot be counted offline; the summary assumes this many (a plan assumption,
+#: shown on its line; docs/cost_plan.md). ``data.sources.0.max_prompts=N`` on a single plan sets it.
+WRPO_PROMPTS_ASSUMED = 60_000
+
+
+def depth_command(target: str, depth: int) -> str:
+    """The command that runs a target at a depth (recipes/run_*.sh wrap preflight and the environments)."""
+    wrpo = target.startswith("wrpo")
+    if depth == 1:
+        return f"bash recipes/run_depth1.sh recipes/depth1/{target}.yaml"
+    if depth == 2:
+        return f"bash recipes/{'run_wrpo.sh' if wrpo else 'run_depth2.sh'} recipes/depth2/{target}.yaml"
+    return f"bash recipes/{target}.sh"
+
+
+def depth_summary(targets: list[str]) -> list[dict[str, Any]]:
+    """One row per (target, depth): data-build generations, evaluation answers, GPU-hours and the command."""
+    from fusechat.recipe import RecipeError, load_recipe
+
+    rows = []
+    for target in targets:
+        for depth, recipe_file in enumerate(DEPTH_RECIPES[target], start=1):
+            row: dict[str, Any] = {"target": target, "depth": depth, "recipe": recipe_file,
+                                   "command": depth_command(target, depth), "note": ""}
+            try:
+                recipe = load_recipe(REPO_ROOT / recipe_file)
+                try:
+                    plan = make_plan(recipe)
+                except PlanError:
+                    if recipe.wrpo is None:
+                        raise
+                    recipe = load_recipe(REPO_ROOT / recipe_file, [f"data.sources.0.max_prompts={WRPO_PROMPTS_ASSUMED}"])
+                    plan = make_plan(recipe)
+                    row["note"] = f"prompts assumed {WRPO_PROMPTS_ASSUMED:,}"
+            except (PlanError, RecipeError) as exc:
+                row.update(generations=None, eval_answers=None, gpu_hours=None, note=str(exc))
+                rows.append(row)
+                continue
+            row.update(generations=plan.all_generations,
+                       eval_answers=sum(ln.prompts for ln in plan.lines if ln.stage == "eval_generate"),
+                       gpu_hours=round(plan.gpu_hours, 1))
+            rows.append(row)
+    return rows
+
+
+def render_summary(rows: list[dict[str, Any]]) -> str:
+    names = {1: "released models", 2: "released data", 3: "rebuild"}
+    out = ["Three ways to check the paper (GPU-hours on the plan's assumptions, docs/cost_plan.md; judge API calls "
+           "not included):", f"  {'target':<15}{'depth':<21}{'generations':>13}{'eval answers':>14}{'GPU-h':>9}  "
+           "command"]
+    for r in rows:
+        gens = "—" if r["generations"] is None else f"{r['generations']:,}"
+        ev = "—" if r["eval_answers"] is None else f"{r['eval_answers']:,}"
+        hours = "—" if r["gpu_hours"] is None else f"{r['gpu_hours']:.1f}"
+        note = f"  ({r['note']})" if r["note"] else ""
+        out.append(f"  {r['target']:<15}{r['depth']}: {names[r['depth']]:<18}{gens:>13}{ev:>14}{hours:>9}  "
+                   f"{r['command']}{note}")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     from fusechat.cli import load_or_exit
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--recipe", required=True)
+    p.add_argument("--recipe", help="plan one recipe; without it, every target at each of the three depths")
     p.add_argument("overrides", nargs="*", metavar="key=value")
+    p.add_argument("--target", action="append", choices=list(DEPTH_RECIPES),
+                   help="without --recipe: only these targets (repeatable)")
     p.add_argument("--json", action="store_true", help="print the plan as JSON instead of a table")
     args = p.parse_args(argv)
-    recipe = load_or_exit(args.recipe, args.overrides)
     try:
+        if args.recipe is None:
+            rows = depth_summary(args.target or list(DEPTH_RECIPES))
+            print(json.dumps(rows, indent=2) if args.json else render_summary(rows))
+            return 0
+        recipe = load_or_exit(args.recipe, args.overrides)
         plan = make_plan(recipe)
     except ModuleNotFoundError as exc:
         from fusechat.envhint import missing_module_exit

@@ -27,7 +27,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from fusechat.depths import split_revision
+from fusechat.depths import TINY_RELEASE_REVISION, split_revision
 from fusechat.tiny_world import TinyWorldSettings, ensure_world, resolve
 from fusechat.tiny_world.build import SOURCE_MODELS, _lock, cache_root, world_key
 
@@ -38,7 +38,7 @@ DATA = {"FuseChat-3.0-SFT-Data": "data/FuseChat-3.0-SFT-Data.jsonl",
         "FuseChat-3.0-DPO-Data": "data/FuseChat-3.0-DPO-Data.jsonl"}
 SFT_SHARE = 0.4  # blog: instruction prompts split 4:6 SFT:DPO
 #: the tiny release's revision, as a hub commit would be recorded
-REVISION = "tiny"
+REVISION = TINY_RELEASE_REVISION
 
 
 def release_root(settings: TinyWorldSettings | None = None) -> Path:
