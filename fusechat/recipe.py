@@ -345,8 +345,8 @@ class ReleasedSplitConfig(_Strict):
     local JSON/JSONL/Parquet file, or ``tiny:released/<name>``."""
 
     path: str
-    revision: str | None = Field(None, description="Hub revision (commit sha) trained on; null: the newest, "
-                                 "recorded as unpinned.")
+    revision: str | None = Field(None, description="Paper silent: hub revision (commit sha) trained on; null: "
+                                 "the newest, recorded as unpinned.")
     split: str = "train"
 
 
@@ -358,7 +358,7 @@ class ReleasedDataConfig(_Strict):
     sft: ReleasedSplitConfig = ReleasedSplitConfig(path="FuseAI/FuseChat-3.0-SFT-Data")
     dpo: ReleasedSplitConfig = ReleasedSplitConfig(path="FuseAI/FuseChat-3.0-DPO-Data")
     counts: Literal["seed", "final"] = Field(
-        "final", description="Which published composition table the released counts are compared with (the "
+        "final", description="Paper silent: which published composition table the released counts are compared with (the "
         "release matches the later README table, paper Table 1).")
 
 
@@ -366,7 +366,8 @@ class ReleasedDataConfig(_Strict):
 class EvalModelOptions(_Strict):
     """How one evaluated model is loaded (large public baselines of the WRPO table need several GPUs)."""
 
-    tensor_parallel_size: int = Field(1, ge=1, description="vLLM tensor parallelism of this model's evaluation.")
+    tensor_parallel_size: int = Field(1, ge=1, description="Paper silent: vLLM tensor parallelism of this model's "
+                                      "evaluation (GPUs it is spread over).")
     trust_remote_code: bool = Field(False, description="Run the model repository's code (InternLM2.5).")
 
 
