@@ -517,16 +517,25 @@ class Recipe(_Strict):
             node = node[int(part)] if isinstance(node, list) else node[part]
         return node
 
+    @model_validator(mode="before")
+    @classmethod
+    def _sections_of_the_depth(cls, tree: Any) -> Any:
+        """``data``, ``sft`` and ``dpo`` are required, except at depth 1 (``run.depth: released_models``), which
+        builds and trains nothing. Checked first, so a recipe missing them says so before anything else."""
+        if isinstance(tree, dict):
+            run = tree.get("run") if isinstance(tree.get("run"), dict) else {}
+            if run.get("depth", "rebuild") != "released_models":
+                for key in ("data", "sft", "dpo"):
+                    if tree.get(key) is None:
+                        raise PydanticCustomError("depth", "{key}: missing required key (only run.depth "
+                                                  "released_models needs no {key} section)", {"key": key})
+        return tree
+
     @model_validator(mode="after")
     def _depth_rules(self) -> Recipe:
         """What each depth needs (fusechat/depths.py): depth 1 evaluates only published models; depth 2 trains on
         released data (``released:``, or WRPO's ``wrpo.source_responses: release``)."""
         depth = self.run.depth
-        if depth != "released_models":
-            for key in ("data", "sft", "dpo"):
-                if getattr(self, key) is None:
-                    raise PydanticCustomError("depth", "{key}: missing required key (only run.depth released_models "
-                                              "needs no {key} section)", {"key": key})
         if depth == "released_models":
             refs = [label for label, ref in self.eval.models.items() if ref.startswith("@")]
             if refs:

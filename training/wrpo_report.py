@@ -82,6 +82,9 @@ def render(title: str, run_rows: list[tuple[str, dict[str, Any]]], dpo_stats: di
     if not run_rows:
         lines += ["", "`eval.models` names no model, so this run has no rows."]
     notes = judge_lines([m for _, m in run_rows])
+    from fusechat.depths import column_tag  # where each "(this run)" row's number came from (its depth, revision)
+
+    notes += [f"{name} (this run): {column_tag(m)}." for name, m in run_rows if column_tag(m)]
     if notes:
         lines += ["", *(f"- {n}" for n in notes)]
     lines += ["", "## Preference stage (this run)", "",

@@ -171,3 +171,13 @@ def test_run_table_labels_each_reproduced_column_with_its_depth(tmp_path: Path) 
     assert "FuseChat-Llama-3.1-8B-Instruct (reproduced: FuseChat-Llama-3.1-8B-Instruct [depth 1: released model " \
            "@145ea8880989])" in md
     assert "[depth 2: trained here on the released data (FuseAI/FuseChat-3.0-SFT-Data@e81f672a40de)]" in md
+
+
+def test_wrpo_report_names_the_depth_of_each_row_of_this_run() -> None:
+    from training.wrpo_report import render
+
+    m = {"model": "Target-SFT-WRPO", "depth": "released_data", "revision": "AALF/ultrafeedback_wrpo@newest",
+         "benchmarks": {}, "protocol": {}}
+    text = render("t", [("Target-SFT-WRPO", m)], {"loss": "wrpo", "train_loss": 0.5}, smoke=False)
+    assert ("- Target-SFT-WRPO (this run): depth 2: trained here on the released data "
+            "(AALF/ultrafeedback_wrpo@newest).") in text
