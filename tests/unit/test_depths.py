@@ -181,3 +181,18 @@ def test_wrpo_report_names_the_depth_of_each_row_of_this_run() -> None:
     text = render("t", [("Target-SFT-WRPO", m)], {"loss": "wrpo", "train_loss": 0.5}, smoke=False)
     assert ("- Target-SFT-WRPO (this run): depth 2: trained here on the released data "
             "(AALF/ultrafeedback_wrpo@newest).") in text
+
+
+def test_plan_prints_the_three_depths_of_a_target(capsys) -> None:
+    import json
+
+    from fusechat.plan import main, render_summary
+
+    assert main(["--target", "llama32_1b", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["depth"] for r in rows] == [1, 2, 3]
+    assert rows[0]["generations"] == rows[1]["generations"] == 0 < rows[2]["generations"]  # only the rebuild samples
+    assert 0 < rows[0]["gpu_hours"] < rows[1]["gpu_hours"] < rows[2]["gpu_hours"]
+    assert rows[1]["command"] == "bash recipes/run_depth2.sh recipes/depth2/llama32_1b.yaml"
+    text = render_summary(rows)
+    assert "llama32_1b     2: released data" in text and f"{rows[2]['generations']:,}" in text
