@@ -39,7 +39,7 @@ from fusechat.generation import load_generator
 from fusechat.io import read_jsonl, write_jsonl
 from fusechat.recipe import REPO_ROOT, EvalBenchmarkConfig, EvalConfig
 from fusechat.stage import Counts, StageContext, StageError, StageResult
-from fusechat.tiny_world import TinyWorldSettings, resolve, settings_from
+from fusechat.tiny_world import TinyWorldSettings, settings_from
 from training.sft import MODEL_SUBDIR
 
 ITEMS_DIR = "items"
@@ -56,7 +56,9 @@ def model_path(ref: str, ctx: StageContext, world: TinyWorldSettings) -> str:
         return str(ctx.input("dpo") / MODEL_SUBDIR)
     if ref.startswith("@"):
         raise StageError(f"eval.models: unknown run reference {ref!r} (use @sft or @dpo)")
-    return resolve(ref, world)
+    from fusechat.tiny_release import resolve_ref
+
+    return resolve_ref(ref, world)  # tiny world, tiny release, or a hub id pinned as owner/name@<revision>
 
 
 def selected_benchmarks(cfg: EvalConfig) -> list[tuple[Task, EvalBenchmarkConfig]]:
@@ -213,10 +215,14 @@ def run(ctx: StageContext) -> StageResult:
         index[label] = {"path": path, "folder": slug(label), "family": family}
         holder: dict[str, Any] = {}
 
-        def factory(path: str = path, holder: dict[str, Any] = holder) -> Any:
+        opts = cfg.model_options.get(label)
+
+        def factory(path: str = path, holder: dict[str, Any] = holder, opts: Any = opts) -> Any:
             if "gen" not in holder:  # loaded only when some chunk is missing
                 holder["gen"] = load_generator(path, backend=cfg.backend, batch_size=cfg.batch_size,
-                                               max_model_len=max_len)
+                                               max_model_len=max_len,
+                                               tensor_parallel_size=opts.tensor_parallel_size if opts else 1,
+                                               trust_remote_code=opts.trust_remote_code if opts else False)
             return holder["gen"]
 
         for task, _, got in tqdm(benches, desc=f"eval {label}", unit="benchmark"):

@@ -8,6 +8,8 @@ One file per evaluated model::
      "model_path": "/path/or/hub-id",         # optional
      "run": "llama31_8b", "smoke": false,     # optional; smoke=true means tiny-world synthetic items
      "table": "llama31_8b", "role": "sft",    # optional: which reported table/column this reproduces
+     "depth": "released_models",              # optional: released_models | released_data | rebuild
+     "revision": "<hub sha>",                 # optional: the model's (depth 1) or released data's (depth 2)
      "benchmarks": {"gsm8k": {"value": 87.1, "n": 1319, "metric": "accuracy", "scale": "percent",
                               "judge": null, "data_version": "openai/gsm8k@<sha> main/test",
                               "task": "gsm8k", "task_version": "1",        # v2: the task that produced it
@@ -53,6 +55,11 @@ JSON_SCHEMA: dict[str, Any] = {
         "smoke": {"type": "boolean"},
         "table": {"type": ["string", "null"], "description": "reported table id (evaluation.registry)"},
         "role": {"type": ["string", "null"], "description": "base | tulu3 | sft | instruct | WRPO group"},
+        "depth": {"enum": ["released_models", "released_data", "rebuild"],
+                  "description": "where the number comes from (fusechat/depths.py): the released model, a model "
+                                 "trained here on the released data, or the full rebuild"},
+        "revision": {"type": ["string", "null"], "description": "the model's hub revision (depth 1) or the released "
+                                                                "data's (depth 2); null: built here"},
         "benchmarks": {
             "type": "object",
             "propertyNames": {"enum": list(registry.BENCHMARKS)},
@@ -121,6 +128,10 @@ def validate(obj: Any, where: str = "<metrics>") -> dict[str, Any]:
         errs.append("smoke must be true/false")
     if obj.get("table") is not None and obj["table"] not in registry.RESULT_TABLES:
         errs.append(f"table {obj['table']!r} is not a reported table ({', '.join(registry.RESULT_TABLES)})")
+    if "depth" in obj and obj["depth"] not in ("released_models", "released_data", "rebuild"):
+        errs.append(f"depth {obj['depth']!r} is not one of released_models, released_data, rebuild")
+    if obj.get("revision") is not None and not isinstance(obj["revision"], str):
+        errs.append("revision must be a string or null")
     if obj.get("role") is not None and obj["role"] not in _ROLES:
         errs.append(f"role {obj['role']!r} is not one of {sorted(_ROLES)}")
     benches = obj.get("benchmarks")

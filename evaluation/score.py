@@ -36,6 +36,7 @@ from evaluation.generate import ITEMS_DIR, selected_benchmarks, slug
 from evaluation.judge import JUDGE_OPTION, Judge, JudgeStats
 from evaluation.tasks.base import ScoreContext, Task
 from fusechat import __version__
+from fusechat.depths import provenance as column_provenance
 from fusechat.io import read_jsonl, write_jsonl
 from fusechat.stage import Counts, StageContext, StageError, StageResult
 
@@ -103,6 +104,9 @@ def _run(ctx: StageContext, stack: ExitStack) -> StageResult:
         metrics: dict[str, Any] = {
             "schema": metrics_mod.SCHEMA, "model": label, "model_path": info["path"], "run": recipe.run.name,
             "smoke": recipe.run.smoke, "benchmarks": {},
+            # where the number comes from (fusechat/depths.py): released model / trained here on the released
+            # data / rebuilt here, and the model's or the data's revision
+            **column_provenance(recipe, cfg.models.get(label, "")),
             "protocol": {"harness": f"fusechat-eval {__version__}", "judge": None, "family": info["family"],
                          "decoding": {"per_task": "see benchmarks.<id>.protocol.decoding",
                                       "max_new_tokens_cap": cfg.max_new_tokens}},

@@ -54,8 +54,12 @@ def stage_main(stage: str, body: Callable[[StageContext], StageResult], descript
     if model is not None and model not in {m.name for m in recipe.data.sampling.models}:
         print(f"recipe error: --model {model}: not a data.sampling.models name", file=sys.stderr)
         raise SystemExit(2)
+    registry = stages_for(recipe)
+    if stage not in registry:
+        print(f"recipe error: stage {stage} is not part of this recipe's pipeline (run.depth {recipe.run.depth}: "
+              f"{', '.join(registry)})", file=sys.stderr)
+        raise SystemExit(2)
     try:
-        registry = stages_for(recipe)
         out = run_stage(registry[stage], recipe, body, registry, force=args.force,
                         shard=getattr(args, "shard", (0, 1)), only_model=model)
     except StageError as exc:

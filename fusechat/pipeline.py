@@ -54,6 +54,9 @@ WRPO_SCRIPTS: dict[str, str] = {
     "eval_score": "evaluation/02_score.py",
     "wrpo_report": "training/03_wrpo_report.py",
 }
+#: Depth 2 (run.depth: released_data): the released data in the export's layout, instead of the data stages.
+RELEASE_DATA_SCRIPT = {"release_data": "data_construction/10_release_data.py"}
+ALL_SCRIPTS: dict[str, str] = {**SCRIPTS, **WRPO_SCRIPTS, **RELEASE_DATA_SCRIPT}
 
 
 STAGE_MODULES = {"select_prompts": ("pyarrow", "datasets"), "sample_responses": ("torch", "transformers"),
@@ -101,8 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--recipe", required=True)
     p.add_argument("overrides", nargs="*")
-    p.add_argument("--from", dest="start", choices=list({**SCRIPTS, **WRPO_SCRIPTS}), default=None)
-    p.add_argument("--until", choices=list({**SCRIPTS, **WRPO_SCRIPTS}), default=None)
+    p.add_argument("--from", dest="start", choices=list(ALL_SCRIPTS), default=None)
+    p.add_argument("--until", choices=list(ALL_SCRIPTS), default=None)
     return p
 
 
@@ -110,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     p = build_parser()
     args = p.parse_intermixed_args(argv)
     recipe = load_or_exit(args.recipe, args.overrides)
-    scripts = WRPO_SCRIPTS if recipe.wrpo is not None else SCRIPTS
-    names = list(scripts)
+    scripts = ALL_SCRIPTS
+    names = ["tiny_world", *stages_for(recipe)]  # the recipe's own stages (its depth), in order
     for flag, stage in (("--from", args.start), ("--until", args.until)):
         if stage is not None and stage not in names:
             p.error(f"{flag} {stage}: not a stage of this recipe's pipeline ({', '.join(names)})")

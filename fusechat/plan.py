@@ -50,6 +50,22 @@ PARAMS_B: dict[str, float] = {
     "google/gemma-2-9b-it": 9.24,
     "meta-llama/Llama-3.2-3B-Instruct": 3.21,
     "meta-llama/Llama-3.2-1B-Instruct": 1.24,
+    # the released FuseChat-3.0 models (same architectures as their targets) and the tables' public baselines
+    "FuseAI/FuseChat-Llama-3.1-8B-SFT": 8.03, "FuseAI/FuseChat-Llama-3.1-8B-Instruct": 8.03,
+    "FuseAI/FuseChat-Qwen-2.5-7B-SFT": 7.62, "FuseAI/FuseChat-Qwen-2.5-7B-Instruct": 7.62,
+    "FuseAI/FuseChat-Gemma-2-9B-SFT": 9.24, "FuseAI/FuseChat-Gemma-2-9B-Instruct": 9.24,
+    "FuseAI/FuseChat-Llama-3.2-3B-SFT": 3.21, "FuseAI/FuseChat-Llama-3.2-3B-Instruct": 3.21,
+    "FuseAI/FuseChat-Llama-3.2-1B-SFT": 1.24, "FuseAI/FuseChat-Llama-3.2-1B-Instruct": 1.24,
+    "allenai/Llama-3.1-Tulu-3-8B": 8.03,
+    # the WRPO table's target and source models
+    "meta-llama/Meta-Llama-3-8B-Instruct": 8.03, "meta-llama/Meta-Llama-3-70B-Instruct": 70.6,
+    "Qwen/Qwen2-72B-Instruct": 72.7, "internlm/internlm2_5-20b-chat": 19.9,
+    "deepseek-ai/DeepSeek-V2-Chat-0628": 236.0, "deepseek-ai/DeepSeek-Coder-V2-Instruct-0724": 236.0,
+    "01-ai/Yi-1.5-34B-Chat": 34.4, "microsoft/Phi-3-medium-4k-instruct": 14.0,
+}
+#: Mixture-of-experts models: parameters active per token (billions), which set the decoding FLOPs (model cards)
+ACTIVE_PARAMS_B: dict[str, float] = {
+    "deepseek-ai/DeepSeek-V2-Chat-0628": 21.0, "deepseek-ai/DeepSeek-Coder-V2-Instruct-0724": 21.0,
 }
 # Test-set sizes of hub benchmarks (their dataset cards), used when the items cannot be read here.
 
@@ -82,6 +98,11 @@ class Plan:
         return sum(ln.generations for ln in self.lines if ln.stage == "sample_responses")
 
     @property
+    def all_generations(self) -> int:
+        """Every generation of the data build: source-model sampling plus WRPO's SFT-model samples."""
+        return sum(ln.generations for ln in self.lines if ln.stage in ("sample_responses", "wrpo_target"))
+
+    @property
     def output_tokens(self) -> int:
         return sum(ln.output_tokens for ln in self.lines if ln.stage == "sample_responses")
 
@@ -107,10 +128,13 @@ class Plan:
         sel = [ln for ln in self.lines if ln.stage == "select_prompts"]
         notes = sorted({ln.note for ln in sel})
         words = [f"{ln.what.split(' (')[0]} {ln.prompts:,}" for ln in sel]
-        out.append(f"  select  {sum(ln.prompts for ln in sel):,} prompts ({'; '.join(notes)}): " + ", ".join(words))
+        if sel:
+            out.append(f"  select  {sum(ln.prompts for ln in sel):,} prompts ({'; '.join(notes)}): "
+                       + ", ".join(words))
         out.append(f"  {'stage':<7} {'model':<40}{'prompts':>10}{'generations':>13}{'in_tok':>9}{'out_tok':>9}"
                    f"{'GPU-h':>8}")
-        short = {"sample_responses": "sample", "score_rewards": "score", "eval_generate": "eval"}
+        short = {"sample_responses": "sample", "score_rewards": "score", "eval_generate": "eval",
+                 "wrpo_target": "target"}
         for ln in self.lines:
             if ln.stage == "select_prompts":
                 continue
@@ -148,7 +172,11 @@ def _safetensors_params(folder: Path) -> int:
 
 
 def params_of(recipe: Recipe, name: str, path: str) -> float:
-    """Parameters in billions: ``plan.params_b`` (by name or path), the model-card table, or a local folder."""
+    """Parameters in billions: ``plan.params_b`` (by name or path), the model-card table, or a local folder. A pinned
+    revision (``owner/name@sha``) does not change the count."""
+    from fusechat.depths import split_revision
+
+    path = split_revision(path)[0]
     for key in (name, path):
         if key in recipe.plan.params_b:
             return recipe.plan.params_b[key]
@@ -164,9 +192,10 @@ def _local_path(recipe: Recipe, path: str) -> Path | None:
     if path.startswith("tiny:"):
         if not recipe.world.enabled:  # never build the tiny world just for a plan
             return None
-        from fusechat.tiny_world import resolve, settings_from
+        from fusechat.tiny_release import resolve_ref
+        from fusechat.tiny_world import settings_from
 
-        return Path(resolve(path, settings_from(recipe.world)))
+        return Path(resolve_ref(path, settings_from(recipe.world)))
     p = Path(path) if Path(path).is_absolute() else REPO_ROOT / path
     return p if p.exists() else None
 
@@ -218,6 +247,9 @@ def _gpu_hours(flops: float, recipe: Recipe, mfu: float) -> float:
 def make_plan(recipe: Recipe, rows: list[dict[str, Any]] | None = None, per_source: dict | None = None) -> Plan:
     """Compute the plan; ``rows`` are the selected prompts when already known (the selection stage passes them)."""
     pc = recipe.plan
+    depth = recipe.run.depth
+    if recipe.wrpo is None and depth in ("released_models", "released_data"):
+        return _plan_released(recipe)
     if rows is None and per_source is None:
         rows, per_source = planned_prompts(recipe)
     elif per_source is None:
@@ -278,6 +310,44 @@ def make_plan(recipe: Recipe, rows: list[dict[str, Any]] | None = None, per_sour
                 ln.gpu_hours = 0.0
                 ln.note = "wrpo.source_responses: release (loaded, not generated)"
     _plan_training(recipe, plan, prompts_by_domain, mean_in, out_len)
+    if recipe.wrpo is not None:
+        _plan_wrpo_target(recipe, plan, prompts_by_domain, mean_in)
+    _plan_eval(recipe, plan)
+    return plan
+
+
+def _plan_wrpo_target(recipe: Recipe, plan: Plan, prompts_by_domain: Counter, mean_in: dict[str, float]) -> None:
+    """WRPO: the SFT model samples ``wrpo.target_samples`` responses for every prompt outside the SFT share (decode
+    at ``plan.decode_mfu``, one prefill per prompt), and ArmoRM scores them (prefill of prompt + response)."""
+    w, pc = recipe.wrpo, recipe.plan
+    prompts = sum(n - math.ceil(n * w.sft_fraction) for n in prompts_by_domain.values())
+    gens = prompts * w.target_samples
+    out_len = min(pc.output_tokens.get("general", 0), w.target_max_new_tokens)
+    in_len = mean_in.get("general", pc.input_tokens.get("general", 0))
+    n_b = params_of(recipe, "target", recipe.sft.model)
+    rm_b = params_of(recipe, "reward model", recipe.data.scoring.model)
+    hours = (_gpu_hours(2 * n_b * 1e9 * gens * out_len, recipe, pc.decode_mfu)
+             + _gpu_hours(2 * n_b * 1e9 * prompts * in_len, recipe, pc.train_mfu)
+             + _gpu_hours(2 * rm_b * 1e9 * gens * (in_len + out_len), recipe, pc.train_mfu))
+    plan.lines.append(Line("wrpo_target", f"{recipe.sft.model.split('/')[-1]} SFT samples", prompts, gens,
+                           round(prompts * in_len), gens * out_len, hours,
+                           f"{w.target_samples} per prompt outside the SFT share, scored by the reward model"))
+
+
+def _shown(recipe: Recipe) -> str:
+    src = recipe._source
+    return str(src.relative_to(REPO_ROOT)) if src and src.is_relative_to(REPO_ROOT) else str(src or "recipe")
+
+
+def _plan_released(recipe: Recipe) -> Plan:
+    """Depths 1 and 2 (fusechat/depths.py): nothing is sampled or scored. Depth 1 evaluates ``eval.models``; depth 2
+    trains on the released data (rows per domain: the paper's composition table ``released.counts``, which the
+    release matches; sequence lengths ``plan.input_tokens`` + ``plan.output_tokens``) and evaluates."""
+    pc = recipe.plan
+    plan = Plan(_shown(recipe), pc.gpu_type, assumptions=pc.model_dump(mode="json"))
+    if recipe.run.depth == "released_data":
+        out_len = {d: min(n, recipe.data.sampling.max_new_tokens) for d, n in pc.output_tokens.items()}
+        _plan_training(recipe, plan, Counter(), {}, out_len)
     _plan_eval(recipe, plan)
     return plan
 
@@ -310,6 +380,11 @@ def _expected_rows(recipe: Recipe, prompts_by_domain: Counter) -> tuple[dict[str
     domain_of = {s.name: s.domain for s in recipe.data.sources}
     sft: Counter[str] = Counter()
     dpo: Counter[str] = Counter()
+    if recipe.run.depth == "released_data" and recipe.released is not None:
+        for src, (s, d) in (quotas_for(recipe.released.counts, names) or {}).items():
+            sft[domain_of[src]] += s
+            dpo[domain_of[src]] += d
+        return dict(sft), dict(dpo), f"the released data (paper table {recipe.released.counts})"
     if recipe.data.release != "none":
         for src, (s, d) in (quotas_for(recipe.data.release, names, recipe.data.release_scale) or {}).items():
             sft[domain_of[src]] += s
@@ -351,12 +426,14 @@ def _plan_eval(recipe: Recipe, plan: Plan) -> None:
     task's max new tokens). Items: the entry's / ``eval.limit``, else the task's expected item count (tiny world:
     its synthetic items)."""
     from evaluation.generate import selected_benchmarks
+    from fusechat.depths import split_revision
 
     e = recipe.eval
-    target_b = params_of(recipe, "target", recipe.sft.model)
+    target_b = params_of(recipe, "target", recipe.sft.model) if recipe.sft is not None else 0.0
     tasks = selected_benchmarks(e)
     for label, path in e.models.items():
         p_b = target_b if path in {"@sft", "@dpo"} else params_of(recipe, label, path)
+        flops_b = ACTIVE_PARAMS_B.get(split_revision(path)[0], p_b)
         items = tokens = 0
         for task, entry in tasks:
             limit = entry.limit if entry.limit is not None else e.limit
@@ -369,20 +446,91 @@ def _plan_eval(recipe: Recipe, plan: Plan) -> None:
             tokens += n * task.decoding.n * min(recipe.plan.eval_output_tokens, cap)
         plan.lines.append(Line("eval_generate", f"{label} ({p_b:.3g}B)", prompts=items, output_tokens=0,
                                input_tokens=0,
-                               gpu_hours=_gpu_hours(2 * p_b * 1e9 * tokens, recipe, recipe.plan.decode_mfu),
+                               gpu_hours=_gpu_hours(2 * flops_b * 1e9 * tokens, recipe, recipe.plan.decode_mfu),
                                note=f"{len(tasks)} benchmarks, ~{tokens:,} answer tokens"))
+
+
+#: Every target's recipe at each depth (README, "Three ways to check the paper"), and the command that runs it.
+DEPTH_RECIPES: dict[str, tuple[str, str, str]] = {
+    t: (f"recipes/depth1/{t}.yaml", f"recipes/depth2/{t}.yaml", f"recipes/{t}.yaml")
+    for t in ("llama31_8b", "qwen25_7b", "gemma2_9b", "llama32_3b", "llama32_1b", "wrpo_llama3_8b")
+}
+#: WRPO's prompts (UltraFeedback) cannot be counted offline; the summary assumes this many (a plan assumption,
+#: shown on its line; docs/cost_plan.md). ``data.sources.0.max_prompts=N`` on a single plan sets it.
+WRPO_PROMPTS_ASSUMED = 60_000
+
+
+def depth_command(target: str, depth: int) -> str:
+    """The command that runs a target at a depth (recipes/run_*.sh wrap preflight and the environments)."""
+    wrpo = target.startswith("wrpo")
+    if depth == 1:
+        return f"bash recipes/run_depth1.sh recipes/depth1/{target}.yaml"
+    if depth == 2:
+        return f"bash recipes/{'run_wrpo.sh' if wrpo else 'run_depth2.sh'} recipes/depth2/{target}.yaml"
+    return f"bash recipes/{target}.sh"
+
+
+def depth_summary(targets: list[str]) -> list[dict[str, Any]]:
+    """One row per (target, depth): data-build generations, evaluation answers, GPU-hours and the command."""
+    from fusechat.recipe import RecipeError, load_recipe
+
+    rows = []
+    for target in targets:
+        for depth, recipe_file in enumerate(DEPTH_RECIPES[target], start=1):
+            row: dict[str, Any] = {"target": target, "depth": depth, "recipe": recipe_file,
+                                   "command": depth_command(target, depth), "note": ""}
+            try:
+                recipe = load_recipe(REPO_ROOT / recipe_file)
+                try:
+                    plan = make_plan(recipe)
+                except PlanError:
+                    if recipe.wrpo is None:
+                        raise
+                    recipe = load_recipe(REPO_ROOT / recipe_file, [f"data.sources.0.max_prompts={WRPO_PROMPTS_ASSUMED}"])
+                    plan = make_plan(recipe)
+                    row["note"] = f"prompts assumed {WRPO_PROMPTS_ASSUMED:,}"
+            except (PlanError, RecipeError) as exc:
+                row.update(generations=None, eval_answers=None, gpu_hours=None, note=str(exc))
+                rows.append(row)
+                continue
+            row.update(generations=plan.all_generations,
+                       eval_answers=sum(ln.prompts for ln in plan.lines if ln.stage == "eval_generate"),
+                       gpu_hours=round(plan.gpu_hours, 1))
+            rows.append(row)
+    return rows
+
+
+def render_summary(rows: list[dict[str, Any]]) -> str:
+    names = {1: "released models", 2: "released data", 3: "rebuild"}
+    out = ["Three ways to check the paper (GPU-hours on the plan's assumptions, docs/cost_plan.md; judge API calls "
+           "not included):", f"  {'target':<15}{'depth':<21}{'generations':>13}{'eval answers':>14}{'GPU-h':>9}  "
+           "command"]
+    for r in rows:
+        gens = "—" if r["generations"] is None else f"{r['generations']:,}"
+        ev = "—" if r["eval_answers"] is None else f"{r['eval_answers']:,}"
+        hours = "—" if r["gpu_hours"] is None else f"{r['gpu_hours']:.1f}"
+        note = f"  ({r['note']})" if r["note"] else ""
+        out.append(f"  {r['target']:<15}{r['depth']}: {names[r['depth']]:<18}{gens:>13}{ev:>14}{hours:>9}  "
+                   f"{r['command']}{note}")
+    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
     from fusechat.cli import load_or_exit
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--recipe", required=True)
+    p.add_argument("--recipe", help="plan one recipe; without it, every target at each of the three depths")
     p.add_argument("overrides", nargs="*", metavar="key=value")
+    p.add_argument("--target", action="append", choices=list(DEPTH_RECIPES),
+                   help="without --recipe: only these targets (repeatable)")
     p.add_argument("--json", action="store_true", help="print the plan as JSON instead of a table")
     args = p.parse_args(argv)
-    recipe = load_or_exit(args.recipe, args.overrides)
     try:
+        if args.recipe is None:
+            rows = depth_summary(args.target or list(DEPTH_RECIPES))
+            print(json.dumps(rows, indent=2) if args.json else render_summary(rows))
+            return 0
+        recipe = load_or_exit(args.recipe, args.overrides)
         plan = make_plan(recipe)
     except ModuleNotFoundError as exc:
         from fusechat.envhint import missing_module_exit

@@ -49,13 +49,21 @@ def _hub_ids(recipe: Recipe) -> tuple[list[tuple[str, str | None]], list[tuple[s
     def is_hub(p: str) -> bool:
         return not p.startswith(("tiny:", "@", "/", "./", "../")) and p.count("/") == 1 and not (REPO_ROOT / p).exists()
 
-    models = [(m.path, None) for m in recipe.data.sampling.models if is_hub(m.path)]
-    if is_hub(recipe.data.scoring.model):
+    from fusechat.depths import split_revision
+
+    depth = recipe.run.depth
+    builds = depth == "rebuild" or recipe.wrpo is not None  # prompts selected and scored here (WRPO: always)
+    samples = depth == "rebuild"  # source models sampled here (depth 2: their responses are released)
+    models = [(m.path, None) for m in recipe.data.sampling.models if is_hub(m.path)] if samples else []
+    if builds and is_hub(recipe.data.scoring.model):
         models.append((recipe.data.scoring.model, recipe.data.scoring.revision))
-    models += [(p, None) for p in [recipe.sft.model, *recipe.eval.models.values()] if is_hub(p)]
-    datasets = [(s.path, s.revision) for s in recipe.data.sources if is_hub(s.path)]
+    refs = [*([recipe.sft.model] if recipe.sft is not None else []), *recipe.eval.models.values()]
+    models += [split_revision(p) for p in refs if is_hub(split_revision(p)[0])]
+    datasets = [(s.path, s.revision) for s in recipe.data.sources if is_hub(s.path)] if builds else []
     if recipe.wrpo is not None and recipe.wrpo.source_responses == "release" and is_hub(recipe.wrpo.release.path):
         datasets.append((recipe.wrpo.release.path, recipe.wrpo.release.revision))
+    if depth == "released_data" and recipe.released is not None:
+        datasets += [(r.path, r.revision) for r in (recipe.released.sft, recipe.released.dpo) if is_hub(r.path)]
     from evaluation.generate import selected_benchmarks
 
     datasets += [(t.data.hub_id, t.data.revision) for t, entry in selected_benchmarks(recipe.eval)
@@ -120,7 +128,10 @@ def check_gpus(recipe: Recipe) -> list[Check]:
     if not needs_gpu(recipe):
         return [Check("gpu", "ok", "none needed (tiny world on CPU)")]
     mems = gpus_here()
-    tp = max((m.tensor_parallel_size for m in recipe.data.sampling.models), default=1)
+    if recipe.run.depth == "released_models":
+        return _check_eval_gpus(recipe, mems)
+    sampled = recipe.run.depth == "rebuild"  # depth 2 samples no source model
+    tp = max((m.tensor_parallel_size for m in recipe.data.sampling.models if sampled), default=1)
     need = max(tp, recipe.sft.num_gpus, recipe.dpo.num_gpus)
     if not mems:
         return [Check("gpu", "BLOCK", f"no GPU visible (nvidia-smi/torch.cuda); this recipe needs {need} per node "
@@ -129,7 +140,7 @@ def check_gpus(recipe: Recipe) -> list[Check]:
     out = [Check("gpu", "ok" if len(mems) >= need else "BLOCK",
                  f"{len(mems)} GPU(s) of {min(mems):.0f} GiB; recipe needs {need} on one node")]
     mem = min(mems)
-    for m in recipe.data.sampling.models:
+    for m in recipe.data.sampling.models if sampled else []:
         try:
             weights = params_of(recipe, m.name, m.path) * 1e9 * 2 / GIB / m.tensor_parallel_size
         except PlanError as exc:
@@ -149,6 +160,29 @@ def check_gpus(recipe: Recipe) -> list[Check]:
     return out
 
 
+def _check_eval_gpus(recipe: Recipe, mems: list[float]) -> list[Check]:
+    """Depth 1: each evaluated model's bf16 weights over its tensor-parallel GPUs (``eval.model_options``)."""
+    from fusechat.plan import PlanError, params_of
+
+    tps = {label: (recipe.eval.model_options[label].tensor_parallel_size if label in recipe.eval.model_options
+                   else 1) for label in recipe.eval.models}
+    need = max(tps.values(), default=1)
+    if not mems:
+        return [Check("gpu", "BLOCK", f"no GPU visible (nvidia-smi/torch.cuda); this recipe evaluates on up to "
+                      f"{need} GPU(s) per model (eval.model_options tensor_parallel_size): run on a GPU node")]
+    out = [Check("gpu", "ok" if len(mems) >= need else "BLOCK",
+                 f"{len(mems)} GPU(s) of {min(mems):.0f} GiB; recipe needs {need} on one node")]
+    for label, ref in recipe.eval.models.items():
+        try:
+            weights = params_of(recipe, label, ref) * 1e9 * 2 / GIB / tps[label]
+        except PlanError as exc:
+            out.append(Check("gpu", "warn", str(exc)))
+            continue
+        out.append(Check("gpu", "ok" if weights <= 0.9 * min(mems) else "BLOCK",
+                         f"{label}: {weights:.0f} GiB bf16 weights per GPU at TP{tps[label]}"))
+    return out
+
+
 def check_disk(recipe: Recipe) -> list[Check]:
     from fusechat.plan import PlanError, make_plan, params_of
 
@@ -160,9 +194,10 @@ def check_disk(recipe: Recipe) -> list[Check]:
         return [Check("disk", "BLOCK", f"no plan, so no disk estimate: module '{exc.name}' missing in "
                       f"{sys.executable} (the env check below says how to create the environment)")]
     data = plan.output_tokens * 4 * 2 + plan.generations * 2048  # texts ~4 bytes/token, chunks + merged, + rows
-    n_b = params_of(recipe, "target", recipe.sft.model)
+    n_b = params_of(recipe, "target", recipe.sft.model) if recipe.sft is not None else 0.0  # depth 1: no training
     pairs = next((ln.prompts for ln in plan.lines if ln.stage == "dpo"), 0)
-    ckpts = -(-pairs // recipe.dpo.global_batch_size // recipe.dpo.save_steps)  # every save_steps, with optimizer
+    ckpts = (-(-pairs // recipe.dpo.global_batch_size // recipe.dpo.save_steps)  # every save_steps, with optimizer
+             if recipe.dpo is not None else 0)
     models = n_b * 1e9 * (2 + 2 + ckpts * 14)  # SFT model + DPO model (bf16) + checkpoints (+12 B/param states)
     run_parent = recipe.run_dir.parent if recipe.run_dir.parent.exists() else REPO_ROOT
     need = (data + models) / GIB
@@ -172,7 +207,7 @@ def check_disk(recipe: Recipe) -> list[Check]:
                  f"(responses {data / GIB:,.0f}, models {models / GIB:,.0f})")]
     hub_models, _ = _hub_ids(recipe)
     if hub_models:
-        dl = sum(params_of(recipe, p, p) * 1e9 * 2 for p, _ in hub_models if _known(recipe, p)) / GIB
+        dl = sum(params_of(recipe, p, p) * 1e9 * 2 for p, _ in dict.fromkeys(hub_models) if _known(recipe, p)) / GIB
         hf_home = Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface"))
         probe = next((p for p in [hf_home, *hf_home.parents] if p.exists()), Path("/"))
         free_hf = shutil.disk_usage(probe).free / GIB
@@ -198,6 +233,11 @@ def check_hub(recipe: Recipe) -> list[Check]:
     if unpinned:
         out.append(Check("revision", "warn", f"{len(unpinned)} hub dataset(s) unpinned (revision: null): "
                          f"{', '.join(unpinned)}; pin commit shas for a reproducible run"))
+    if recipe.run.depth == "released_models":  # depth 1 checks published checkpoints: name the unpinned ones
+        loose = [m for m, r in models if r is None]
+        if loose:
+            out.append(Check("revision", "warn", f"{len(loose)} evaluated model(s) unpinned (no @<sha>): "
+                             f"{', '.join(loose)}; the hub's newest weights are what gets evaluated"))
     if not models and not datasets:
         return [*out, Check("hub", "ok", "nothing on the hub (local files / tiny world)")]
     what = f"{len(models)} models and {len(datasets)} datasets"
@@ -240,6 +280,8 @@ def check_envs(recipe: Recipe) -> list[Check]:
     locks = REPO_ROOT / "requirements" / "locks"
     if recipe.world.enabled:
         req = {"cpu": (sys.executable, locks / "cpu.txt")}
+    elif recipe.run.depth == "released_models":  # evaluation only: no training environment
+        req = {"generation": (os.environ.get("GEN_PY", recipe.cluster.gen_python), locks / "gpu-gen.txt")}
     else:
         req = {"generation": (os.environ.get("GEN_PY", recipe.cluster.gen_python), locks / "gpu-gen.txt"),
                "training": (os.environ.get("TRAIN_PY", recipe.cluster.train_python), locks / "gpu-train.txt")}

@@ -38,6 +38,11 @@ class RunConfig(_Strict):
     stage_cache: str | None = Field(
         None, description="Shared content-addressed stage store (fusechat/stage.py); null = '.stage_cache' next to "
         "the run directory, so sibling runs share upstream work.")
+    depth: Literal["released_models", "released_data", "rebuild"] = Field(
+        "rebuild", description="How deep the run checks the paper (fusechat/depths.py): 'released_models' evaluates "
+        "eval.models only (no data, no training); 'released_data' trains SFT then the preference loss on the "
+        "authors' released data (section released:, or WRPO's wrpo.release) and evaluates; 'rebuild' runs the whole "
+        "method. Tables and metrics files name it.")
 
 
 class WorldConfig(_Strict):
@@ -335,7 +340,37 @@ class WRPODataConfig(_Strict):
         "the WRPO data: y_wt (the target's best sample, on-policy pairs) or y_ws (the best source response).")
 
 
+class ReleasedSplitConfig(_Strict):
+    """One released FuseChat-3.0 data set (docs/method.md, "Released data schema"): a hub id (with ``revision``), a
+    local JSON/JSONL/Parquet file, or ``tiny:released/<name>``."""
+
+    path: str
+    revision: str | None = Field(None, description="Paper silent: hub revision (commit sha) trained on; null: "
+                                 "the newest, recorded as unpinned.")
+    split: str = "train"
+
+
+class ReleasedDataConfig(_Strict):
+    """Depth 2 (``run.depth: released_data``): the released SFT and DPO data, read in the released schema, checked
+    row by row (named drops), counted against the paper's composition table and written in the export's layout, so
+    SFT and DPO read them exactly as they read a build (``data_construction/release_data.py``)."""
+
+    sft: ReleasedSplitConfig = ReleasedSplitConfig(path="FuseAI/FuseChat-3.0-SFT-Data")
+    dpo: ReleasedSplitConfig = ReleasedSplitConfig(path="FuseAI/FuseChat-3.0-DPO-Data")
+    counts: Literal["seed", "final"] = Field(
+        "final", description="Paper silent: which published composition table the released counts are compared with (the "
+        "release matches the later README table, paper Table 1).")
+
+
 # ----------------------------------------------------------------------------------------------- evaluation
+class EvalModelOptions(_Strict):
+    """How one evaluated model is loaded (large public baselines of the WRPO table need several GPUs)."""
+
+    tensor_parallel_size: int = Field(1, ge=1, description="Paper silent: vLLM tensor parallelism of this model's "
+                                      "evaluation (GPUs it is spread over).")
+    trust_remote_code: bool = Field(False, description="Run the model repository's code (InternLM2.5).")
+
+
 class EvalBenchmarkConfig(_Strict):
     """One benchmark to run: a task id of ``evaluation/tasks/``. Its items come from ``path`` when given (a local
     JSONL/JSON/Parquet file, or ``tiny:<task>`` for the tiny world's synthetic items), else from the task's data
@@ -396,8 +431,11 @@ class EvalConfig(_Strict):
                           "silent on dataset revisions: resolved and recorded at fetch time.")
     models: dict[str, str] = Field(
         default_factory=dict,
-        description="Column label -> model path. '@sft' and '@dpo' refer to this run's trained models.",
+        description="Column label -> model path. '@sft' and '@dpo' refer to this run's trained models; a hub id may "
+        "pin a revision as owner/name@<commit sha>.",
     )
+    model_options: dict[str, EvalModelOptions] = Field(
+        default_factory=dict, description="Column label -> loading options (tensor parallelism, remote code).")
     target_table: str | None = Field(None, description="Reported table to compare with (results/reported).")
     judge: EvalJudgeConfig = EvalJudgeConfig()
 
@@ -454,13 +492,15 @@ class ClusterConfig(_Strict):
 class Recipe(_Strict):
     run: RunConfig
     world: WorldConfig = WorldConfig()
-    data: DataConfig
-    sft: SFTConfig
-    dpo: DPOConfig
+    # required except at depth 1 (run.depth: released_models), which builds and trains nothing
+    data: DataConfig = None  # type: ignore[assignment]
+    sft: SFTConfig = None  # type: ignore[assignment]
+    dpo: DPOConfig = None  # type: ignore[assignment]
     eval: EvalConfig
     plan: PlanConfig = PlanConfig()
     cluster: ClusterConfig = ClusterConfig()
     wrpo: WRPODataConfig | None = None
+    released: ReleasedDataConfig | None = None
 
     # paths the recipe was loaded from, kept out of the schema
     _source: Path | None = None
@@ -476,6 +516,46 @@ class Recipe(_Strict):
         for part in dotted.split("."):
             node = node[int(part)] if isinstance(node, list) else node[part]
         return node
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sections_of_the_depth(cls, tree: Any) -> Any:
+        """``data``, ``sft`` and ``dpo`` are required, except at depth 1 (``run.depth: released_models``), which
+        builds and trains nothing. Checked first, so a recipe missing them says so before anything else."""
+        if isinstance(tree, dict):
+            run = tree.get("run") if isinstance(tree.get("run"), dict) else {}
+            if run.get("depth", "rebuild") != "released_models":
+                for key in ("data", "sft", "dpo"):
+                    if tree.get(key) is None:
+                        raise PydanticCustomError("depth", "{key}: missing required key (only run.depth "
+                                                  "released_models needs no {key} section)", {"key": key})
+        return tree
+
+    @model_validator(mode="after")
+    def _depth_rules(self) -> Recipe:
+        """What each depth needs (fusechat/depths.py): depth 1 evaluates only published models; depth 2 trains on
+        released data (``released:``, or WRPO's ``wrpo.source_responses: release``)."""
+        depth = self.run.depth
+        if depth == "released_models":
+            refs = [label for label, ref in self.eval.models.items() if ref.startswith("@")]
+            if refs:
+                raise PydanticCustomError("depth", "run.depth released_models evaluates published models only; "
+                                          "eval.models {label} refers to a model trained here",
+                                          {"label": refs[0]})
+        if depth == "released_data":
+            if self.wrpo is not None and self.wrpo.source_responses != "release":
+                raise PydanticCustomError("depth", "run.depth released_data with a wrpo section needs "
+                                          "wrpo.source_responses: release", {})
+            if self.wrpo is None and self.released is None:
+                raise PydanticCustomError("depth", "run.depth released_data needs a released: section (the "
+                                          "released SFT and DPO data)", {})
+        elif self.released is not None:
+            raise PydanticCustomError("depth", "a released: section is read only with run.depth released_data", {})
+        unknown = sorted(set(self.eval.model_options) - set(self.eval.models))
+        if unknown:
+            raise PydanticCustomError("depth", "eval.model_options.{label}: not a label of eval.models",
+                                      {"label": unknown[0]})
+        return self
 
     def hash_of(self, keys: list[str]) -> str:
         payload = {k: self.section(k) for k in sorted(keys)}
@@ -532,6 +612,8 @@ def _format_error(err: dict[str, Any], file: str, tree: dict[str, Any]) -> str:
         return f"{file}: {loc}: missing required key"
     if kind == "unknown_key":  # an extra key checked against a library's own field names (dpo -> TRL config)
         return f"{file}: {loc}.{err['ctx']['key']}: unknown key ({err['ctx']['hint']})"
+    if kind == "depth":  # a whole-recipe rule of run.depth (Recipe._depth_rules)
+        return f"{file}: {err['msg']}"
     value: Any = tree
     try:
         for p in err["loc"]:
@@ -544,15 +626,18 @@ def _format_error(err: dict[str, Any], file: str, tree: dict[str, Any]) -> str:
 
 def _check_files(recipe: Recipe, file: str) -> None:
     """Local paths named in the recipe must exist (hub ids and ``tiny:`` refs are resolved later)."""
-    for i, src in enumerate(recipe.data.sources):
+    for i, src in enumerate(recipe.data.sources if recipe.data is not None else []):
         _check_path(src.path, f"data.sources.{i}.path", file)
     for i, b in enumerate(recipe.eval.benchmarks if isinstance(recipe.eval.benchmarks, list) else []):
         if b.path is not None:
             _check_path(b.path, f"eval.benchmarks.{i}.path", file)
-    if recipe.sft.deepspeed:
+    if recipe.sft is not None and recipe.sft.deepspeed:
         _check_path(recipe.sft.deepspeed, "sft.deepspeed", file, always_local=True)
     if recipe.wrpo is not None and recipe.wrpo.source_responses == "release":
         _check_path(recipe.wrpo.release.path, "wrpo.release.path", file)
+    if recipe.released is not None:
+        for part in ("sft", "dpo"):
+            _check_path(getattr(recipe.released, part).path, f"released.{part}.path", file)
 
 
 def _check_path(value: str, key: str, file: str, always_local: bool = False) -> None:

@@ -165,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None, help="output folder (default <run.dir>/slurm)")
     args = p.parse_args(argv)
     recipe = load_or_exit(args.recipe, args.overrides)
+    if recipe.run.depth != "rebuild" and recipe.wrpo is None:  # jobs are rendered for the rebuild's stages only
+        print(f"slurm: run.depth {recipe.run.depth} is not rendered as SLURM jobs; run it on one node with "
+              f"recipes/run_depth{1 if recipe.run.depth == 'released_models' else 2}.sh", file=sys.stderr)
+        return 2
     out = Path(args.out) if args.out else recipe.run_dir / "slurm"
     files = render(recipe, args.recipe, args.overrides, out)
     for f in files:

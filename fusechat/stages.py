@@ -70,6 +70,35 @@ WRPO_STAGES: dict[str, StageSpec] = {
 }
 
 
+#: Depth 1 (``run.depth: released_models``, fusechat/depths.py): the published models of ``eval.models`` through the
+#: evaluation harness and the paper table; nothing is built or trained, so generation has no upstream stage.
+RELEASED_MODEL_STAGES: dict[str, StageSpec] = {
+    "eval_generate": StageSpec("eval_generate", STAGES["eval_generate"].folder, (),
+                               STAGES["eval_generate"].config_keys),
+    "eval_score": STAGES["eval_score"],
+    "eval_tables": STAGES["eval_tables"],
+}
+
+#: Depth 2 (``run.depth: released_data``): the authors' released SFT/DPO data, checked and written in the export's
+#: layout (``release_data``), then the same SFT, DPO and evaluation stages as the rebuild.
+RELEASED_DATA_STAGES: dict[str, StageSpec] = {
+    s.name: s
+    for s in [
+        StageSpec("release_data", "data/06_release", (), ("released", *_WORLD)),
+        StageSpec("sft", "train/01_sft", ("release_data",), ("sft", *_WORLD)),
+        StageSpec("dpo", "train/02_dpo", ("sft", "release_data"), ("dpo", "run.seed")),
+        STAGES["eval_generate"],
+        STAGES["eval_score"],
+        STAGES["eval_tables"],
+    ]
+}
+
+
 def stages_for(recipe: Recipe) -> dict[str, StageSpec]:
-    """The stage table a recipe runs: WRPO's when it has a ``wrpo:`` section, FuseChat-3.0's otherwise."""
-    return WRPO_STAGES if recipe.wrpo is not None else STAGES
+    """The stage table a recipe runs: WRPO's when it has a ``wrpo:`` section (depth 2 loads its released source
+    responses in the sampling stage), else by ``run.depth``: depth 1 evaluation only, depth 2 from the released
+    data, depth 3 FuseChat-3.0's whole pipeline."""
+    if recipe.wrpo is not None:
+        return WRPO_STAGES
+    return {"released_models": RELEASED_MODEL_STAGES, "released_data": RELEASED_DATA_STAGES}.get(
+        recipe.run.depth, STAGES)

@@ -202,7 +202,8 @@ def data_file(ctx: StageContext) -> Path:
     if "wrpo_build" in ctx.input_dirs:
         name = "wrpo.jsonl" if LOSSES[ctx.recipe.dpo.loss].data == "multi_chosen" else "pairs.jsonl"
         return ctx.input("wrpo_build") / "trl" / name
-    return ctx.input("export") / "trl" / "dpo.jsonl"
+    # the build's export, or (depth 2) the released data written in the export's layout
+    return ctx.input("release_data" if "release_data" in ctx.input_dirs else "export") / "trl" / "dpo.jsonl"
 
 
 def _check_data(cfg: DPOConfig, path: Path, first: dict[str, Any]) -> None:

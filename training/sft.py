@@ -73,8 +73,10 @@ def run(ctx: StageContext) -> StageResult:
     recipe = ctx.recipe
     cfg = recipe.sft
     world = settings_from(recipe.world)
-    # FuseChat-3.0 reads the export stage; WRPO reads its split stage (SFT on y_ws); both in LLaMA-Factory format.
-    dataset_dir = ctx.input("export" if "export" in ctx.input_dirs else "wrpo_split") / "llamafactory"
+    # FuseChat-3.0 reads the export stage (depth 2: the released data, same layout); WRPO reads its split stage (SFT
+    # on y_ws); all in LLaMA-Factory format.
+    source = next(s for s in ("export", "release_data", "wrpo_split") if s in ctx.input_dirs)
+    dataset_dir = ctx.input(source) / "llamafactory"
     n_rows = sum(1 for _ in (dataset_dir / f"{SFT_NAME}.jsonl").open())
     if n_rows == 0:
         raise StageError(f"{dataset_dir / (SFT_NAME + '.jsonl')}: no SFT rows to train on")

@@ -23,6 +23,7 @@ from evaluation import metrics as metrics_mod
 from evaluation import registry
 from evaluation.generate import slug
 from evaluation.layout import judge_lines
+from fusechat.depths import column_tag
 from fusechat.recipe import REPO_ROOT, Recipe
 from fusechat.stage import Counts, StageContext, StageResult
 
@@ -82,6 +83,8 @@ def render(title: str, run_rows: list[tuple[str, dict[str, Any]]], dpo_stats: di
     if not run_rows:
         lines += ["", "`eval.models` names no model, so this run has no rows."]
     notes = judge_lines([m for _, m in run_rows])
+    # where each "(this run)" row's number came from (its depth and revision, fusechat/depths.py)
+    notes += [f"{name} (this run): {column_tag(m)}." for name, m in run_rows if column_tag(m)]
     if notes:
         lines += ["", *(f"- {n}" for n in notes)]
     lines += ["", "## Preference stage (this run)", "",

@@ -104,7 +104,9 @@ def test_results_table_shows_every_row_from_the_metrics_files(smoke_run: Path) -
     cells = [[c.strip().strip("*") for c in ln.strip().strip("|").split("|")] for ln in lines]
     header, rows = cells[0], {r[0]: r[1:] for r in cells[1:]}
     recipe_models = ["Llama-3.1-8B-Instruct (tiny)", "FuseChat SFT (tiny)", "FuseChat DPO (tiny)"]
-    assert header[1:] == recipe_models
+    # each column names where its number came from: the base model as published, the trained ones rebuilt here
+    assert header[1:] == [f"{recipe_models[0]} [depth 1: released model]",
+                          *(f"{m} [depth 3: rebuilt here]" for m in recipe_models[1:])]
     scores = smoke_run / STAGES["eval_score"].folder
     ms = [json.loads((scores / f"{slug(m)}.metrics.json").read_text()) for m in recipe_models]
     produced = {r.id for t in all_tasks().values() for r in t.table_rows()}

@@ -21,7 +21,7 @@ from fusechat.recipe import Recipe
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = "Paper silent"
 SECTION = "## Unknowns and deviations"
-KEY_TOKEN = re.compile(r"`((?:run|world|data|sft|dpo|eval|wrpo|plan|cluster)\.[A-Za-z0-9_.*]+)`")
+KEY_TOKEN = re.compile(r"`((?:run|world|data|sft|dpo|eval|wrpo|released|plan|cluster)\.[A-Za-z0-9_.*]+)`")
 
 
 def _submodels(annotation: object) -> list[tuple[type[BaseModel], bool]]:
