@@ -5,6 +5,11 @@ by name), otherwise the transformers fallback (left padding, ``do_sample``, ``nu
 chat conversations, apply the model's own chat template, and return per-prompt lists of ``Completion`` with finish
 reason and token counts. Temperature 0 means greedy decoding.
 
+No date of the run: Llama-3.2's chat template writes today's date into its system header (``strftime_now``) unless
+``date_string`` is given, so a prompt would change with the calendar. Every tokenizer loaded here gets
+``pin_chat_date`` (its template then sets ``date_string`` to ``FIXED_DATE_STRING``, the templates' own fallback and
+Llama-3.1's default), and the vLLM chat path passes the same ``date_string``.
+
 Determinism: every call takes a seed. The transformers backend seeds torch before each batch; the caller batches
 prompts in fixed chunks of the global order, so sharded and resumed runs regenerate the same bytes.
 """
@@ -14,6 +19,28 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
+
+#: The "Today Date" every chat template that writes one gets: Llama-3.1's template default and Llama-3.2's own
+#: fallback when ``strftime_now`` is undefined ("26 Jul 2024"). Never the day of the run.
+FIXED_DATE_STRING = "26 Jul 2024"
+DATE_PIN = '{%- set date_string = "' + FIXED_DATE_STRING + '" %}'
+
+
+def pin_chat_date(tokenizer: Any) -> Any:
+    """Make ``tokenizer``'s chat template render the same text on every day: a template that reads ``date_string``
+    (Llama-3.1/3.2: ``{%- if not date_string is defined %} ... strftime_now("%d %b %Y")``) gets
+    ``{%- set date_string = "26 Jul 2024" %}`` in front, so every consumer (our generators, TRL's DPO/WRPO
+    formatting, vLLM) renders the fixed date. A template that calls ``strftime_now`` without ``date_string`` is a
+    one-line error (no fixed date can be given to it). Returns the tokenizer (changed in place)."""
+    template = getattr(tokenizer, "chat_template", None)
+    if not isinstance(template, str) or template.startswith(DATE_PIN):
+        return tokenizer
+    if "date_string" in template:
+        tokenizer.chat_template = DATE_PIN + template
+    elif "strftime_now" in template:
+        raise ValueError(f"{getattr(tokenizer, 'name_or_path', 'tokenizer')}: its chat template writes the date of "
+                         "the day (strftime_now) without a date_string variable; set a dated chat_template")
+    return tokenizer
 
 
 @dataclass(frozen=True)
@@ -100,7 +127,8 @@ class HFGenerator:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.torch = torch
-        self.tok = AutoTokenizer.from_pretrained(path, padding_side="left", trust_remote_code=trust_remote_code)
+        self.tok = pin_chat_date(AutoTokenizer.from_pretrained(path, padding_side="left",
+                                                               trust_remote_code=trust_remote_code))
         if self.tok.pad_token is None:
             self.tok.pad_token = self.tok.eos_token
         torch_dtype = {"auto": "auto", "bfloat16": torch.bfloat16, "float16": torch.float16,
@@ -120,7 +148,8 @@ class HFGenerator:
         return self.tok
 
     def chat(self, conversations: list[list[dict[str, str]]], params: SamplingParams) -> list[list[Completion]]:
-        texts = [self.tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
+        texts = [self.tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True,
+                                              date_string=FIXED_DATE_STRING) for c in conversations]
         return self._run(texts, params, strip=True)
 
     def complete(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
@@ -209,7 +238,7 @@ class VLLMGenerator:
 
     @property
     def tokenizer(self) -> Any:
-        return self.llm.get_tokenizer()
+        return pin_chat_date(self.llm.get_tokenizer())
 
     def chat(self, conversations: list[list[dict[str, str]]], params: SamplingParams) -> list[list[Completion]]:
         from vllm import SamplingParams as VllmSamplingParams
@@ -220,7 +249,8 @@ class VLLMGenerator:
                 stop=list(params.stop) or None, seed=params.seed + i)
             for i in range(len(conversations))
         ]
-        outs = self.llm.chat(conversations, sp, use_tqdm=True)
+        outs = self.llm.chat(conversations, sp, use_tqdm=True, chat_template=self.tokenizer.chat_template,
+                             chat_template_kwargs={"date_string": FIXED_DATE_STRING})
         return self._completions(outs, strip=True)
 
     def complete(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:

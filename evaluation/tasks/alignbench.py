@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from evaluation.families import BOS_STRIPPED_FAMILIES
 from evaluation.judge import JudgeReply, JudgeRequest, LocalVerdict, judge_for
 from evaluation.tasks._judged_files import (
     SYNTHETIC_ID_BASE,
@@ -235,7 +236,8 @@ class AlignBench(Task):
 
     # ------------------------------------------------------------------ generation
     def prompt(self, item: dict[str, Any], family: str) -> Prompt:
-        return Prompt([{"role": "user", "content": item["question"]}])
+        return Prompt([{"role": "user", "content": item["question"]}],
+                      add_bos=family not in BOS_STRIPPED_FAMILIES)  # FuseEval strips the template BOS for gemma/mistral paths only
 
     def decoding_for(self, item: dict[str, Any], family: str) -> Decoding:
         return Decoding(temperature=TEMPERATURES[item["category"]], max_new_tokens=4096)

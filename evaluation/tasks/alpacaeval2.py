@@ -45,6 +45,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from evaluation.families import pairwise_prompt
 from evaluation.judge import JudgeReply, JudgeRequest, LocalVerdict, judge_for
 from evaluation.tasks._pairwise import ALPACA_DECODING_CHOICES, MAX_MODEL_LEN, alpaca_decoding, task_file
 from evaluation.tasks.base import (
@@ -228,7 +229,7 @@ class AlpacaEval2(Task):
 
     # ------------------------------------------------------------------ generation
     def prompt(self, item: dict[str, Any], family: Family) -> Prompt:
-        return Prompt(messages=[{"role": "user", "content": item["instruction"]}])
+        return pairwise_prompt(item["instruction"], family)  # FuseEval configs/*.txt, no system block
 
     def decoding_for(self, item: dict[str, Any], family: Family) -> Decoding:
         return alpaca_decoding(family, self.decoding_choice)

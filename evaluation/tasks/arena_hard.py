@@ -42,6 +42,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from evaluation.families import pairwise_prompt
 from evaluation.judge import JudgeRequest, LocalVerdict, judge_for
 from evaluation.tasks._pairwise import MAX_MODEL_LEN, greedy_decoding, task_file
 from evaluation.tasks.base import (
@@ -268,7 +269,7 @@ class ArenaHard(Task):
 
     # ------------------------------------------------------------------ generation
     def prompt(self, item: dict[str, Any], family: Family) -> Prompt:
-        return Prompt(messages=[{"role": "user", "content": item["turns"][0]["content"]}])
+        return pairwise_prompt(item["turns"][0]["content"], family)  # FuseEval configs/*.txt, no system block
 
     def decoding_for(self, item: dict[str, Any], family: Family) -> Decoding:
         return greedy_decoding(family)

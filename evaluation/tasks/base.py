@@ -45,6 +45,11 @@ class DataFile:
     sha256: str | None = None
 
 
+FUSEEVAL_COMMIT = "5af2badba59fc4561202e19a7311ec119a19a73b"
+#: FuseEval's tree at the pinned commit (its vendored benchmark files are read from here, sha256-checked).
+FUSEEVAL_RAW = f"https://raw.githubusercontent.com/SLIT-AI/FuseChat-3.0/{FUSEEVAL_COMMIT}/FuseEval"
+
+
 @dataclass(frozen=True)
 class DataSpec:
     """Where a task's real items live. ``expected_items`` is checked after loading (a wrong copy fails loudly)."""
@@ -87,6 +92,12 @@ class Prompt:
     messages: list[dict[str, str]]
     prefill: str = ""
     default_system: bool = True  # False: drop the family's default system prompt (FuseEval MC-Eval on Qwen2.5)
+    #: the whole prompt string when FuseEval writes it by hand (AlpacaEval/Arena-Hard ``configs/*.txt``, Math-Eval
+    #: prompt types, LiveCodeBench's CodeQwen style): no chat template is applied; ``messages`` stay as the record
+    text: str | None = None
+    #: FuseEval hands this prompt to vLLM as a string, and vLLM's tokenizer puts its own BOS in front of it (a
+    #: second one when the string already starts with the template's BOS); False: exactly the rendered text
+    add_bos: bool = False
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from evaluation.families import BOS_STRIPPED_FAMILIES
 from evaluation.judge import JudgeReply, JudgeRequest, LocalVerdict, judge_for
 from evaluation.tasks._judged_files import SYNTHETIC_ID_BASE, all_synthetic, fetched_file, reward_rating
 from evaluation.tasks.base import (
@@ -205,7 +206,7 @@ class MTBench(Task):
         for question, answer in zip(item["turns"], previous, strict=False):
             messages += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
         messages.append({"role": "user", "content": item["turns"][len(previous)]})
-        return Prompt(messages)
+        return Prompt(messages, add_bos=family not in BOS_STRIPPED_FAMILIES)  # FuseEval strips the template BOS for gemma/mistral paths only
 
     def decoding_for(self, item: dict[str, Any], family: str) -> Decoding:
         return Decoding(temperature=TEMPERATURES.get(item["category"], 0.7), max_new_tokens=4096)
