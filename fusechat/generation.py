@@ -51,6 +51,8 @@ class SamplingParams:
     model's ``generation_config`` default of 50 does not apply). ``stop`` adds stop strings to the model's own stop
     tokens: the text ends before the first one and ``finish_reason`` is ``"stop"``. Request ``i`` of a ``chat`` call
     is sampled with seed ``seed + i`` (vLLM) or its batch with ``seed + batch start`` (transformers).
+    ``presence_penalty`` / ``frequency_penalty`` have vLLM's meaning (subtracted from the logits of tokens already in
+    the output, once / per occurrence); the transformers backend applies them with ``OutputPenalty``.
     """
 
     n: int = 1
@@ -61,6 +63,8 @@ class SamplingParams:
     seed: int = 0
     top_k: int = -1
     stop: tuple[str, ...] = ()
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -70,6 +74,24 @@ def cut_at_stop(text: str, stop: tuple[str, ...]) -> str | None:
     """``text`` up to the earliest stop string, or None when none occurs (vLLM drops the stop string itself)."""
     hits = [i for i in (text.find(s) for s in stop if s) if i >= 0]
     return text[:min(hits)] if hits else None
+
+
+@dataclass(frozen=True)
+class OutputPenalty:
+    """vLLM's presence and frequency penalties as a transformers logits processor: for each row, the logit of every
+    token already generated (prompt tokens excluded) is lowered by ``presence`` plus ``frequency`` x its count."""
+
+    def __init__(self, prompt_len: int, presence: float, frequency: float) -> None:
+        self.prompt_len, self.presence, self.frequency = prompt_len, presence, frequency
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        import torch
+
+        out = input_ids[:, self.prompt_len:]
+        if out.shape[1] == 0:
+            return scores
+        counts = torch.zeros_like(scores).scatter_add_(1, out, torch.ones_like(out, dtype=scores.dtype))
+        return scores - self.presence * (counts > 0).to(scores.dtype) - self.frequency * counts
 
 
 @dataclass(frozen=True)
@@ -186,6 +208,11 @@ class HFGenerator:
             kwargs.update(temperature=None, top_p=None, top_k=None)
         if p.stop:
             kwargs.update(stop_strings=list(p.stop), tokenizer=self.tok)
+        if p.presence_penalty or p.frequency_penalty:
+            from transformers import LogitsProcessorList
+
+            kwargs["logits_processor"] = LogitsProcessorList(
+                [OutputPenalty(enc["input_ids"].shape[1], p.presence_penalty, p.frequency_penalty)])
         torch.manual_seed(seed)
         with torch.no_grad():
             gen = self.model.generate(**enc, **kwargs)
@@ -246,6 +273,7 @@ class VLLMGenerator:
         sp = [
             VllmSamplingParams(n=params.n, temperature=params.temperature, top_p=params.top_p,
                 top_k=params.top_k, repetition_penalty=params.repetition_penalty, max_tokens=params.max_new_tokens,
+                presence_penalty=params.presence_penalty, frequency_penalty=params.frequency_penalty,
                 stop=list(params.stop) or None, seed=params.seed + i)
             for i in range(len(conversations))
         ]
@@ -263,6 +291,7 @@ class VLLMGenerator:
         sp = [
             VllmSamplingParams(n=params.n, temperature=params.temperature, top_p=params.top_p,
                 repetition_penalty=params.repetition_penalty, max_tokens=params.max_new_tokens,
+                presence_penalty=params.presence_penalty, frequency_penalty=params.frequency_penalty,
                 top_k=params.top_k, stop=stop or None, stop_token_ids=stop_ids or None, seed=params.seed + i)
             for i in range(len(prompts))
         ]

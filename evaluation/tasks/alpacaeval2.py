@@ -11,7 +11,7 @@ https://github.com/SLIT-AI/FuseChat-3.0/tree/5af2badba59fc4561202e19a7311ec119a1
   ``df_gamed.csv`` (the length-controlled GLM's instruction difficulties and the verbose/concise "gamed" baseline
   annotations, upstream ``hf_hub_download``-ed from the same hub dataset) from the same commit.
 * **Generation**: the instruction as the only user turn; per-family decoding, see
-  ``evaluation.tasks._pairwise.alpaca_decoding`` (``options.decoding``: ``fuseeval_sampling`` | ``greedy``).
+  ``evaluation.tasks._pairwise.alpaca_decoding`` (``options.decoding``: ``fuseeval_sampling`` | ``greedy`` | ``leaderboard_config``).
 * **Judge**: the annotator's prompt and request parameters are read at run time from the installed ``alpaca_eval``
   package (``evaluators_configs/weighted_alpaca_eval_gpt4_turbo/configs.yaml`` and the prompt file it names):
   ``max_tokens=1``, ``temperature=1``, ``logprobs``, ``top_logprobs=5``, one instruction per request. The two
@@ -193,7 +193,7 @@ class AlpacaEval2(Task):
         self.order_seed = order_seed
 
     def configured(self, options: dict[str, Any]) -> AlpacaEval2:
-        """``options.decoding`` (``fuseeval_sampling`` default | ``greedy``) and ``options.order_seed`` (int)."""
+        """``options.decoding`` (``fuseeval_sampling`` default | ``greedy`` | ``leaderboard_config``) and ``options.order_seed`` (int)."""
         return AlpacaEval2(options.get("decoding", self.decoding_choice), int(options.get("order_seed", self.order_seed)))
 
     def table_rows(self) -> tuple[TableRow, ...]:

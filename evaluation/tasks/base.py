@@ -77,12 +77,15 @@ class Decoding:
     max_new_tokens: int = 2048
     repetition_penalty: float = 1.0
     stop: tuple[str, ...] = ()
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
 
     def sampling(self, seed: int) -> SamplingParams:
         """The generation backends' parameters for this decoding."""
         return SamplingParams(n=self.n, temperature=self.temperature, top_p=self.top_p, top_k=self.top_k,
                               repetition_penalty=self.repetition_penalty, max_new_tokens=self.max_new_tokens,
-                              seed=seed, stop=self.stop)
+                              seed=seed, stop=self.stop, presence_penalty=self.presence_penalty,
+                              frequency_penalty=self.frequency_penalty)
 
 
 @dataclass(frozen=True)
