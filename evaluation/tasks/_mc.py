@@ -100,6 +100,14 @@ class MultipleChoiceTask(Task):
                                                           "gold": LETTERS[gold]})
         return ItemResult(float(LETTERS.index(letter) == gold), letter, {"stage": stage, "gold": LETTERS[gold]})
 
+    def summary(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> dict[str, Any]:
+        """How much of the accuracy is FuseEval's seeded guess: the answers with no extractable letter
+        (``random_fallback``), their share of all items in percent, and how many of the guesses were right."""
+        guessed = [r for r in results if r.detail.get("stage") == "random_fallback"]
+        return {"random_fallback": len(guessed),
+                "random_fallback_share": 100.0 * len(guessed) / len(results) if results else 0.0,
+                "random_fallback_correct": int(sum(r.score for r in guessed))}
+
     def protocol(self) -> dict[str, Any]:
         return {**super().protocol(), "prompt": "FuseEval MC-Eval zero-shot CoT (Llama-3.1-evals instruction)",
                 "extraction": "answer is (X) | Answer: X | last lone letter; else random (seed 12345 per guess)",

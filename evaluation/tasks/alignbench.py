@@ -186,7 +186,7 @@ def _verdict(reply: JudgeReply) -> tuple[dict[str, int], float | None, bool, boo
 
 class AlignBench(Task):
     id = "alignbench"
-    version = "1"
+    version = "2"
     display = "AlignBench v1.1"
     category = "instruction_following"
     metric = "overall score (总分)"

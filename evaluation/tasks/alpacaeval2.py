@@ -169,7 +169,7 @@ def win_rates(preferences: Sequence[float], positions: Sequence[int], model_outp
 # ---------------------------------------------------------------------- the task
 class AlpacaEval2(Task):
     id = "alpacaeval2"
-    version = "1"
+    version = "2"
     display = "AlpacaEval-2 (LC %)"
     category = "instruction_following"
     metric = "length-controlled win rate"

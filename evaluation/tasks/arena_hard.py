@@ -205,7 +205,7 @@ def standin_baseline(item: dict[str, Any]) -> str:
 # ---------------------------------------------------------------------- the task
 class ArenaHard(Task):
     id = "arena_hard"
-    version = "1"
+    version = "2"
     display = "Arena-Hard (WR %)"
     category = "instruction_following"
     metric = "win rate vs gpt-4-0314"

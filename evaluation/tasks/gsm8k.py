@@ -18,7 +18,7 @@ from fusechat.math_answers import extract_answer
 
 class GSM8K(MathTask):
     id = "gsm8k"
-    version = "1"
+    version = "2"
     display = "GSM8K"
     tolerance = 2.0
     tolerance_why = "ground truth on 1,319 problems; ±2 points covers template, grader and vLLM batch nondeterminism"

@@ -61,7 +61,7 @@ _NOTE = ("six hub datasets livebench/<category> (split test) concatenated, then 
 
 class LiveBench(Task):
     id = "livebench"
-    version = "1"
+    version = "2"
     display = "LiveBench 0831"
     category = "general"
     metric = "mean over categories of the mean over tasks"

@@ -21,7 +21,7 @@ from evaluation.tasks.base import FUSEEVAL_COMMIT, FUSEEVAL_RAW, DataFile, DataS
 
 class MMLU(MultipleChoiceTask):
     id = "mmlu"
-    version = "1"
+    version = "2"
     display = "MMLU"
     tolerance = 2.0
     tolerance_why = "ground truth on 14,042 questions (the Llama-3.2-1B table's row)"

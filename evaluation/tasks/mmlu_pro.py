@@ -20,7 +20,7 @@ _SUBJECTS = ("math", "physics", "law", "history", "biology")
 
 class MMLUPro(MultipleChoiceTask):
     id = "mmlu_pro"
-    version = "1"
+    version = "2"
     display = "MMLU-Pro"
     tolerance = 2.0
     tolerance_why = "ground truth on 12,032 questions; ±2 points covers template, extraction and batch noise"

@@ -140,7 +140,7 @@ def _mean(values: Sequence[float]) -> float | None:
 
 class MTBench(Task):
     id = "mt_bench"
-    version = "1"
+    version = "2"
     display = "MT-Bench"
     category = "instruction_following"
     metric = "mean judge score, both turns"
