@@ -51,7 +51,9 @@ FUSEEVAL_TEMPLATES: dict[str, str] = {
 def math_prompt(question: str, family: Family) -> Prompt:
     """The FuseEval prompt type of ``family`` as its string (``FUSEEVAL_TEMPLATES``), the vLLM-added BOS in front;
     the messages (system-turn instruction for Llama/Qwen, appended for Gemma) are the record. Mistral has no
-    FuseEval prompt type: Gemma's placement through its own chat template."""
+    FuseEval prompt type: Gemma's placement through its own chat template. The question is stripped first (the
+    toolkit's ``parse_question``)."""
+    question = question.strip()
     if family in ("llama3", "qwen2"):
         messages = [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": question}]
     else:

@@ -5,7 +5,6 @@ default system prompt dropped), three-stage extraction on real response formats,
 from __future__ import annotations
 
 import random
-from collections import Counter
 
 import pytest
 
