@@ -76,7 +76,6 @@ def cut_at_stop(text: str, stop: tuple[str, ...]) -> str | None:
     return text[:min(hits)] if hits else None
 
 
-@dataclass(frozen=True)
 class OutputPenalty:
     """vLLM's presence and frequency penalties as a transformers logits processor: for each row, the logit of every
     token already generated (prompt tokens excluded) is lowered by ``presence`` plus ``frequency`` x its count."""

@@ -81,6 +81,22 @@ def test_scoring_extraction_fallback_and_micro_accuracy() -> None:
     assert task.aggregate(items, results) == pytest.approx(expected)
 
 
+def test_guess_share_in_summary_and_under_the_table() -> None:
+    """The share of answers scored by the seeded guess is in the task summary (metrics) and in the table notes."""
+    from evaluation.render import guess_lines
+
+    task = get_task("mmlu")
+    items = [{"question": "q", "subject": "s", "choices": ["a", "b", "c", "d"], "answer": k} for k in range(4)]
+    fallback = random.Random(12345).randint(0, 3)
+    results = task.score_batch(items, [["???"], ["The best answer is B."], ["nothing"], ["..."]], ScoreContext())
+    summary = task.summary(items, results)
+    assert summary == {"random_fallback": 3, "random_fallback_share": 75.0,
+                       "random_fallback_correct": int(fallback in (0, 2, 3))}
+    metrics = [{"model": "M", "benchmarks": {"mmlu": {"value": 50.0, "summary": summary}, "gsm8k": {"value": 1.0}}}]
+    (line,) = guess_lines(metrics)
+    assert line.startswith("MMLU: 3 answers (75.0%) fell back to the seeded random guess") and line.endswith("(M).")
+
+
 def test_letter_beyond_the_options_is_wrong_not_an_error() -> None:
     task = get_task("gpqa_diamond")
     item = task.synthetic(random.Random(0), 1)[0]
