@@ -70,14 +70,17 @@ def _resolve_revision(hub_id: str, revision: str | None) -> str | None:
 
 
 def is_pinned(task: Task) -> bool:
-    """Whether a task's data is fixed before fetching: a 40-hex hub commit, or files that all carry a sha256
-    (a task reading several hub datasets itself lists them as ``sources``: each needs a 40-hex revision)."""
+    """Whether a task's data is fixed before fetching: a 40-hex hub commit, or files that each carry a sha256 or sit
+    at a URL of that commit (a task reading several hub datasets itself lists them as ``sources``: each needs a
+    40-hex revision)."""
     d = task.data
     sources = getattr(task, "sources", ())
     if any(len(s.revision or "") != 40 for s in sources):
         return False
-    hub_ok = d.hub_id is None or (d.revision is not None and len(d.revision) == 40)
-    return hub_ok and all(f.sha256 for f in d.files) and (d.hub_id is not None or bool(d.files))
+    commit = d.revision if d.revision is not None and len(d.revision) == 40 else None
+    hub_ok = d.hub_id is None or commit is not None
+    files_ok = all(f.sha256 or (commit is not None and commit in f.url) for f in d.files)
+    return hub_ok and files_ok and (d.hub_id is not None or bool(d.files))
 
 
 def _hub_rows(task: Task) -> tuple[list[dict[str, Any]], str | None]:

@@ -121,6 +121,16 @@ def test_livecodebench_prompt_is_fuseeval_lm_style(family: str) -> None:
         assert "Question: " in text and "### Question" not in text and "You are a helpful assistant." in text
 
 
+@pytest.mark.parametrize("task_id", ["humaneval", "mbpp"])
+@pytest.mark.parametrize("family", FAMS)
+def test_evalplus_bos_as_fuseeval_model_py(task_id: str, family: str) -> None:
+    """``Llama3Chat`` sends the templated string unstripped (two BOS), ``Gemma2Chat`` strips it (one)."""
+    task, tok = get_task(task_id), tokenizer(family)
+    item = task.synthetic(random.Random(0), 1)[0]
+    ids = ours(tok, render(tok, task.prompt(item, family)))
+    assert leading(tok, ids) == {"llama3": 2, "qwen2": 0, "gemma2": 1}[family]
+
+
 # ------------------------------------------------------------------------------------------------ chat templates
 def fuseeval_chat_string(tok: Any, messages: list[dict[str, str]], family: str, strip_bos: bool,
                          cut_qwen_system: bool) -> str:
