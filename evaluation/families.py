@@ -19,8 +19,8 @@
   MC-Eval never strips (a double BOS for Llama and Gemma); MT-Bench (vLLM path), AlignBench and LiveBench strip
   for paths containing "gemma"/"mistral" (double BOS for Llama only); the AlpacaEval/Arena-Hard ``llama3.txt``
   starts with ``<|begin_of_text|>`` (double for Llama, single for Gemma, whose ``gemma2.txt`` has none); so does
-  Math-Eval's ``llama3-math-cot``; EvalPlus and LiveCodeBench's Gemma style strip (one BOS); LiveCodeBench's
-  LLaMa3 style does not (double).
+  Math-Eval's ``llama3-math-cot``; EvalPlus and LiveCodeBench strip for Gemma only (one BOS), not for Llama
+  (double). docs/evaluation.md has the table.
 * **Stop tokens**: the family's end-of-turn tokens (FuseEval Math-Eval's per-family ``stop_words``), plus the
   task's own stop strings (e.g. MC-Eval's ``Question:``). The backends turn special-token stops into stop ids.
 """

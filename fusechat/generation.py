@@ -109,7 +109,7 @@ class Generator(Protocol):
 
     def complete(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
         """Continue fully rendered prompt strings (chat template already applied, optional assistant prefill),
-        tokenised without adding special tokens, so the template's own BOS is the only one."""
+        tokenised without adding special tokens: the BOS tokens in the text are exactly the ones the model sees."""
         ...
 
 
