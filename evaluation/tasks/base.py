@@ -11,7 +11,8 @@ A task states, as data:
   extra files at pinned URLs with checksums), and ``synthetic`` builds a few items in the same schema for the tiny
   world (real benchmark items are never committed);
 * ``prompt(item, family)``: the conversation exactly as the paper's harness (FuseEval) builds it for a model family
-  (``llama3 | qwen2 | gemma2 | mistral``), with an optional assistant-turn ``prefill``;
+  (``llama3 | qwen2 | gemma2 | mistral``), with an optional assistant-turn ``prefill``, FuseEval's whole prompt
+  string where it writes one by hand (``text``), and whether vLLM's BOS goes in front (``add_bos``);
 * ``decoding`` / ``decoding_for``: greedy or sampled, n, max tokens, extra stop strings (per item when the protocol
   has per-category temperatures);
 * ``score`` / ``score_batch``: extraction + per-item verdict, and ``aggregate``: the benchmark's metric;
