@@ -43,7 +43,9 @@ def _one_line(exc: BaseException) -> str:
 def load_tokenizer(path: str, trust_remote_code: bool = False) -> Any:
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    from fusechat.generation import pin_chat_date
+
+    return pin_chat_date(AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code))
 
 
 @functools.lru_cache(maxsize=32)

@@ -5,8 +5,10 @@
     python evaluation/fetch_data.py --all                                 # every registered task
 
 Per task (``evaluation/tasks/<task>.py`` ``data``): hub datasets are resolved to a commit (the task's pinned
-``revision``, else the current head, recorded) and loaded at that commit, every config in order; extra files
-(``DataFile``) are downloaded and must match their sha256. The rows go unmodified into
+``revision``, else the current head, recorded) and loaded at that commit, every config in order; a pinned commit
+must resolve to itself. Files (``DataFile``: FuseEval's vendored MMLU-Pro / MMLU / GPQA / GSM8K copies, judge files
+...) are downloaded and must match their sha256. A task whose data is neither a pinned commit nor sha256-pinned
+files is fetched with a warning line (``unpinned``), and ``fetch.json`` says ``"pinned": false``. The rows go unmodified into
 ``<data_dir>/<task>/items.jsonl`` with ``fetch.json`` (source, resolved revision, row count, sha256 of every
 file); the expected item count is checked. Gated datasets (GPQA) need ``huggingface-cli login`` after accepting
 their terms. Errors are one line naming the task. Already fetched tasks are skipped unless ``--force``.
@@ -61,7 +63,24 @@ def _resolve_revision(hub_id: str, revision: str | None) -> str | None:
     """The commit sha a hub dataset revision (None: the default branch) points to now."""
     from huggingface_hub import HfApi
 
-    return HfApi().dataset_info(hub_id, revision=revision).sha
+    sha = HfApi().dataset_info(hub_id, revision=revision).sha
+    if revision is not None and len(revision) == 40 and sha != revision:
+        raise ValueError(f"revision {revision} resolved to {sha}")
+    return sha
+
+
+def is_pinned(task: Task) -> bool:
+    """Whether a task's data is fixed before fetching: a 40-hex hub commit, or files that each carry a sha256 or sit
+    at a URL of that commit (a task reading several hub datasets itself lists them as ``sources``: each needs a
+    40-hex revision)."""
+    d = task.data
+    sources = getattr(task, "sources", ())
+    if any(len(s.revision or "") != 40 for s in sources):
+        return False
+    commit = d.revision if d.revision is not None and len(d.revision) == 40 else None
+    hub_ok = d.hub_id is None or commit is not None
+    files_ok = all(f.sha256 or (commit is not None and commit in f.url) for f in d.files)
+    return hub_ok and files_ok and (d.hub_id is not None or bool(d.files))
 
 
 def _hub_rows(task: Task) -> tuple[list[dict[str, Any]], str | None]:
@@ -115,7 +134,7 @@ def fetch_task(task: Task, data_dir: Path, force: bool = False) -> Path:
     meta = {"task": task.id, "task_version": task.version, "hub_id": hub_id,
             "configs": list(d.configs or ((d.config,) if d.hub_id else ())), "split": d.split,
             "revision_requested": d.revision, "revision": revision, "rows": len(rows),
-            "sha256": sha256_file(tmp / ITEMS_FILE), "files": files, "licence": d.licence}
+            "sha256": sha256_file(tmp / ITEMS_FILE), "files": files, "licence": d.licence, "pinned": is_pinned(task)}
     (tmp / FETCH_FILE).write_text(json.dumps(meta, indent=2) + "\n")
     shutil.rmtree(folder, ignore_errors=True)
     tmp.replace(folder)
@@ -162,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
             meta = json.loads((folder / FETCH_FILE).read_text())
             print(f"{task.id}: {meta['rows']} rows from {meta['hub_id'] or 'files'}"
                   f"{'@' + meta['revision'][:12] if meta.get('revision') else ''} -> {folder}")
+            if not meta.get("pinned", True):
+                print(f"warning: {task.id}: unpinned data (no revision or checksum in the task; the head of the day "
+                      "was fetched and recorded in fetch.json)", file=sys.stderr)
     except (DataError, KeyError, StageError, RecipeError) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1

@@ -85,6 +85,10 @@ JSON_SCHEMA: dict[str, Any] = {
                             "calls", "cache_hits", "prompt_tokens", "completion_tokens", "failed", "unparsable")},
                     },
                     "judge_model": {"type": "string", "description": "judge model the endpoint was asked for"},
+                    "summary": {
+                        "type": "object", "description": "further figures of the task (Task.summary); multiple "
+                        "choice: random_fallback (answers scored by the seeded guess), random_fallback_share "
+                        "(percent of items), random_fallback_correct"},
                     "judge_endpoint": {"type": ["string", "null"], "description": "endpoint host[:port] only"},
                 },
             },

@@ -120,6 +120,21 @@ def write_all_tables(out_dir: Path, reproduced: dict[str, list[dict[str, Any]]] 
 
 
 
+def guess_lines(metrics: Sequence[dict[str, Any]]) -> list[str]:
+    """Notes under a table: per multiple-choice benchmark and model, the share of answers with no extractable
+    letter that were scored by FuseEval's seeded random guess (``summary.random_fallback*``)."""
+    lines: list[str] = []
+    for m in metrics:
+        for row_id, cell in m["benchmarks"].items():
+            s = cell.get("summary") or {}
+            if "random_fallback" not in s:
+                continue
+            lines.append(f"{registry.get(row_id).display}: {s['random_fallback']} answers "
+                         f"({s['random_fallback_share']:.1f}%) fell back to the seeded random guess, "
+                         f"{s.get('random_fallback_correct', 0)} of them right ({m['model']}).")
+    return lines
+
+
 def write_run_table(metrics: list[dict[str, Any]], out_dir: Path, title: str, smoke: bool,
                     reported_table: str | None = None) -> Path:
     """Write the run's ``results.md`` (+ ``results.tex``, ``results.csv``); return the Markdown path.
@@ -140,6 +155,7 @@ def write_run_table(metrics: list[dict[str, Any]], out_dir: Path, title: str, sm
         grid.generated = RUN_NOTE
         preamble = []
     grid.notes += judge_lines(metrics)
+    grid.notes += guess_lines(metrics)
     grid.notes += ["Protocol per model:", *(ln.removeprefix("- ") for ln in _protocol_lines(metrics))]
     out_dir.mkdir(parents=True, exist_ok=True)
     md = out_dir / "results.md"

@@ -5,6 +5,11 @@ by name), otherwise the transformers fallback (left padding, ``do_sample``, ``nu
 chat conversations, apply the model's own chat template, and return per-prompt lists of ``Completion`` with finish
 reason and token counts. Temperature 0 means greedy decoding.
 
+No date of the run: Llama-3.2's chat template writes today's date into its system header (``strftime_now``) unless
+``date_string`` is given, so a prompt would change with the calendar. Every tokenizer loaded here gets
+``pin_chat_date`` (its template then sets ``date_string`` to ``FIXED_DATE_STRING``, the templates' own fallback and
+Llama-3.1's default), and the vLLM chat path passes the same ``date_string``.
+
 Determinism: every call takes a seed. The transformers backend seeds torch before each batch; the caller batches
 prompts in fixed chunks of the global order, so sharded and resumed runs regenerate the same bytes.
 """
@@ -15,6 +20,28 @@ import sys
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
+#: The "Today Date" every chat template that writes one gets: Llama-3.1's template default and Llama-3.2's own
+#: fallback when ``strftime_now`` is undefined ("26 Jul 2024"). Never the day of the run.
+FIXED_DATE_STRING = "26 Jul 2024"
+DATE_PIN = '{%- set date_string = "' + FIXED_DATE_STRING + '" %}'
+
+
+def pin_chat_date(tokenizer: Any) -> Any:
+    """Make ``tokenizer``'s chat template render the same text on every day: a template that reads ``date_string``
+    (Llama-3.1/3.2: ``{%- if not date_string is defined %} ... strftime_now("%d %b %Y")``) gets
+    ``{%- set date_string = "26 Jul 2024" %}`` in front, so every consumer (our generators, TRL's DPO/WRPO
+    formatting, vLLM) renders the fixed date. A template that calls ``strftime_now`` without ``date_string`` is a
+    one-line error (no fixed date can be given to it). Returns the tokenizer (changed in place)."""
+    template = getattr(tokenizer, "chat_template", None)
+    if not isinstance(template, str) or template.startswith(DATE_PIN):
+        return tokenizer
+    if "date_string" in template:
+        tokenizer.chat_template = DATE_PIN + template
+    elif "strftime_now" in template:
+        raise ValueError(f"{getattr(tokenizer, 'name_or_path', 'tokenizer')}: its chat template writes the date of "
+                         "the day (strftime_now) without a date_string variable; set a dated chat_template")
+    return tokenizer
+
 
 @dataclass(frozen=True)
 class SamplingParams:
@@ -24,6 +51,8 @@ class SamplingParams:
     model's ``generation_config`` default of 50 does not apply). ``stop`` adds stop strings to the model's own stop
     tokens: the text ends before the first one and ``finish_reason`` is ``"stop"``. Request ``i`` of a ``chat`` call
     is sampled with seed ``seed + i`` (vLLM) or its batch with ``seed + batch start`` (transformers).
+    ``presence_penalty`` / ``frequency_penalty`` have vLLM's meaning (subtracted from the logits of tokens already in
+    the output, once / per occurrence); the transformers backend applies them with ``OutputPenalty``.
     """
 
     n: int = 1
@@ -34,6 +63,8 @@ class SamplingParams:
     seed: int = 0
     top_k: int = -1
     stop: tuple[str, ...] = ()
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -43,6 +74,23 @@ def cut_at_stop(text: str, stop: tuple[str, ...]) -> str | None:
     """``text`` up to the earliest stop string, or None when none occurs (vLLM drops the stop string itself)."""
     hits = [i for i in (text.find(s) for s in stop if s) if i >= 0]
     return text[:min(hits)] if hits else None
+
+
+class OutputPenalty:
+    """vLLM's presence and frequency penalties as a transformers logits processor: for each row, the logit of every
+    token already generated (prompt tokens excluded) is lowered by ``presence`` plus ``frequency`` x its count."""
+
+    def __init__(self, prompt_len: int, presence: float, frequency: float) -> None:
+        self.prompt_len, self.presence, self.frequency = prompt_len, presence, frequency
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        import torch
+
+        out = input_ids[:, self.prompt_len:]
+        if out.shape[1] == 0:
+            return scores
+        counts = torch.zeros_like(scores).scatter_add_(1, out, torch.ones_like(out, dtype=scores.dtype))
+        return scores - self.presence * (counts > 0).to(scores.dtype) - self.frequency * counts
 
 
 @dataclass(frozen=True)
@@ -61,7 +109,7 @@ class Generator(Protocol):
 
     def complete(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
         """Continue fully rendered prompt strings (chat template already applied, optional assistant prefill),
-        tokenised without adding special tokens, so the template's own BOS is the only one."""
+        tokenised without adding special tokens: the BOS tokens in the text are exactly the ones the model sees."""
         ...
 
 
@@ -100,7 +148,8 @@ class HFGenerator:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.torch = torch
-        self.tok = AutoTokenizer.from_pretrained(path, padding_side="left", trust_remote_code=trust_remote_code)
+        self.tok = pin_chat_date(AutoTokenizer.from_pretrained(path, padding_side="left",
+                                                               trust_remote_code=trust_remote_code))
         if self.tok.pad_token is None:
             self.tok.pad_token = self.tok.eos_token
         torch_dtype = {"auto": "auto", "bfloat16": torch.bfloat16, "float16": torch.float16,
@@ -120,7 +169,8 @@ class HFGenerator:
         return self.tok
 
     def chat(self, conversations: list[list[dict[str, str]]], params: SamplingParams) -> list[list[Completion]]:
-        texts = [self.tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
+        texts = [self.tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True,
+                                              date_string=FIXED_DATE_STRING) for c in conversations]
         return self._run(texts, params, strip=True)
 
     def complete(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
@@ -157,6 +207,11 @@ class HFGenerator:
             kwargs.update(temperature=None, top_p=None, top_k=None)
         if p.stop:
             kwargs.update(stop_strings=list(p.stop), tokenizer=self.tok)
+        if p.presence_penalty or p.frequency_penalty:
+            from transformers import LogitsProcessorList
+
+            kwargs["logits_processor"] = LogitsProcessorList(
+                [OutputPenalty(enc["input_ids"].shape[1], p.presence_penalty, p.frequency_penalty)])
         torch.manual_seed(seed)
         with torch.no_grad():
             gen = self.model.generate(**enc, **kwargs)
@@ -209,7 +264,7 @@ class VLLMGenerator:
 
     @property
     def tokenizer(self) -> Any:
-        return self.llm.get_tokenizer()
+        return pin_chat_date(self.llm.get_tokenizer())
 
     def chat(self, conversations: list[list[dict[str, str]]], params: SamplingParams) -> list[list[Completion]]:
         from vllm import SamplingParams as VllmSamplingParams
@@ -217,10 +272,12 @@ class VLLMGenerator:
         sp = [
             VllmSamplingParams(n=params.n, temperature=params.temperature, top_p=params.top_p,
                 top_k=params.top_k, repetition_penalty=params.repetition_penalty, max_tokens=params.max_new_tokens,
+                presence_penalty=params.presence_penalty, frequency_penalty=params.frequency_penalty,
                 stop=list(params.stop) or None, seed=params.seed + i)
             for i in range(len(conversations))
         ]
-        outs = self.llm.chat(conversations, sp, use_tqdm=True)
+        outs = self.llm.chat(conversations, sp, use_tqdm=True, chat_template=self.tokenizer.chat_template,
+                             chat_template_kwargs={"date_string": FIXED_DATE_STRING})
         return self._completions(outs, strip=True)
 
     def complete(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
@@ -233,6 +290,7 @@ class VLLMGenerator:
         sp = [
             VllmSamplingParams(n=params.n, temperature=params.temperature, top_p=params.top_p,
                 repetition_penalty=params.repetition_penalty, max_tokens=params.max_new_tokens,
+                presence_penalty=params.presence_penalty, frequency_penalty=params.frequency_penalty,
                 top_k=params.top_k, stop=stop or None, stop_token_ids=stop_ids or None, seed=params.seed + i)
             for i in range(len(prompts))
         ]

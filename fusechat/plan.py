@@ -206,7 +206,9 @@ def _tokenizer(recipe: Recipe, path: str, trust_remote_code: bool = False) -> An
         return None
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(str(local), trust_remote_code=trust_remote_code)
+    from fusechat.generation import pin_chat_date
+
+    return pin_chat_date(AutoTokenizer.from_pretrained(str(local), trust_remote_code=trust_remote_code))
 
 
 def prompt_tokens(tok: Any, messages: list[dict[str, str]]) -> int:

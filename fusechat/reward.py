@@ -27,7 +27,10 @@ class RewardScorer:
             torch_dtype = torch.bfloat16 if self.device == "cuda" else torch.float32
         else:
             torch_dtype = getattr(torch, dtype)
-        self.tok = AutoTokenizer.from_pretrained(path, revision=revision, trust_remote_code=trust_remote_code)
+        from fusechat.generation import pin_chat_date
+
+        self.tok = pin_chat_date(AutoTokenizer.from_pretrained(path, revision=revision,
+                                                               trust_remote_code=trust_remote_code))
         self.tok.padding_side = "right"
         if self.tok.pad_token is None:
             self.tok.pad_token = self.tok.eos_token

@@ -250,7 +250,9 @@ def run(ctx: StageContext) -> StageResult:
     args = trl_config(cfg, ctx.out_dir / "checkpoints", ctx.recipe.run.seed, with_eval=best_of_two)
     (ctx.out_dir / "trl_config.json").write_text(json.dumps(
         {"class": type(args).__name__, **args.to_dict()}, indent=2, default=str))
-    tok = AutoTokenizer.from_pretrained(sft_model)
+    from fusechat.generation import pin_chat_date  # no date of the run in DPO prompts
+
+    tok = pin_chat_date(AutoTokenizer.from_pretrained(sft_model))
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     dtype = torch.bfloat16 if (cfg.bf16 and torch.cuda.is_available()) else torch.float32

@@ -9,6 +9,8 @@ FuseEval (https://github.com/SLIT-AI/FuseChat-3.0, commit 5af2bad, ``FuseEval/Co
   **Qwen-2.5** (``--model_type qwen2``) gets a ChatML string with the system message "You are an intelligent
   programming assistant to produce Python algorithmic solutions", the user turn "Can you complete the following
   Python function?" with the prompt in a python fence, and the assistant turn prefilled with the python fence;
+* BOS: the templated string goes to vLLM, which adds a BOS; ``Gemma2Chat`` strips the template's first,
+  ``Llama3Chat`` does not (two BOS tokens for Llama);
 * decoding: greedy, one sample, 2,048 new tokens, ``max_model_len`` 4096, stop at FuseEval's list (EOS strings of
   every family, ``\\nif __name__``, ``\\ndef main(``, ``\\nprint(``, ``\\n#`` -- any comment at column 0 -- and
   the closing fence ``\\n```````);
@@ -72,7 +74,9 @@ def evalplus_prompt(task_prompt: str, family: Family) -> Prompt:
         return Prompt([{"role": "system", "content": QWEN_SYSTEM}, {"role": "user", "content": user}],
                       prefill=FENCE_PREFILL)
     user = f"{INSTRUCTION_PREFIX}\n```\n{code}\n```\n"
-    return Prompt([{"role": "user", "content": user}], prefill=CHAT_PREFILL)
+    # FuseEval's Gemma2Chat strips the template's BOS before vLLM adds one ("deal with double bos"); Llama3Chat does
+    # not, so Llama sees two
+    return Prompt([{"role": "user", "content": user}], prefill=CHAT_PREFILL, add_bos=family == "llama3")
 
 
 def completion_text(response: str) -> str:

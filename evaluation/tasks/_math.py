@@ -7,6 +7,8 @@ toolkit (https://github.com/QwenLM/Qwen2.5-Math, commit a45202b, ``evaluation/``
   put your final answer within \\boxed{}." is the **system** turn, the problem the user turn;
 * ``gemma2-math-cot`` (Gemma, no system role): the instruction is appended to the user turn after a newline.
   Mistral has no FuseEval prompt type; it gets Gemma's placement (its template has no system role either);
+* the prompt is FuseEval's hand-written string per type (``FUSEEVAL_TEMPLATES``; no chat template, so no
+  Llama-3.1 date header), handed to vLLM as a string (its BOS added: Llama sees two);
 * zero-shot, greedy (temperature 0, top-p 1, one sample), ``max_tokens_per_call`` 2,048, ``max_model_len``
   4,096; stop strings are the family's end-of-turn tokens (chosen in FuseEval by the model path's name);
 * extraction: the last ``\\boxed{}`` (brace matching), else "the answer is ...", else the last number;
@@ -32,11 +34,34 @@ PROMPT_TYPES: dict[str, str] = {"qwen2": "qwen25-math-cot", "llama3": "llama3-ma
                                 "gemma2": "gemma2-math-cot", "mistral": "gemma2-math-cot placement (not in FuseEval)"}
 
 
+#: FuseEval ``Math-Eval/utils.py`` ``PROMPT_TYPES`` input templates (zero-shot: the whole prompt is the template
+#: with ``{input}`` = the question), sent to vLLM as strings (its tokenizer adds a BOS: two for Llama, whose template
+#: starts with one; one for Gemma). Hand-written, so Llama gets no "Cutting Knowledge Date" header.
+FUSEEVAL_TEMPLATES: dict[str, str] = {
+    "qwen2": ("<|im_start|>system\nPlease reason step by step, and put your final answer within \\boxed{}.<|im_end|>\n"
+              "<|im_start|>user\n{input}<|im_end|>\n<|im_start|>assistant\n"),
+    "llama3": ("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nPlease reason step by step, and put "
+               "your final answer within \\boxed{}.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n{input}"
+               "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"),
+    "gemma2": ("<start_of_turn>user\n{input}\nPlease reason step by step, and put your final answer within "
+               "\\boxed{}.<end_of_turn>\n<start_of_turn>model\n"),
+}
+
+
 def math_prompt(question: str, family: Family) -> Prompt:
-    """The FuseEval prompt type of ``family``: system-turn instruction (Llama, Qwen) or appended (Gemma, Mistral)."""
+    """The FuseEval prompt type of ``family`` as its string (``FUSEEVAL_TEMPLATES``), the vLLM-added BOS in front;
+    the messages (system-turn instruction for Llama/Qwen, appended for Gemma) are the record. Mistral has no
+    FuseEval prompt type: Gemma's placement through its own chat template. The question is stripped first (the
+    toolkit's ``parse_question``)."""
+    question = question.strip()
     if family in ("llama3", "qwen2"):
-        return Prompt([{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": question}])
-    return Prompt([{"role": "user", "content": f"{question}\n{INSTRUCTION}"}])
+        messages = [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": question}]
+    else:
+        messages = [{"role": "user", "content": f"{question}\n{INSTRUCTION}"}]
+    template = FUSEEVAL_TEMPLATES.get(family)
+    if template is None:
+        return Prompt(messages)
+    return Prompt(messages, text=template.replace("{input}", question), add_bos=True)
 
 
 def fmt_number(x: float | int | str) -> str:

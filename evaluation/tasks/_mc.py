@@ -6,7 +6,8 @@ FuseEval's ``General-Eval/MC-Eval/evaluate_from_local.py`` (https://github.com/S
 * prompt: one user turn, "Please read the following multiple-choice questions ..." then ``Question:`` / the
   question / ``Options:`` with ``A. ...`` lines, then the Llama-3.1-evals zero-shot CoT instruction ("always
   conclude with: The best answer is [the_answer_letter]") and ``Answer: Let's think step by step.``; options
-  "N/A" are dropped first; Qwen2.5's default system prompt is cut from the templated string;
+  "N/A" are dropped first; Qwen2.5's default system prompt is cut from the templated string, which goes to
+  ``vllm.LLM.generate`` as is (the template's BOS plus the tokenizer's: two BOS tokens for Llama and Gemma);
 * decoding: greedy, 2,048 new tokens, stop at ``Question:``;
 * extraction, three stages: the first ``answer is \\(?([A-J])\\)?``; else ``.*[aA]nswer:\\s*([A-J])``; else the
   last standalone letter A-J of the text;
@@ -111,10 +112,11 @@ class MultipleChoiceTask(Task):
         return [o for o in self.fields(item)[1] if o != "N/A"]
 
     def prompt(self, item: dict[str, Any], family: Family) -> Prompt:
-        """The same user turn for every family; Qwen's default system prompt is dropped (MC-Eval)."""
+        """The same user turn for every family; Qwen's default system prompt is dropped and the templated string
+        goes to vLLM unstripped, so Llama and Gemma see two BOS tokens (MC-Eval)."""
         question = self.fields(item)[0]
         return Prompt([{"role": "user", "content": format_question(question, self.options(item))}],
-                      default_system=False)
+                      default_system=False, add_bos=True)
 
     def score(self, item: dict[str, Any], responses: Sequence[str], ctx: ScoreContext) -> ItemResult:
         _, _, gold = self.fields(item)
@@ -125,6 +127,14 @@ class MultipleChoiceTask(Task):
             return ItemResult(float(guess == gold), None, {"stage": "random_fallback", "guess": LETTERS[guess],
                                                           "gold": LETTERS[gold]})
         return ItemResult(float(LETTERS.index(letter) == gold), letter, {"stage": stage, "gold": LETTERS[gold]})
+
+    def summary(self, items: Sequence[dict[str, Any]], results: Sequence[ItemResult]) -> dict[str, Any]:
+        """How much of the accuracy is FuseEval's seeded guess: the answers with no extractable letter
+        (``random_fallback``), their share of all items in percent, and how many of the guesses were right."""
+        guessed = [r for r in results if r.detail.get("stage") == "random_fallback"]
+        return {"random_fallback": len(guessed),
+                "random_fallback_share": 100.0 * len(guessed) / len(results) if results else 0.0,
+                "random_fallback_correct": int(sum(r.score for r in guessed))}
 
     def protocol(self) -> dict[str, Any]:
         return {**super().protocol(), "prompt": "FuseEval MC-Eval zero-shot CoT (Llama-3.1-evals instruction)",

@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from evaluation.families import BOS_STRIPPED_FAMILIES
 from evaluation.judge import JudgeRequest, LocalVerdict, judge_for
 from evaluation.tasks._judged import STATUS_FAILED, STATUS_UNPARSABLE, ask, fill_format
 from evaluation.tasks._judged_files import (
@@ -179,7 +180,7 @@ def category_scores(categories: Sequence[str], scores: Sequence[float | None]) -
 
 class AlignBench(Task):
     id = "alignbench"
-    version = "1"
+    version = "2"
     display = "AlignBench v1.1"
     category = "instruction_following"
     metric = "overall score (总分)"
@@ -229,7 +230,8 @@ class AlignBench(Task):
 
     # ------------------------------------------------------------------ generation
     def prompt(self, item: dict[str, Any], family: str) -> Prompt:
-        return Prompt([{"role": "user", "content": item["question"]}])
+        return Prompt([{"role": "user", "content": item["question"]}],
+                      add_bos=family not in BOS_STRIPPED_FAMILIES)  # FuseEval strips the template BOS for gemma/mistral paths only
 
     def decoding_for(self, item: dict[str, Any], family: str) -> Decoding:
         return Decoding(temperature=TEMPERATURES[item["category"]], max_new_tokens=4096)

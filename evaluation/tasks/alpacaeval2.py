@@ -11,7 +11,7 @@ https://github.com/SLIT-AI/FuseChat-3.0/tree/5af2badba59fc4561202e19a7311ec119a1
   ``df_gamed.csv`` (the length-controlled GLM's instruction difficulties and the verbose/concise "gamed" baseline
   annotations, upstream ``hf_hub_download``-ed from the same hub dataset) from the same commit.
 * **Generation**: the instruction as the only user turn; per-family decoding, see
-  ``evaluation.tasks._pairwise.alpaca_decoding`` (``options.decoding``: ``fuseeval_sampling`` | ``greedy``).
+  ``evaluation.tasks._pairwise.alpaca_decoding`` (``options.decoding``: ``fuseeval_sampling`` | ``greedy`` | ``leaderboard_config``).
 * **Judge**: the annotator's prompt and request parameters are read at run time from the installed ``alpaca_eval``
   package (``evaluators_configs/weighted_alpaca_eval_gpt4_turbo/configs.yaml`` and the prompt file it names):
   ``max_tokens=1``, ``temperature=1``, ``logprobs``, ``top_logprobs=5``, one instruction per request. Which output
@@ -51,6 +51,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from evaluation.families import pairwise_prompt
 from evaluation.judge import JudgeReply, JudgeRequest, LocalVerdict, judge_for
 from evaluation.tasks._judged import (
     STATUS_FAILED,
@@ -224,7 +225,7 @@ def win_rates(preferences: Sequence[float], positions: Sequence[int], model_outp
 # ---------------------------------------------------------------------- the task
 class AlpacaEval2(Task):
     id = "alpacaeval2"
-    version = "1"
+    version = "2"
     display = "AlpacaEval-2 (LC %)"
     category = "instruction_following"
     metric = "length-controlled win rate"
@@ -248,7 +249,7 @@ class AlpacaEval2(Task):
         self.order_seed = order_seed
 
     def configured(self, options: dict[str, Any]) -> AlpacaEval2:
-        """``options.decoding`` (``fuseeval_sampling`` default | ``greedy``) and ``options.order_seed`` (int)."""
+        """``options.decoding`` (``fuseeval_sampling`` default | ``greedy`` | ``leaderboard_config``) and ``options.order_seed`` (int)."""
         return AlpacaEval2(options.get("decoding", self.decoding_choice), int(options.get("order_seed", self.order_seed)))
 
     def table_rows(self) -> tuple[TableRow, ...]:
@@ -284,7 +285,7 @@ class AlpacaEval2(Task):
 
     # ------------------------------------------------------------------ generation
     def prompt(self, item: dict[str, Any], family: Family) -> Prompt:
-        return Prompt(messages=[{"role": "user", "content": item["instruction"]}])
+        return pairwise_prompt(item["instruction"], family)  # FuseEval configs/*.txt, no system block
 
     def decoding_for(self, item: dict[str, Any], family: Family) -> Decoding:
         return alpaca_decoding(family, self.decoding_choice)

@@ -22,7 +22,7 @@ URL = f"https://raw.githubusercontent.com/QwenLM/Qwen2.5-Math/{QWEN_MATH_COMMIT}
 
 class AMC23(MathTask):
     id = "amc23"
-    version = "1"
+    version = "2"
     display = "AMC 23"
     tolerance = 5.0
     tolerance_why = "40 problems: one problem = 2.5 points, so ±2 problems"

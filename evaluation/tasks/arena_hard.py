@@ -46,6 +46,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from evaluation.families import pairwise_prompt
 from evaluation.judge import JudgeRequest, LocalVerdict, judge_for
 from evaluation.tasks._judged import (
     STATUS_FAILED,
@@ -267,7 +268,7 @@ def standin_baseline(item: dict[str, Any]) -> str:
 # ---------------------------------------------------------------------- the task
 class ArenaHard(Task):
     id = "arena_hard"
-    version = "1"
+    version = "2"
     display = "Arena-Hard (WR %)"
     category = "instruction_following"
     metric = "win rate vs gpt-4-0314"
@@ -332,7 +333,7 @@ class ArenaHard(Task):
 
     # ------------------------------------------------------------------ generation
     def prompt(self, item: dict[str, Any], family: Family) -> Prompt:
-        return Prompt(messages=[{"role": "user", "content": item["turns"][0]["content"]}])
+        return pairwise_prompt(item["turns"][0]["content"], family)  # FuseEval configs/*.txt, no system block
 
     def decoding_for(self, item: dict[str, Any], family: Family) -> Decoding:
         return greedy_decoding(family)

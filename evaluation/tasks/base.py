@@ -11,7 +11,8 @@ A task states, as data:
   extra files at pinned URLs with checksums), and ``synthetic`` builds a few items in the same schema for the tiny
   world (real benchmark items are never committed);
 * ``prompt(item, family)``: the conversation exactly as the paper's harness (FuseEval) builds it for a model family
-  (``llama3 | qwen2 | gemma2 | mistral``), with an optional assistant-turn ``prefill``;
+  (``llama3 | qwen2 | gemma2 | mistral``), with an optional assistant-turn ``prefill``, FuseEval's whole prompt
+  string where it writes one by hand (``text``), and whether vLLM's BOS goes in front (``add_bos``);
 * ``decoding`` / ``decoding_for``: greedy or sampled, n, max tokens, extra stop strings (per item when the protocol
   has per-category temperatures);
 * ``score`` / ``score_batch``: extraction + per-item verdict, and ``aggregate``: the benchmark's metric;
@@ -45,6 +46,11 @@ class DataFile:
     sha256: str | None = None
 
 
+FUSEEVAL_COMMIT = "5af2badba59fc4561202e19a7311ec119a19a73b"
+#: FuseEval's tree at the pinned commit (its vendored benchmark files are read from here, sha256-checked).
+FUSEEVAL_RAW = f"https://raw.githubusercontent.com/SLIT-AI/FuseChat-3.0/{FUSEEVAL_COMMIT}/FuseEval"
+
+
 @dataclass(frozen=True)
 class DataSpec:
     """Where a task's real items live. ``expected_items`` is checked after loading (a wrong copy fails loudly)."""
@@ -72,12 +78,15 @@ class Decoding:
     max_new_tokens: int = 2048
     repetition_penalty: float = 1.0
     stop: tuple[str, ...] = ()
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
 
     def sampling(self, seed: int) -> SamplingParams:
         """The generation backends' parameters for this decoding."""
         return SamplingParams(n=self.n, temperature=self.temperature, top_p=self.top_p, top_k=self.top_k,
                               repetition_penalty=self.repetition_penalty, max_new_tokens=self.max_new_tokens,
-                              seed=seed, stop=self.stop)
+                              seed=seed, stop=self.stop, presence_penalty=self.presence_penalty,
+                              frequency_penalty=self.frequency_penalty)
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,12 @@ class Prompt:
     messages: list[dict[str, str]]
     prefill: str = ""
     default_system: bool = True  # False: drop the family's default system prompt (FuseEval MC-Eval on Qwen2.5)
+    #: the whole prompt string when FuseEval writes it by hand (AlpacaEval/Arena-Hard ``configs/*.txt``, Math-Eval
+    #: prompt types, LiveCodeBench's CodeQwen style): no chat template is applied; ``messages`` stay as the record
+    text: str | None = None
+    #: FuseEval hands this prompt to vLLM as a string, and vLLM's tokenizer puts its own BOS in front of it (a
+    #: second one when the string already starts with the template's BOS); False: exactly the rendered text
+    add_bos: bool = False
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def _synthetic_problem(rng: random.Random, i: int) -> tuple[str, str, str]:
 
 class MATH(MathTask):
     id = "math"
-    version = "1"
+    version = "2"
     display = "MATH"
     tolerance = 2.0
     tolerance_why = _TOL

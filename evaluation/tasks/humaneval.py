@@ -17,7 +17,7 @@ from evaluation.tasks._evalplus import EvalPlusTask
 
 class HumanEval(EvalPlusTask):
     id = "humaneval"
-    version = "1"
+    version = "2"
     display = "HumanEval"
     order = 12
     tolerance_why = "164 problems (0.6 points each); base vs plus tests not stated by the paper"

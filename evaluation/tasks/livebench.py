@@ -24,6 +24,7 @@ import random
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from evaluation.families import BOS_STRIPPED_FAMILIES
 from evaluation.livebench import FUSEEVAL, UPSTREAM, UPSTREAM_COMMIT, coding, synthetic
 from evaluation.livebench.aggregate import Breakdown, breakdown
 from evaluation.livebench.registry import CATEGORY_TASKS, is_coding, score_question
@@ -60,7 +61,7 @@ _NOTE = ("six hub datasets livebench/<category> (split test) concatenated, then 
 
 class LiveBench(Task):
     id = "livebench"
-    version = "1"
+    version = "2"
     display = "LiveBench 0831"
     category = "general"
     metric = "mean over categories of the mean over tasks"
@@ -107,7 +108,8 @@ class LiveBench(Task):
     # ------------------------------------------------------------------ generation
     def prompt(self, item: dict[str, Any], family: Family) -> Prompt:
         """The question's first turn as the only user message (the family template adds its system prompt)."""
-        return Prompt(messages=[{"role": "user", "content": item["turns"][0]}])
+        return Prompt(messages=[{"role": "user", "content": item["turns"][0]}],
+                      add_bos=family not in BOS_STRIPPED_FAMILIES)  # FuseEval strips the template BOS for gemma/mistral paths only
 
     # ------------------------------------------------------------------ scoring
     def score(self, item: dict[str, Any], responses: Sequence[str], ctx: ScoreContext) -> ItemResult:

@@ -7,16 +7,23 @@ runs it (a vendored ``lcb_runner``; https://github.com/SLIT-AI/FuseChat-3.0, com
   that was on the day; our default is ``release_v5`` (May 2023 - Jan 2025, 880 problems), the first release
   that covers the label's Aug-Nov 2024. Private test cases are ``base64(zlib(pickle(json)))``; decoded without
   allowing any pickle global (``evaluation.code_exec.decode_lcb_tests``).
-* window: ``compute_scores --start_date 2024-06-30`` with no end date (FuseEval's ``test.sh``): problems with
-  ``start <= contest_date`` (and ``contest_date <= end`` when an end date is given; both compared as datetimes
-  at midnight, as LCB does). Parameters ``start_date`` / ``end_date``; the label stays "2408-2411".
+* window: FuseEval's ``test.sh`` runs ``compute_scores --start_date 2024-06-30`` with no end date and writes the
+  result to ``livecodebench-20240701-20241101.txt`` under the comment ``# LiveCodeBench(2408-2411)``: the window
+  it reports ends on 2024-11-01, and the paper labels it 2408-2411. Without an end date ``release_v5`` would add
+  the Dec-2024/Jan-2025 problems (which ``release_latest`` did not yet hold when the paper's numbers were made), so
+  the default window is 2024-06-30 .. 2024-11-01: problems with ``start <= contest_date <= end`` (compared as
+  datetimes at midnight, as LCB does). Parameters ``start_date`` / ``end_date``; the label stays "2408-2411".
 * prompt (``lcb_runner/prompts/code_generation.py``): the generic system message ("You are an expert Python
   programmer ...") and the question template -- ``### Question:``, then for problems with starter code the
   instruction to use it and the starter code in a python fence, else the stdin/stdout instruction and a
   ``# YOUR CODE HERE`` fence, then ``### Answer: (use the provided format with backticks)``. Llama-3 style:
   system + user turns; Gemma style: no system role, the system text and a newline before the question in the
-  user turn. Qwen-2.5 has no style in FuseEval's ``lm_styles`` (its ``test.sh`` names it anyway): we use the
-  system + user turns with Qwen's template (the system message replaces Qwen's default one).
+  user turn; the Llama-3 style is rendered with ``meta-llama/Meta-Llama-3-8B-Instruct``'s template (no
+  Llama-3.1 date header) and keeps its BOS, so vLLM's makes two. FuseEval's ``lm_styles.py`` maps
+  ``Qwen/Qwen2.5-7B-Instruct`` to ``CodeQwenInstruct``: the hand-written string "<|im_start|>system\\nYou are a
+  helpful assistant.<|im_end|>\\n<|im_start|>user\\n\\n" + "You will be given a question ..." + "Question: " +
+  the question (no ``###`` headings) + the format instruction and fence + "<|im_end|>\\n<|im_start|>assistant\\n"
+  (``codeqwen_prompt_text``).
 * decoding: the runner's defaults, which FuseEval does not override: n = 10, temperature 0.2, top-p 0.95,
   2,000 tokens, stop ``###``; ``max_model_len`` 4096.
 * extraction: the lines between the first two lines containing a fence; scoring: LCB's ``run_test`` semantics
@@ -35,6 +42,7 @@ from typing import Any
 
 from evaluation import code_exec
 from evaluation.code_exec import LcbTest, decode_lcb_tests, encode_lcb_private
+from evaluation.families import llama3_text
 from evaluation.tasks._code_synth import PROBLEMS, SynthProblem
 from evaluation.tasks.base import (
     TABLES_14,
@@ -50,6 +58,10 @@ from evaluation.tasks.base import (
 
 HUB_ID = "livecodebench/code_generation_lite"
 FILE_URL = "https://huggingface.co/datasets/livecodebench/code_generation_lite/resolve/{revision}/{name}"
+#: A commit of the hub repository that holds test.jsonl .. test6.jsonl (release_v6; a release's files are never
+#: rewritten by later releases, which add files). Taken from public code that pins it; the hub cannot be reached
+#: here, so that its test..test5 bytes equal what FuseEval's ``release_latest`` read is not confirmed offline.
+LCB_REVISION = "0fe84c3912ea0c4d4a78037083943e8f0c4dd505"
 #: release -> (number of jsonl files, problems), from the dataset card's change log.
 RELEASES = {"release_v1": (1, 400), "release_v2": (2, 511), "release_v3": (3, 612), "release_v4": (4, 713),
             "release_v5": (5, 880), "release_v6": (6, 1055)}
@@ -63,6 +75,11 @@ FORMATTING_WITHOUT_STARTER_CODE = ("Read the inputs from stdin solve the problem
                                    "(do not directly test on the sample inputs). Enclose your code within "
                                    "delimiters as follows.")
 NO_SYSTEM_ROLE: tuple[Family, ...] = ("gemma2", "mistral")
+#: ``PromptConstants.SYSTEM_MESSAGE_CODEQWEN`` (the CodeQwenInstruct style's whole system block and user header).
+SYSTEM_MESSAGE_CODEQWEN = "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user"
+CODEQWEN_INSTRUCTION = (
+    "You will be given a question (problem specification) and will generate a correct Python program that matches "
+    "the specification and passes all tests. You will NOT return anything except for the program.\n\n")
 
 
 def question_template(item: dict[str, Any]) -> str:
@@ -78,12 +95,32 @@ def question_template(item: dict[str, Any]) -> str:
     return prompt
 
 
+def codeqwen_prompt_text(item: dict[str, Any]) -> str:
+    """LCB ``format_prompt_generation`` for ``LMStyle.CodeQwenInstruct``: ``SYSTEM_MESSAGE_CODEQWEN`` + two newlines
+    + ``get_codeqwen_question_template_answer`` ("Question: " without ``###`` headings, the fence, then the
+    hand-written ``<|im_end|>`` and assistant header)."""
+    prompt = CODEQWEN_INSTRUCTION + f"Question: {item['question_content']}\n\n"
+    if item.get("starter_code"):
+        prompt += f"{FORMATTING_MESSAGE_WITH_STARTER_CODE}\n"
+        prompt += f"```python\n{item['starter_code']}\n```\n\n<|im_end|>\n"
+    else:
+        prompt += f"{FORMATTING_WITHOUT_STARTER_CODE}\n"
+        prompt += "```python\n# YOUR CODE HERE\n```\n\n<|im_end|>\n"
+    return f"{SYSTEM_MESSAGE_CODEQWEN}\n\n{prompt}<|im_start|>assistant\n"
+
+
 def lcb_prompt(item: dict[str, Any], family: Family) -> Prompt:
-    """The LMStyle prompt for ``family`` (LLaMa3 style: system + user; GemmaChat: one user turn)."""
+    """The LMStyle prompt for ``family`` as FuseEval's ``lm_styles.py`` maps its three models: Llama-3.1 -> LLaMa3
+    (system + user through ``meta-llama/Meta-Llama-3-8B-Instruct``'s template, i.e. no date header, unstripped, so
+    vLLM adds a second BOS), Qwen2.5 -> CodeQwenInstruct (a hand-written ChatML string), Gemma-2 -> GemmaChat
+    (one user turn, the template's BOS stripped before vLLM adds one). Mistral: the Gemma placement."""
     if family in NO_SYSTEM_ROLE:
         return Prompt([{"role": "user", "content": SYSTEM_MESSAGE_GENERIC + "\n" + question_template(item)}])
-    return Prompt([{"role": "system", "content": SYSTEM_MESSAGE_GENERIC},
-                   {"role": "user", "content": question_template(item)}])
+    messages = [{"role": "system", "content": SYSTEM_MESSAGE_GENERIC},
+                {"role": "user", "content": question_template(item)}]
+    if family == "qwen2":
+        return Prompt(messages, text=codeqwen_prompt_text(item))
+    return Prompt(messages, text=llama3_text(messages), add_bos=True)
 
 
 def in_window(contest_date: str, start: str | None, end: str | None) -> bool:
@@ -104,7 +141,7 @@ def problem_tests(item: dict[str, Any]) -> tuple[list[LcbTest], str | None]:
 
 class LiveCodeBench(Task):
     id = "livecodebench"
-    version = "1"
+    version = "2"
     display = "LiveCodeBench 2408-2411"
     metric = "pass@1 (n=10, T 0.2)"
     category = "code"
@@ -117,8 +154,8 @@ class LiveCodeBench(Task):
     max_model_len = 4096
 
     def __init__(self, release: str = "release_v5", start_date: str | None = "2024-06-30",
-                 end_date: str | None = None, label: str = "2408-2411", timeout_s: int = code_exec.LCB_TIMEOUT_S,
-                 revision: str = "main") -> None:
+                 end_date: str | None = "2024-11-01", label: str = "2408-2411", timeout_s: int = code_exec.LCB_TIMEOUT_S,
+                 revision: str = LCB_REVISION) -> None:
         if release not in RELEASES:
             raise ValueError(f"livecodebench: unknown release {release!r}; known: {', '.join(RELEASES)}")
         for d in (start_date, end_date):
@@ -219,7 +256,7 @@ class LiveCodeBench(Task):
             prob = order[i % len(order)]
             functional = i % 2 == 0
             day = 1 + rng.randrange(27)
-            month = 7 + rng.randrange(5)
+            month = 7 + rng.randrange(4)  # inside the default window (2024-06-30 .. 2024-11-01)
             cases = [args for args in prob.base_inputs(rng)] + prob.plus_inputs(rng)[:6]
             tests = [synth_test(prob, args, functional) for args in cases]
             row = {

@@ -20,7 +20,7 @@ SYNTH_ID_BASE = 900
 
 class MBPP(EvalPlusTask):
     id = "mbpp"
-    version = "1"
+    version = "2"
     display = "MBPP"
     order = 13
     tolerance_why = "MBPP+ v0.1.0 (399) vs v0.2.0 (378) not pinned by FuseEval; base vs plus not stated"

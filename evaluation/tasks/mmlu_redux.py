@@ -39,7 +39,7 @@ ERROR_TYPES = ("ok", "bad_question_clarity", "bad_options_clarity", "no_correct_
 
 class MMLURedux(MultipleChoiceTask):
     id = "mmlu_redux"
-    version = "1"
+    version = "2"
     display = "MMLU-redux"
     tolerance = 2.0
     tolerance_why = ("ground truth; the paper's row was measured on full MMLU (FuseEval loads cais/mmlu), so a "

@@ -38,6 +38,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from evaluation.families import BOS_STRIPPED_FAMILIES
 from evaluation.judge import JudgeRequest, LocalVerdict, judge_for
 from evaluation.tasks._judged import STATUS_FAILED, STATUS_UNPARSABLE, ask, fill_format
 from evaluation.tasks._judged_files import SYNTHETIC_ID_BASE, all_synthetic, fetched_file, reward_rating
@@ -127,7 +128,7 @@ def _mean(values: Sequence[float]) -> float | None:
 
 class MTBench(Task):
     id = "mt_bench"
-    version = "1"
+    version = "2"
     display = "MT-Bench"
     category = "instruction_following"
     metric = "mean judge score, both turns"
@@ -193,7 +194,7 @@ class MTBench(Task):
         for question, answer in zip(item["turns"], previous, strict=False):
             messages += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
         messages.append({"role": "user", "content": item["turns"][len(previous)]})
-        return Prompt(messages)
+        return Prompt(messages, add_bos=family not in BOS_STRIPPED_FAMILIES)  # FuseEval strips the template BOS for gemma/mistral paths only
 
     def decoding_for(self, item: dict[str, Any], family: str) -> Decoding:
         return Decoding(temperature=TEMPERATURES.get(item["category"], 0.7), max_new_tokens=4096)

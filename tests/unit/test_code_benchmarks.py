@@ -28,6 +28,7 @@ from evaluation.tasks._evalplus import (
 )
 from evaluation.tasks.humaneval import HumanEval
 from evaluation.tasks.livecodebench import (
+    LCB_REVISION,
     SYSTEM_MESSAGE_GENERIC,
     LiveCodeBench,
     in_window,
@@ -111,7 +112,8 @@ def test_lcb_decoding_and_parameters() -> None:
     d = t.decoding
     assert (d.n, d.temperature, d.top_p, d.max_new_tokens, d.stop) == (10, 0.2, 0.95, 2000, ("###",))
     proto = t.protocol()
-    assert proto["start_date"] == "2024-06-30" and proto["end_date"] is None and proto["release"] == "release_v5"
+    assert proto["start_date"] == "2024-06-30" and proto["end_date"] == "2024-11-01" and proto["release"] == "release_v5"
+    assert t.revision == LCB_REVISION and all(f"/resolve/{LCB_REVISION}/" in f.url for f in t.data.files)
     assert [f.name for f in t.data.files] == ["test.jsonl", "test2.jsonl", "test3.jsonl", "test4.jsonl",
                                               "test5.jsonl"]
     assert LiveCodeBench(release="release_v4", label="2407-2409").display == "LiveCodeBench 2407-2409"
@@ -175,9 +177,10 @@ def test_date_window_is_lcb_compute_scores() -> None:
     assert in_window("2024-11-30T00:00:00", "2024-08-01", "2024-11-30")
     assert not in_window("2024-11-30T12:00:00", "2024-08-01", "2024-11-30")  # LCB compares with midnight
     rows = [{"contest_date": d} for d in ("2024-05-01T00:00:00", "2024-07-15T00:00:00", "2024-12-01T00:00:00")]
-    assert len(LiveCodeBench().prepare(rows)) == 2
+    assert len(LiveCodeBench().prepare(rows)) == 1  # FuseEval's reported window ends 2024-11-01
+    assert len(LiveCodeBench(end_date=None).prepare(rows)) == 2
     assert len(LiveCodeBench(start_date="2024-08-01", end_date="2024-11-30").prepare(rows)) == 0
-    assert len(LiveCodeBench(start_date=None).prepare(rows)) == 3
+    assert len(LiveCodeBench(start_date=None, end_date=None).prepare(rows)) == 3
 
 
 def test_lcb_test_case_decoding_real_packing_and_refusal() -> None:

@@ -70,22 +70,22 @@ def test_checksum_mismatch_of_a_downloaded_file_is_refused(tmp_path: Path) -> No
 
 def test_missing_data_is_one_line_naming_task_and_command(tmp_path: Path) -> None:
     with pytest.raises(DataError) as e:
-        load_items(get_task("gsm8k"), None, data_dir=tmp_path, recipe_file="recipes/llama31_8b.yaml")
+        load_items(get_task("math"), None, data_dir=tmp_path, recipe_file="recipes/llama31_8b.yaml")
     msg = str(e.value)
-    assert msg.startswith("gsm8k: benchmark data not fetched (openai/gsm8k)") and "\n" not in msg
+    assert msg.startswith("math: benchmark data not fetched (EleutherAI/hendrycks_math)") and "\n" not in msg
     assert msg.endswith("run: python evaluation/fetch_data.py --recipe recipes/llama31_8b.yaml")
 
 
 def test_offline_fetch_of_a_hub_dataset_fails_in_one_line(tmp_path: Path) -> None:
     """HF_HUB_OFFLINE is set by the test environment: the hub cannot be reached."""
-    proc = subprocess.run([sys.executable, "evaluation/fetch_data.py", "--task", "gpqa_diamond", "--data-dir",
+    proc = subprocess.run([sys.executable, "evaluation/fetch_data.py", "--task", "mmlu_redux", "--data-dir",
                            str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=300,
                           env={**__import__("os").environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
                                "PYTHONPATH": str(REPO)})
     assert proc.returncode == 1, proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: gpqa_diamond: cannot load Idavidrein/gpqa (gated")
-    assert not (tmp_path / "gpqa_diamond").exists()
+    assert len(lines) == 1 and lines[0].startswith("error: mmlu_redux: cannot load edinburgh-dawg/mmlu-redux-2.0")
+    assert not (tmp_path / "mmlu_redux").exists()
 
 
 def test_main_needs_something_to_fetch(capsys) -> None:

@@ -32,9 +32,9 @@ class FakeTokenizer:
         self.bos = fam.bos
 
     def apply_chat_template(self, messages: list[dict[str, str]], tokenize: bool = False,
-                            add_generation_prompt: bool = False) -> str:
+                            add_generation_prompt: bool = False, **kwargs: Any) -> str:
         return self.template.render(messages=messages, add_generation_prompt=add_generation_prompt,
-                                    bos_token=self.bos, eos_token="</s>")
+                                    bos_token=self.bos, eos_token="</s>", **kwargs)
 
 
 @dataclass

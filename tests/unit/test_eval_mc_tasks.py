@@ -5,7 +5,6 @@ default system prompt dropped), three-stage extraction on real response formats,
 from __future__ import annotations
 
 import random
-from collections import Counter
 
 import pytest
 
@@ -82,24 +81,37 @@ def test_scoring_extraction_fallback_and_micro_accuracy() -> None:
     assert task.aggregate(items, results) == pytest.approx(expected)
 
 
+def test_guess_share_in_summary_and_under_the_table() -> None:
+    """The share of answers scored by the seeded guess is in the task summary (metrics) and in the table notes."""
+    from evaluation.render import guess_lines
+
+    task = get_task("mmlu")
+    items = [{"question": "q", "subject": "s", "choices": ["a", "b", "c", "d"], "answer": k} for k in range(4)]
+    fallback = random.Random(12345).randint(0, 3)
+    results = task.score_batch(items, [["???"], ["The best answer is B."], ["nothing"], ["..."]], ScoreContext())
+    summary = task.summary(items, results)
+    assert summary == {"random_fallback": 3, "random_fallback_share": 75.0,
+                       "random_fallback_correct": int(fallback in (0, 2, 3))}
+    metrics = [{"model": "M", "benchmarks": {"mmlu": {"value": 50.0, "summary": summary}, "gsm8k": {"value": 1.0}}}]
+    (line,) = guess_lines(metrics)
+    assert line.startswith("MMLU: 3 answers (75.0%) fell back to the seeded random guess") and line.endswith("(M).")
+
+
 def test_letter_beyond_the_options_is_wrong_not_an_error() -> None:
     task = get_task("gpqa_diamond")
     item = task.synthetic(random.Random(0), 1)[0]
     assert task.score(item, ["The best answer is J."], ScoreContext()).score == 0.0
 
 
-def test_gpqa_options_are_shuffled_deterministically_per_record() -> None:
+def test_gpqa_uses_fuseeval_option_order_as_is() -> None:
+    """FuseEval's gpqa_formatted/diamond rows keep their option order; the gold is the row's ``answer`` index."""
     task = get_task("gpqa_diamond")
-    items = task.synthetic(random.Random(3), 24)
-    golds = []
-    for it in items:
-        q, opts, gold = task.fields(it)
-        assert opts[gold] == it["Correct Answer"] and sorted(opts) == sorted(
-            [it["Correct Answer"], it["Incorrect Answer 1"], it["Incorrect Answer 2"], it["Incorrect Answer 3"]])
-        assert task.fields(it) == (q, opts, gold)  # same order every call
-        golds.append(gold)
-    assert len(Counter(golds)) >= 3  # the gold letter is spread, not always A
-    assert task.max_model_len == 8192 and task.data.gated and task.data.expected_items == 198
+    item = {"Question": "Q?", "options": ["w", "x", "y", "z\n"], "answer": 2, "Canary String": "c"}
+    assert task.fields(item) == ("Q?", ["w", "x", "y", "z\n"], 2)
+    assert task.score(item, ["The best answer is C."], ScoreContext()).score == 1.0
+    assert task.max_model_len == 8192 and task.data.expected_items == 198 and task.data.hub_id is None
+    (parquet,) = task.data.files
+    assert "gpqa_formatted/diamond" in parquet.url and parquet.sha256 and "5af2bad" in parquet.url
 
 
 def test_mmlu_redux_keeps_only_ok_questions_and_mmlu_is_the_1b_row() -> None:
@@ -108,7 +120,7 @@ def test_mmlu_redux_keeps_only_ok_questions_and_mmlu_is_the_1b_row() -> None:
     kept = redux.prepare(rows)
     assert 0 < len(kept) < len(rows) and all(r["error_type"] == "ok" for r in kept)
     assert len(redux.data.configs) == 57 and redux.data.expected_items == 5700
-    assert mmlu.data.hub_id == "cais/mmlu" and mmlu.data.expected_items == 14042
+    assert "mmlu_no_train/all/test" in mmlu.data.files[0].url and mmlu.data.expected_items == 14042
     assert mmlu.tables == ("llama32_1b",) and "llama32_1b" not in redux.tables
 
 
