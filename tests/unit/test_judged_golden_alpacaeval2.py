@@ -10,7 +10,6 @@ import json
 import math
 import random
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -33,11 +32,10 @@ def load_cases() -> list[dict]:
 
 
 def reply_of(case: dict) -> JudgeReply:
-    """The reply as the judge client builds it from an OpenAI response with these top logprobs."""
-    tops = [SimpleNamespace(token=t["token"], logprob=t["logprob"]) for t in case["top_logprobs"]]
+    """The reply as the judge client builds it from an OpenAI-compatible ``choices[0]`` with these top logprobs."""
+    tops = [{"token": t["token"], "logprob": t["logprob"]} for t in case["top_logprobs"]]
     sampled_lp = max((t["logprob"] for t in case["top_logprobs"]), default=-0.1)
-    choice = SimpleNamespace(logprobs=SimpleNamespace(content=[
-        SimpleNamespace(token=case["sampled"], logprob=sampled_lp, top_logprobs=tops)]))
+    choice = {"logprobs": {"content": [{"token": case["sampled"], "logprob": sampled_lp, "top_logprobs": tops}]}}
     return JudgeReply(case["sampled"], parse_top_logprobs(choice))
 
 
