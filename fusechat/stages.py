@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 _WORLD = ("world", "run.seed")
 #: what the answers depend on (not the judge: changing eval.judge.concurrency must not regenerate answers)
 _EVAL_GEN = ("eval.backend", "eval.max_new_tokens", "eval.batch_size", "eval.benchmarks", "eval.limit", "eval.tiny",
-             "eval.families", "eval.data_dir", "eval.models")
+             "eval.families", "eval.data_dir", "eval.models", "eval.model_options")
 #: what a judgment depends on (not concurrency, retries or the cache folder)
 _EVAL_JUDGE = ("eval.judge.base_url", "eval.judge.model", "eval.judge.local", "eval.judge.local_reward_model",
                "eval.judge.local_reward_center", "eval.judge.local_reward_scale")

@@ -126,7 +126,7 @@ def test_lcb_verdicts_on_synthetic_items(ctx) -> None:
         assert 1 <= c < n
     assert task.aggregate(items, results) == pytest.approx(100 * sum(r.score for r in results) / len(results))
     summary = task.summary(items, results)
-    assert summary["problems"] == len(items) and summary["window"] == ["2024-06-30", None]
+    assert summary["problems"] == len(items) and summary["window"] == ["2024-06-30", "2024-11-01"]
 
 
 def _lcb(pool, code, ins, outs, fn=None):
@@ -188,7 +188,7 @@ class _ScriptedGenerator:
         fam = self.fam
 
         class Tok:
-            def apply_chat_template(self, messages, tokenize=False, add_generation_prompt=False):
+            def apply_chat_template(self, messages, tokenize=False, add_generation_prompt=False, **_template_vars):
                 env = jinja2.Environment()
                 env.globals["raise_exception"] = lambda m: (_ for _ in ()).throw(ValueError(m))
                 return env.from_string(fam.chat_template).render(
