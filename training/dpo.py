@@ -32,8 +32,10 @@ from typing import TYPE_CHECKING, Any
 
 from fusechat.recipe import DPOConfig
 from fusechat.stage import Counts, StageContext, StageError, StageResult
+from training.global_batch import check_global_batch as check_batch
+from training.global_batch import grad_accum, in_process_world_size, visible_accelerators
 from training.losses import LOSSES
-from training.sft import MODEL_SUBDIR, grad_accum
+from training.sft import MODEL_SUBDIR
 
 if TYPE_CHECKING:
     import torch
@@ -157,12 +159,8 @@ def trl_config(cfg: DPOConfig, output_dir: Path, seed: int, *, with_eval: bool =
 
 def check_global_batch(cfg: DPOConfig, gradient_accumulation_steps: int, world_size: int) -> None:
     """The paper's global batch must be what actually runs: per-device × accumulation × world size."""
-    got = cfg.per_device_train_batch_size * gradient_accumulation_steps * world_size
-    if got != cfg.global_batch_size:
-        raise StageError(
-            f"dpo: per-device {cfg.per_device_train_batch_size} x accumulation {gradient_accumulation_steps} x world "
-            f"size {world_size} = {got}, not the recipe's global batch {cfg.global_batch_size} (the recipe assumes "
-            f"dpo.num_gpus={cfg.num_gpus}; launch that many processes or change dpo.num_gpus)")
+    check_batch("dpo", cfg.per_device_train_batch_size, gradient_accumulation_steps, world_size,
+                cfg.global_batch_size, cfg.num_gpus)
 
 
 def heldout_split(n_rows: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
@@ -244,7 +242,7 @@ def run(ctx: StageContext) -> StageResult:
         n_heldout = len(held_idx)
     # The guard runs before TRL's config object exists: building it already sets up the distributed state.
     check_global_batch(cfg, grad_accum(cfg.global_batch_size, cfg.per_device_train_batch_size, cfg.num_gpus),
-                       int(os.environ.get("WORLD_SIZE", "1")))
+                       in_process_world_size(os.environ, visible_accelerators()))
     trainer_cls, _ = TRAINERS[cfg.loss]()
     args = trl_config(cfg, ctx.out_dir / "checkpoints", ctx.recipe.run.seed, with_eval=best_of_two)
     (ctx.out_dir / "trl_config.json").write_text(json.dumps(
