@@ -1,6 +1,6 @@
 """Preference optimisation by name with TRL: ``dpo.loss: dpo | ln_dpo | ipo | simpo | wrpo`` (one dispatch,
-``TRAINERS``), alignment-handbook-style recipes, the blog's "best of the last two checkpoints", and a launch guard
-on the global batch.
+``TRAINERS``), alignment-handbook-style recipes, the blog's "best of the last two checkpoints" (the last two saved,
+the final model included), and a launch guard on the global batch.
 
 Paper settings (FuseChat-3.0 blog §DPO): 1 epoch, global batch 128, max length 2048, cosine schedule, warmup ratio
 0.1, a checkpoint every 100 steps, the better of the last two reported; the reference model is the SFT checkpoint.
@@ -171,14 +171,20 @@ def heldout_split(n_rows: int, fraction: float, seed: int) -> tuple[list[int], l
     return sorted(order[n_out:]), sorted(order[:n_out])
 
 
-def choose_checkpoint(log_history: list[dict[str, Any]], save_steps: int, max_steps: int,
+def saved_steps(save_steps: int, final_step: int) -> list[int]:
+    """Steps with a saved checkpoint: every ``save_steps`` (transformers' ``save_strategy="steps"``) and the final
+    model, which transformers also saves at the end of training."""
+    return sorted({*range(save_steps, final_step + 1, save_steps), final_step}) if final_step > 0 else []
+
+
+def choose_checkpoint(log_history: list[dict[str, Any]], save_steps: int, final_step: int,
                       criterion: str) -> tuple[int, list[dict[str, Any]]]:
-    """The blog's "better of the last two checkpoints": the last two steps on the ``save_steps`` grid (≤ max_steps),
-    each scored by the held-out metric TRL logged at that step (``eval_<criterion>``). Higher is better except for
-    ``loss``; a tie goes to the later checkpoint. Returns (chosen step, candidates with their scores)."""
-    grid = [s for s in range(save_steps, max_steps + 1, save_steps)][-2:]
-    if not grid:
-        raise StageError(f"dpo: no checkpoint on the save_steps={save_steps} grid within {max_steps} steps; "
+    """The blog's "better of the last two checkpoints": the last two *saved* checkpoints, the final model included
+    (``saved_steps``), each scored by the held-out metric TRL logged at that step (``eval_<criterion>``). Higher is
+    better except for ``loss``; a tie goes to the later checkpoint. Returns (chosen step, candidates with scores)."""
+    grid = saved_steps(save_steps, final_step)[-2:]
+    if len(grid) < 2:
+        raise StageError(f"dpo: {final_step} step(s) save fewer than two checkpoints (save_steps={save_steps}); "
                          "lower dpo.save_steps or use dpo.checkpoint_choice=last")
     key = f"eval_{criterion}"
     scores = {h["step"]: h for h in log_history if key in h}
@@ -193,6 +199,13 @@ def choose_checkpoint(log_history: list[dict[str, Any]], save_steps: int, max_st
     sign = -1.0 if criterion == "loss" else 1.0
     best = max(candidates, key=lambda c: (sign * c["score"], c["step"]))
     return best["step"], candidates
+
+
+def evaluate_final_model(trainer: Any, save_steps: int) -> None:
+    """Score the final model on the held-out split when its step is off the eval grid (transformers evaluates only
+    every ``eval_steps``, but saves the final model too): logged at the final step like the others."""
+    if trainer.state.global_step % save_steps:
+        trainer.evaluate()
 
 
 def data_file(ctx: StageContext) -> Path:
@@ -264,7 +277,8 @@ def run(ctx: StageContext) -> StageResult:
         "checkpoint_choice": cfg.checkpoint_choice, "heldout_rows": n_heldout,
     }
     if best_of_two:
-        step, candidates = choose_checkpoint(history, cfg.save_steps, trainer.state.max_steps,
+        evaluate_final_model(trainer, cfg.save_steps)  # appends to ``history`` (the same list)
+        step, candidates = choose_checkpoint(history, cfg.save_steps, trainer.state.global_step,
                                              cfg.checkpoint_criterion)
         chosen = ctx.out_dir / "checkpoints" / f"checkpoint-{step}"
         if not (chosen / "config.json").exists():

@@ -65,7 +65,7 @@ def test_wrpo_stage_picks_the_better_of_the_last_two_checkpoints(tmp_path: Path)
     c = result.counts[0]
     assert (c.n_in, c.n_out, c.dropped) == (11, 10, {"heldout_for_checkpoint_choice": 1})
     assert s["trainer"] == "WRPOTrainer" and s["global_steps"] == 5  # 10 rows / batch 2
-    assert [x["step"] for x in s["checkpoint_candidates"]] == [2, 4]  # the save_steps grid; 5 is off it
+    assert [x["step"] for x in s["checkpoint_candidates"]] == [4, 5]  # the last two saved: 4 and the final model
     best = max(s["checkpoint_candidates"], key=lambda x: (x["score"], x["step"]))
     assert s["chosen_checkpoint"] == best["step"]
     from safetensors.torch import load_file
