@@ -13,9 +13,13 @@ Why not alignment-handbook itself: version 0.3.0 cannot be imported offline and 
 Which trainer runs each loss (``training.losses.LOSSES`` states what each normalises and needs):
 - ``dpo``: ``trl.DPOTrainer``, ``loss_type="sigmoid"``;  ``ipo``: ``trl.DPOTrainer``, ``loss_type="ipo"``;
 - ``ln_dpo``: ``LengthNormalizedDPOTrainer`` (TRL 0.24 has no built-in LN-DPO): TRL's sigmoid loss on the
-  summed completion log-probs of policy *and* reference divided by the completion tokens kept after truncation;
+  summed completion log-probs of policy *and* reference divided by the completion tokens scored;
 - ``simpo``: ``trl.CPOTrainer`` with ``loss_type="simpo"``, ``cpo_alpha=0`` (pure SimPO, no reference model);
 - ``wrpo``: ``training.wrpo.WRPOTrainer`` (a ``DPOTrainer`` subclass) on rows chosen=[y_ws, y_wt], rejected=[y_l].
+
+Long rows: every reference-based trainer here tokenises as TRL 0.24 does and then truncates each row as the
+authors' trainers did (``training.truncation``; TRL 0.9.6 / WRPO: the prompt to ``max_prompt_length`` first, then
+the responses); ``simpo``'s ``CPOTrainer`` keeps that rule itself.
 
 Recipe keys named like TRL config fields reach TRL's config object under the same name (``trl_config``).
 """
@@ -53,30 +57,47 @@ FIXED: dict[str, dict[str, Any]] = {
 }
 
 
-def completion_lengths(completion_mask: torch.Tensor, prompt_mask: torch.Tensor, max_length: int | None,
-                       truncation_mode: str) -> torch.Tensor:
-    """Completion tokens that survive TRL's ``max_length`` truncation of prompt+completion (≥ 1).
+def upstream_truncation(base: type) -> type:
+    """``base`` (TRL 0.24's ``DPOTrainer`` or a subclass) tokenising exactly as TRL does, then truncating each row as
+    the authors' trainers did (``training.truncation``: the prompt to ``max_prompt_length`` first, then every response
+    to ``max_length − max_prompt_length``), instead of TRL 0.24's batch-level cut of the whole sequence."""
+    from accelerate import PartialState
 
-    ``keep_end`` drops tokens from the start (the prompt first), so min(|y|, max_length) completion tokens remain;
-    ``keep_start`` drops from the end, so max_length − |x| of the completion remain.
-    """
-    import torch
+    from training.truncation import ArgsView, truncate_row
 
-    c = completion_mask.sum(-1)
-    if max_length is not None:
-        if truncation_mode == "keep_end":
-            c = c.clamp(max=max_length)
-        else:
-            c = torch.minimum(c, (max_length - prompt_mask.sum(-1)).clamp(min=0))
-    return c.clamp(min=1)
+    class UpstreamTruncation(base):  # type: ignore[misc, valid-type]
+        def _prepare_dataset(self, dataset, processing_class, args, dataset_name):  # type: ignore[override]
+            whole = super()._prepare_dataset(dataset, processing_class,
+                                             ArgsView(args, max_prompt_length=None, max_completion_length=None),
+                                             dataset_name)
+            with PartialState().main_process_first():
+                return whole.map(truncate_row, fn_kwargs={
+                    "max_length": args.max_length, "max_prompt_length": args.max_prompt_length,
+                    "truncation_mode": args.truncation_mode, "max_completion_length": args.max_completion_length},
+                    desc=f"Truncating {dataset_name} rows as the upstream trainers do")
+
+    UpstreamTruncation.__name__ = UpstreamTruncation.__qualname__ = f"UpstreamTruncation{base.__name__}"
+    return UpstreamTruncation
+
+
+def scored_completion_tokens(batch: dict, side: str, max_length: int | None) -> torch.Tensor:
+    """Completion tokens scored for each row: all of them, since ``upstream_truncation`` leaves every row within
+    ``max_length`` (TRL's own batch cut then removes nothing) and each response follows at least one prompt token."""
+    prompt, completion = batch["prompt_attention_mask"].sum(-1), batch[f"{side}_attention_mask"].sum(-1)
+    if max_length is not None and bool((prompt + completion > max_length).any()):
+        raise ValueError(f"a {side} row is longer than max_length={max_length}: rows must be truncated before TRL's "
+                         "batch cut (training.truncation), or the LN-DPO normaliser would count unscored tokens")
+    if bool((prompt == 0).any()):
+        raise ValueError("a row has an empty prompt: its first response token would not be scored")
+    return completion.clamp(min=1)
 
 
 def length_normalized_trainer_class() -> type:
-    """``LengthNormalizedDPOTrainer``: TRL ``DPOTrainer`` whose log-probs are per-token averages (blog LN-DPO),
-    for policy and reference alike. Built on first use so importing this module does not import TRL."""
+    """``LengthNormalizedDPOTrainer``: TRL ``DPOTrainer`` (upstream truncation) whose log-probs are per-token averages
+    (blog LN-DPO), for policy and reference alike. Built on first use so importing this module does not import TRL."""
     from trl import DPOTrainer
 
-    class LengthNormalizedDPOTrainer(DPOTrainer):
+    class LengthNormalizedDPOTrainer(upstream_truncation(DPOTrainer)):  # type: ignore[misc]
         def concatenated_forward(self, model, batch, is_ref_model: bool = False):  # type: ignore[override]
             out = super().concatenated_forward(model, batch, is_ref_model=is_ref_model)
             for side in ("chosen", "rejected"):
@@ -87,17 +108,15 @@ def length_normalized_trainer_class() -> type:
 
 
 def normalize_logps(logps: torch.Tensor, batch: dict, side: str, args) -> torch.Tensor:
-    """Summed completion log-probs → per-token average over the completion tokens TRL kept."""
-    lengths = completion_lengths(batch[f"{side}_attention_mask"], batch["prompt_attention_mask"],
-                                 args.max_length, args.truncation_mode)
-    return logps / lengths.to(logps.dtype)
+    """Summed completion log-probs → per-token average over exactly the completion tokens scored."""
+    return logps / scored_completion_tokens(batch, side, args.max_length).to(logps.dtype)
 
 
 def _dpo() -> tuple[type, type]:
     from trl import DPOConfig as Cfg
     from trl import DPOTrainer
 
-    return DPOTrainer, Cfg
+    return upstream_truncation(DPOTrainer), Cfg
 
 
 def _ln_dpo() -> tuple[type, type]:
