@@ -62,6 +62,8 @@ def llamafactory_args(cfg: SFTConfig, model_path: str, dataset_dir: Path, output
         "dataset_dir": str(dataset_dir),
         "template": cfg.template,
         "cutoff_len": cfg.cutoff_len,
+        "packing": cfg.packing,
+        "train_on_prompt": cfg.train_on_prompt,
         "overwrite_cache": True,
         "preprocessing_num_workers": 1 if cfg.num_gpus == 1 else 16,
         "dataloader_num_workers": 0,

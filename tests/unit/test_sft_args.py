@@ -123,3 +123,20 @@ def test_sft_world_size_of_each_launch_path() -> None:
     check_sft_batch(one, {}, 0)
     with pytest.raises(StageError, match=r"^sft: per-device 2 x accumulation 64 x world size 8 = 1024, not"):
         check_sft_batch(one, {}, 8)  # one process on an 8-GPU node: DataParallel would train on batch 1024
+
+
+def test_wrpo_target_sft_packs_and_trains_on_the_whole_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WRPO's run_sft.py (e6f2867): TRL SFTTrainer with packing=True into max_seq_length 2,048 and no completion-only
+    collator (loss on the whole text); LLaMA-Factory's packing / train_on_prompt carry both. The FuseChat-3.0
+    targets keep LLaMA-Factory's SFT defaults (the blog names neither)."""
+    wrpo = load_recipe(REPO_ROOT / "recipes" / "wrpo_llama3_8b.yaml")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "dataset_info.json").write_text(json.dumps(dataset_info()))
+    args = llamafactory_args(wrpo.sft, wrpo.sft.model, tmp_path / "data", tmp_path / "out", wrpo.run.seed)
+    _, data_args, train_args, _, _ = _parsed(args, monkeypatch)
+    assert data_args.packing is True and data_args.train_on_prompt is True and data_args.neat_packing is False
+    assert data_args.cutoff_len == 2048 - 1  # LLaMA-Factory keeps one slot free when packing (blocks of <= 2,048)
+    assert train_args.learning_rate == 7e-6 and train_args.num_train_epochs == 1
+    for target in TARGETS:
+        sft = load_recipe(REPO_ROOT / "recipes" / f"{target}.yaml").sft
+        assert (sft.packing, sft.train_on_prompt) == (False, False)
