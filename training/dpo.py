@@ -8,7 +8,8 @@ Llama targets use LN-DPO (β = 10; lr 8e-7 for 3.1-8B, 1e-6 for 3.2-1B/3B); Qwen
 (lr 5e-7) standard DPO with β = 0.01. WRPO (arXiv 2412.03187): lr 3e-7, β 0.01, α_end 0.1, batch 128.
 
 Why not alignment-handbook itself: version 0.3.0 cannot be imported offline and pins protobuf<=3.20.2; its
-``run_dpo.py`` is a thin driver of the same ``DPOTrainer``, which we call directly.
+``run_dpo.py`` is a thin driver of the same ``DPOTrainer``, which we call directly. Each run also writes the
+equivalent handbook recipe and data beside its TRL config (``alignment_handbook/``, ``training.handbook_recipe``).
 
 Which trainer runs each loss (``training.losses.LOSSES`` states what each normalises and needs):
 - ``dpo``: ``trl.DPOTrainer``, ``loss_type="sigmoid"``;  ``ipo``: ``trl.DPOTrainer``, ``loss_type="ipo"``;
@@ -38,6 +39,7 @@ from fusechat.recipe import DPOConfig
 from fusechat.stage import Counts, StageContext, StageError, StageResult
 from training.global_batch import check_global_batch as check_batch
 from training.global_batch import grad_accum, in_process_world_size, visible_accelerators
+from training.handbook_recipe import write_handbook_recipe
 from training.losses import LOSSES
 from training.sft import MODEL_SUBDIR
 
@@ -279,6 +281,10 @@ def run(ctx: StageContext) -> StageResult:
     args = trl_config(cfg, ctx.out_dir / "checkpoints", ctx.recipe.run.seed, with_eval=best_of_two)
     (ctx.out_dir / "trl_config.json").write_text(json.dumps(
         {"class": type(args).__name__, **args.to_dict()}, indent=2, default=str))
+    write_handbook_recipe(ctx.out_dir / "alignment_handbook", cfg, args.to_dict(), str(sft_model), {
+        "train": dataset.to_list(),
+        # the handbook's drivers need a test split; with no held-out rows it is the first row, never trained on there
+        "test": eval_dataset.to_list() if eval_dataset is not None else dataset.select([0]).to_list()})
     tok = AutoTokenizer.from_pretrained(sft_model)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
