@@ -5,6 +5,7 @@ per-target learning rate) must reach LLaMA-Factory's own config objects for ever
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,9 @@ def _parsed(args: dict, monkeypatch: pytest.MonkeyPatch) -> tuple:
     from llamafactory.hparams import get_train_args
 
     monkeypatch.setattr(ta, "is_torch_bf16_gpu_available", lambda: True)
+    # TrainingArguments(bf16=True) writes ACCELERATE_MIXED_PRECISION=bf16 into os.environ; registering the variable
+    # with monkeypatch restores it afterwards, so later trainers in this process do not autocast to bf16 on CPU
+    monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", os.environ.get("ACCELERATE_MIXED_PRECISION", "no"))
     return get_train_args({k: v for k, v in args.items() if k != "deepspeed"})
 
 
