@@ -90,10 +90,21 @@ def write_handbook_recipe(folder: Path, cfg: DPOConfig, trl_args: dict[str, Any]
 
     data_dir = folder / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
+    dropped = 0
     if cfg.loss == "wrpo":
         from datasets import Dataset, DatasetDict
 
-        DatasetDict({k: Dataset.from_list([wrpo_row(r) for r in rows]) for k, rows in splits.items()}).save_to_disk(
+        def expressible(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            nonlocal dropped
+            out = []
+            for r in rows:
+                try:
+                    out.append(wrpo_row(r))
+                except ValueError:
+                    dropped += 1
+            return out
+
+        DatasetDict({k: Dataset.from_list(expressible(rows)) for k, rows in splits.items()}).save_to_disk(
             str(data_dir))
     else:
         for name, rows in splits.items():
@@ -101,7 +112,8 @@ def write_handbook_recipe(folder: Path, cfg: DPOConfig, trl_args: dict[str, Any]
     driver, _ = DRIVERS[cfg.loss]
     path = folder / "config_full.yaml"
     body = yaml.safe_dump(handbook_config(cfg, trl_args, model_path, str(data_dir), list(splits)), sort_keys=False)
+    note = f"# rows left out (multi-turn prompt; run_wrpo.py takes one prompt message): {dropped}\n" if dropped else ""
     path.write_text(f"# {driver}; alignment-handbook 5a7ba95, trl 0.9.6, transformers 4.43.3\n"
-                    f"# accelerate launch --config_file <deepspeed_zero3.yaml> <driver> {path.name}\n{body}",
+                    f"# accelerate launch --config_file <deepspeed_zero3.yaml> <driver> {path.name}\n{note}{body}",
                     encoding="utf-8")
     return path

@@ -71,9 +71,13 @@ def test_files_in_the_drivers_layouts(tmp_path: Path) -> None:
     msg = [{"role": "user", "content": "why"}]
     row = {"prompt": msg, "chosen": [[{"role": "assistant", "content": "ws"}], [{"role": "assistant", "content": "wt"}]],
            "rejected": [[{"role": "assistant", "content": "l"}]]}
-    path = write_handbook_recipe(tmp_path / "w", r.dpo, {}, "outputs/sft", {"train": [row, row], "test": [row]})
+    two_turns = {**row, "prompt": [*msg, {"role": "assistant", "content": "a"}, *msg]}
+    path = write_handbook_recipe(tmp_path / "w", r.dpo, {}, "outputs/sft",
+                                 {"train": [row, two_turns, row], "test": [row]})
+    assert "# rows left out (multi-turn prompt; run_wrpo.py takes one prompt message): 1\n" in path.read_text()
     hb = yaml.safe_load(path.read_text())
     data = load_from_disk(hb["dataset_mixer"])  # run_wrpo.py: datasets.load_from_disk(data_args.dataset_mixer)
+    assert (len(data["train"]), len(data["test"])) == (2, 1)
     assert data["train"][0] == {"prompt": msg[0], "chosen": [{"role": "assistant", "content": "ws"},
                                                             {"role": "assistant", "content": "wt"}],
                                 "rejected": [{"role": "assistant", "content": "l"}]}
