@@ -281,10 +281,11 @@ def run(ctx: StageContext) -> StageResult:
     args = trl_config(cfg, ctx.out_dir / "checkpoints", ctx.recipe.run.seed, with_eval=best_of_two)
     (ctx.out_dir / "trl_config.json").write_text(json.dumps(
         {"class": type(args).__name__, **args.to_dict()}, indent=2, default=str))
-    write_handbook_recipe(ctx.out_dir / "alignment_handbook", cfg, args.to_dict(), str(sft_model), {
-        "train": dataset.to_list(),
-        # the handbook's drivers need a test split; with no held-out rows it is the first row, never trained on there
-        "test": eval_dataset.to_list() if eval_dataset is not None else dataset.select([0]).to_list()})
+    if os.environ.get("RANK", "0") == "0":  # one writer under a multi-process launch
+        write_handbook_recipe(ctx.out_dir / "alignment_handbook", cfg, args.to_dict(), str(sft_model), {
+            "train": dataset.to_list(),
+            # the handbook's drivers need a test split; with no held-out rows it is the first row, not trained on
+            "test": eval_dataset.to_list() if eval_dataset is not None else dataset.select([0]).to_list()})
     tok = AutoTokenizer.from_pretrained(sft_model)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
