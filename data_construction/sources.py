@@ -115,6 +115,14 @@ def map_ultrafeedback(row: dict[str, Any]) -> dict[str, Any]:
     return {"messages": _user(_text(_req(row, "instruction"))), "metadata": {"origin": _opt_text(row, "source")}}
 
 
+def map_llama3_ultrafeedback_armorm(row: dict[str, Any]) -> dict[str, Any]:
+    """``princeton-nlp/llama3-ultrafeedback-armorm`` (SimPO's set; fields ``prompt_id, prompt,
+    all_generated_responses, all_rm_scores, chosen, rejected``), the prompt set the WRPO README names: ``prompt`` (one
+    user turn, text) is the prompt; ``prompt_id`` is kept as metadata. Its Llama-3 responses and ArmoRM scores are not
+    used (WRPO samples the source models). Drops: missing_field, wrong_type."""
+    return {"messages": _user(_text(_req(row, "prompt"))), "metadata": {"origin": _opt_text(row, "prompt_id")}}
+
+
 def map_openmathinstruct2(row: dict[str, Any]) -> dict[str, Any]:
     """``nvidia/OpenMathInstruct-2`` (``problem, generated_solution, expected_answer, problem_source``):
     ``problem`` → prompt, ``expected_answer`` → gold answer, ``generated_solution`` (written by
@@ -405,6 +413,7 @@ def map_wrpo_release(row: Any, prompt_column: str, responses_column: str,
 
 MAPPERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "ultrafeedback": map_ultrafeedback,
+    "llama3_ultrafeedback_armorm": map_llama3_ultrafeedback_armorm,
     "magpie_pro_dpo": map_magpie_pro_dpo,
     "helpsteer2": map_helpsteer2,
     "openmathinstruct2": map_openmathinstruct2,

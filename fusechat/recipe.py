@@ -212,6 +212,14 @@ class SFTConfig(_Strict):
     global_batch_size: int = 128
     per_device_train_batch_size: int = Field(2, description="Paper silent: per-GPU batch (accumulation fills 128).")
     cutoff_len: int = 2048
+    packing: bool = Field(
+        False, description="Paper silent (FuseChat-3.0): LLaMA-Factory packing of examples into cutoff_len-token "
+        "blocks; off is LLaMA-Factory's SFT default. WRPO's run_sft.py packs (SFTTrainer packing=True): on in the "
+        "WRPO recipes.")
+    train_on_prompt: bool = Field(
+        False, description="Paper silent (FuseChat-3.0): loss on the prompt tokens too (LLaMA-Factory "
+        "train_on_prompt); off is LLaMA-Factory's default. WRPO's run_sft.py trains on the whole text: on in the "
+        "WRPO recipes.")
     lr_scheduler_type: str = "cosine"
     warmup_ratio: float = 0.1
     bf16: bool = True

@@ -1,6 +1,6 @@
 """Preference optimisation by name with TRL: ``dpo.loss: dpo | ln_dpo | ipo | simpo | wrpo`` (one dispatch,
-``TRAINERS``), alignment-handbook-style recipes, the blog's "best of the last two checkpoints", and a launch guard
-on the global batch.
+``TRAINERS``), alignment-handbook-style recipes, the blog's "best of the last two checkpoints" (the last two saved,
+the final model included), and a launch guard on the global batch.
 
 Paper settings (FuseChat-3.0 blog §DPO): 1 epoch, global batch 128, max length 2048, cosine schedule, warmup ratio
 0.1, a checkpoint every 100 steps, the better of the last two reported; the reference model is the SFT checkpoint.
@@ -8,14 +8,19 @@ Llama targets use LN-DPO (β = 10; lr 8e-7 for 3.1-8B, 1e-6 for 3.2-1B/3B); Qwen
 (lr 5e-7) standard DPO with β = 0.01. WRPO (arXiv 2412.03187): lr 3e-7, β 0.01, α_end 0.1, batch 128.
 
 Why not alignment-handbook itself: version 0.3.0 cannot be imported offline and pins protobuf<=3.20.2; its
-``run_dpo.py`` is a thin driver of the same ``DPOTrainer``, which we call directly.
+``run_dpo.py`` is a thin driver of the same ``DPOTrainer``, which we call directly. Each run also writes the
+equivalent handbook recipe and data beside its TRL config (``alignment_handbook/``, ``training.handbook_recipe``).
 
 Which trainer runs each loss (``training.losses.LOSSES`` states what each normalises and needs):
 - ``dpo``: ``trl.DPOTrainer``, ``loss_type="sigmoid"``;  ``ipo``: ``trl.DPOTrainer``, ``loss_type="ipo"``;
 - ``ln_dpo``: ``LengthNormalizedDPOTrainer`` (TRL 0.24 has no built-in LN-DPO): TRL's sigmoid loss on the
-  summed completion log-probs of policy *and* reference divided by the completion tokens kept after truncation;
+  summed completion log-probs of policy *and* reference divided by the completion tokens scored;
 - ``simpo``: ``trl.CPOTrainer`` with ``loss_type="simpo"``, ``cpo_alpha=0`` (pure SimPO, no reference model);
 - ``wrpo``: ``training.wrpo.WRPOTrainer`` (a ``DPOTrainer`` subclass) on rows chosen=[y_ws, y_wt], rejected=[y_l].
+
+Long rows: every reference-based trainer here tokenises as TRL 0.24 does and then truncates each row as the
+authors' trainers did (``training.truncation``; TRL 0.9.6 / WRPO: the prompt to ``max_prompt_length`` first, then
+the responses); ``simpo``'s ``CPOTrainer`` keeps that rule itself.
 
 Recipe keys named like TRL config fields reach TRL's config object under the same name (``trl_config``).
 """
@@ -32,8 +37,11 @@ from typing import TYPE_CHECKING, Any
 
 from fusechat.recipe import DPOConfig
 from fusechat.stage import Counts, StageContext, StageError, StageResult
+from training.global_batch import check_global_batch as check_batch
+from training.global_batch import grad_accum, in_process_world_size, visible_accelerators
+from training.handbook_recipe import write_handbook_recipe
 from training.losses import LOSSES
-from training.sft import MODEL_SUBDIR, grad_accum
+from training.sft import MODEL_SUBDIR
 
 if TYPE_CHECKING:
     import torch
@@ -51,30 +59,47 @@ FIXED: dict[str, dict[str, Any]] = {
 }
 
 
-def completion_lengths(completion_mask: torch.Tensor, prompt_mask: torch.Tensor, max_length: int | None,
-                       truncation_mode: str) -> torch.Tensor:
-    """Completion tokens that survive TRL's ``max_length`` truncation of prompt+completion (≥ 1).
+def upstream_truncation(base: type) -> type:
+    """``base`` (TRL 0.24's ``DPOTrainer`` or a subclass) tokenising exactly as TRL does, then truncating each row as
+    the authors' trainers did (``training.truncation``: the prompt to ``max_prompt_length`` first, then every response
+    to ``max_length − max_prompt_length``), instead of TRL 0.24's batch-level cut of the whole sequence."""
+    from accelerate import PartialState
 
-    ``keep_end`` drops tokens from the start (the prompt first), so min(|y|, max_length) completion tokens remain;
-    ``keep_start`` drops from the end, so max_length − |x| of the completion remain.
-    """
-    import torch
+    from training.truncation import ArgsView, truncate_row
 
-    c = completion_mask.sum(-1)
-    if max_length is not None:
-        if truncation_mode == "keep_end":
-            c = c.clamp(max=max_length)
-        else:
-            c = torch.minimum(c, (max_length - prompt_mask.sum(-1)).clamp(min=0))
-    return c.clamp(min=1)
+    class UpstreamTruncation(base):  # type: ignore[misc, valid-type]
+        def _prepare_dataset(self, dataset, processing_class, args, dataset_name):  # type: ignore[override]
+            whole = super()._prepare_dataset(dataset, processing_class,
+                                             ArgsView(args, max_prompt_length=None, max_completion_length=None),
+                                             dataset_name)
+            with PartialState().main_process_first():
+                return whole.map(truncate_row, fn_kwargs={
+                    "max_length": args.max_length, "max_prompt_length": args.max_prompt_length,
+                    "truncation_mode": args.truncation_mode, "max_completion_length": args.max_completion_length},
+                    desc=f"Truncating {dataset_name} rows as the upstream trainers do")
+
+    UpstreamTruncation.__name__ = UpstreamTruncation.__qualname__ = f"UpstreamTruncation{base.__name__}"
+    return UpstreamTruncation
+
+
+def scored_completion_tokens(batch: dict, side: str, max_length: int | None) -> torch.Tensor:
+    """Completion tokens scored for each row: all of them, since ``upstream_truncation`` leaves every row within
+    ``max_length`` (TRL's own batch cut then removes nothing) and each response follows at least one prompt token."""
+    prompt, completion = batch["prompt_attention_mask"].sum(-1), batch[f"{side}_attention_mask"].sum(-1)
+    if max_length is not None and bool((prompt + completion > max_length).any()):
+        raise ValueError(f"a {side} row is longer than max_length={max_length}: rows must be truncated before TRL's "
+                         "batch cut (training.truncation), or the LN-DPO normaliser would count unscored tokens")
+    if bool((prompt == 0).any()):
+        raise ValueError("a row has an empty prompt: its first response token would not be scored")
+    return completion.clamp(min=1)
 
 
 def length_normalized_trainer_class() -> type:
-    """``LengthNormalizedDPOTrainer``: TRL ``DPOTrainer`` whose log-probs are per-token averages (blog LN-DPO),
-    for policy and reference alike. Built on first use so importing this module does not import TRL."""
+    """``LengthNormalizedDPOTrainer``: TRL ``DPOTrainer`` (upstream truncation) whose log-probs are per-token averages
+    (blog LN-DPO), for policy and reference alike. Built on first use so importing this module does not import TRL."""
     from trl import DPOTrainer
 
-    class LengthNormalizedDPOTrainer(DPOTrainer):
+    class LengthNormalizedDPOTrainer(upstream_truncation(DPOTrainer)):  # type: ignore[misc]
         def concatenated_forward(self, model, batch, is_ref_model: bool = False):  # type: ignore[override]
             out = super().concatenated_forward(model, batch, is_ref_model=is_ref_model)
             for side in ("chosen", "rejected"):
@@ -85,17 +110,15 @@ def length_normalized_trainer_class() -> type:
 
 
 def normalize_logps(logps: torch.Tensor, batch: dict, side: str, args) -> torch.Tensor:
-    """Summed completion log-probs → per-token average over the completion tokens TRL kept."""
-    lengths = completion_lengths(batch[f"{side}_attention_mask"], batch["prompt_attention_mask"],
-                                 args.max_length, args.truncation_mode)
-    return logps / lengths.to(logps.dtype)
+    """Summed completion log-probs → per-token average over exactly the completion tokens scored."""
+    return logps / scored_completion_tokens(batch, side, args.max_length).to(logps.dtype)
 
 
 def _dpo() -> tuple[type, type]:
     from trl import DPOConfig as Cfg
     from trl import DPOTrainer
 
-    return DPOTrainer, Cfg
+    return upstream_truncation(DPOTrainer), Cfg
 
 
 def _ln_dpo() -> tuple[type, type]:
@@ -157,12 +180,8 @@ def trl_config(cfg: DPOConfig, output_dir: Path, seed: int, *, with_eval: bool =
 
 def check_global_batch(cfg: DPOConfig, gradient_accumulation_steps: int, world_size: int) -> None:
     """The paper's global batch must be what actually runs: per-device × accumulation × world size."""
-    got = cfg.per_device_train_batch_size * gradient_accumulation_steps * world_size
-    if got != cfg.global_batch_size:
-        raise StageError(
-            f"dpo: per-device {cfg.per_device_train_batch_size} x accumulation {gradient_accumulation_steps} x world "
-            f"size {world_size} = {got}, not the recipe's global batch {cfg.global_batch_size} (the recipe assumes "
-            f"dpo.num_gpus={cfg.num_gpus}; launch that many processes or change dpo.num_gpus)")
+    check_batch("dpo", cfg.per_device_train_batch_size, gradient_accumulation_steps, world_size,
+                cfg.global_batch_size, cfg.num_gpus)
 
 
 def heldout_split(n_rows: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
@@ -173,14 +192,20 @@ def heldout_split(n_rows: int, fraction: float, seed: int) -> tuple[list[int], l
     return sorted(order[n_out:]), sorted(order[:n_out])
 
 
-def choose_checkpoint(log_history: list[dict[str, Any]], save_steps: int, max_steps: int,
+def saved_steps(save_steps: int, final_step: int) -> list[int]:
+    """Steps with a saved checkpoint: every ``save_steps`` (transformers' ``save_strategy="steps"``) and the final
+    model, which transformers also saves at the end of training."""
+    return sorted({*range(save_steps, final_step + 1, save_steps), final_step}) if final_step > 0 else []
+
+
+def choose_checkpoint(log_history: list[dict[str, Any]], save_steps: int, final_step: int,
                       criterion: str) -> tuple[int, list[dict[str, Any]]]:
-    """The blog's "better of the last two checkpoints": the last two steps on the ``save_steps`` grid (≤ max_steps),
-    each scored by the held-out metric TRL logged at that step (``eval_<criterion>``). Higher is better except for
-    ``loss``; a tie goes to the later checkpoint. Returns (chosen step, candidates with their scores)."""
-    grid = [s for s in range(save_steps, max_steps + 1, save_steps)][-2:]
-    if not grid:
-        raise StageError(f"dpo: no checkpoint on the save_steps={save_steps} grid within {max_steps} steps; "
+    """The blog's "better of the last two checkpoints": the last two *saved* checkpoints, the final model included
+    (``saved_steps``), each scored by the held-out metric TRL logged at that step (``eval_<criterion>``). Higher is
+    better except for ``loss``; a tie goes to the later checkpoint. Returns (chosen step, candidates with scores)."""
+    grid = saved_steps(save_steps, final_step)[-2:]
+    if len(grid) < 2:
+        raise StageError(f"dpo: {final_step} step(s) save fewer than two checkpoints (save_steps={save_steps}); "
                          "lower dpo.save_steps or use dpo.checkpoint_choice=last")
     key = f"eval_{criterion}"
     scores = {h["step"]: h for h in log_history if key in h}
@@ -195,6 +220,13 @@ def choose_checkpoint(log_history: list[dict[str, Any]], save_steps: int, max_st
     sign = -1.0 if criterion == "loss" else 1.0
     best = max(candidates, key=lambda c: (sign * c["score"], c["step"]))
     return best["step"], candidates
+
+
+def evaluate_final_model(trainer: Any, save_steps: int) -> None:
+    """Score the final model on the held-out split when its step is off the eval grid (transformers evaluates only
+    every ``eval_steps``, but saves the final model too): logged at the final step like the others."""
+    if trainer.state.global_step % save_steps:
+        trainer.evaluate()
 
 
 def data_file(ctx: StageContext) -> Path:
@@ -245,11 +277,16 @@ def run(ctx: StageContext) -> StageResult:
         n_heldout = len(held_idx)
     # The guard runs before TRL's config object exists: building it already sets up the distributed state.
     check_global_batch(cfg, grad_accum(cfg.global_batch_size, cfg.per_device_train_batch_size, cfg.num_gpus),
-                       int(os.environ.get("WORLD_SIZE", "1")))
+                       in_process_world_size(os.environ, visible_accelerators()))
     trainer_cls, _ = TRAINERS[cfg.loss]()
     args = trl_config(cfg, ctx.out_dir / "checkpoints", ctx.recipe.run.seed, with_eval=best_of_two)
     (ctx.out_dir / "trl_config.json").write_text(json.dumps(
         {"class": type(args).__name__, **args.to_dict()}, indent=2, default=str))
+    if os.environ.get("RANK", "0") == "0":  # one writer under a multi-process launch
+        write_handbook_recipe(ctx.out_dir / "alignment_handbook", cfg, args.to_dict(), str(sft_model), {
+            "train": dataset.to_list(),
+            # the handbook's drivers need a test split; with no held-out rows it is the first row, not trained on
+            "test": eval_dataset.to_list() if eval_dataset is not None else dataset.select([0]).to_list()})
     from fusechat.generation import pin_chat_date  # no date of the run in DPO prompts
 
     tok = pin_chat_date(AutoTokenizer.from_pretrained(sft_model))
@@ -269,7 +306,8 @@ def run(ctx: StageContext) -> StageResult:
         "checkpoint_choice": cfg.checkpoint_choice, "heldout_rows": n_heldout,
     }
     if best_of_two:
-        step, candidates = choose_checkpoint(history, cfg.save_steps, trainer.state.max_steps,
+        evaluate_final_model(trainer, cfg.save_steps)  # appends to ``history`` (the same list)
+        step, candidates = choose_checkpoint(history, cfg.save_steps, trainer.state.global_step,
                                              cfg.checkpoint_criterion)
         chosen = ctx.out_dir / "checkpoints" / f"checkpoint-{step}"
         if not (chosen / "config.json").exists():

@@ -6,12 +6,17 @@ config is inspectable and rerunnable with ``llamafactory-cli train``. One proces
 through ``llamafactory.train.tuner.run_exp``; several GPUs run ``llamafactory-cli train`` under torchrun
 (``FORCE_TORCHRUN=1``; ``NNODES``/``NODE_RANK``/``MASTER_ADDR`` from the environment for multi-node), with the
 DeepSpeed config named by ``sft.deepspeed``.
+
+Before anything trains, the launch's world size is checked against the recipe (``training.global_batch``):
+per-device × accumulation × world size must equal ``sft.global_batch_size`` (128 in the blog), else the stage stops
+with one line naming the three numbers.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +26,30 @@ from data_construction.export import SFT_NAME
 from fusechat.recipe import REPO_ROOT, SFTConfig
 from fusechat.stage import Counts, StageContext, StageError, StageResult
 from fusechat.tiny_world import resolve, settings_from
+from training.global_batch import (
+    check_global_batch,
+    grad_accum,
+    in_process_world_size,
+    llamafactory_world_size,
+    visible_accelerators,
+)
 
 MODEL_SUBDIR = "model"
 
 
-def grad_accum(global_batch: int, per_device: int, num_gpus: int) -> int:
-    """Gradient accumulation so that per_device × GPUs × accumulation equals the paper's global batch."""
-    denom = per_device * num_gpus
-    if global_batch % denom:
-        raise StageError(f"global batch {global_batch} is not a multiple of per-device {per_device} × {num_gpus} GPUs")
-    return global_batch // denom
+def launch_world_size(cfg: SFTConfig, env: Mapping[str, str], devices: int) -> int:
+    """The world size this stage's launch will have: ``llamafactory-cli`` under torchrun when ``sft.num_gpus > 1``
+    (``NNODES`` × ``NPROC_PER_NODE``, per node by default every visible GPU), else this one process."""
+    if cfg.num_gpus > 1:
+        return llamafactory_world_size(env, devices)
+    return in_process_world_size(env, devices)
+
+
+def check_sft_batch(cfg: SFTConfig, env: Mapping[str, str], devices: int) -> None:
+    """Blog §SFT: global batch 128. Stops (one line) when the launch would train with another batch."""
+    accumulation = grad_accum(cfg.global_batch_size, cfg.per_device_train_batch_size, cfg.num_gpus)
+    check_global_batch("sft", cfg.per_device_train_batch_size, accumulation, launch_world_size(cfg, env, devices),
+                       cfg.global_batch_size, cfg.num_gpus)
 
 
 def llamafactory_args(cfg: SFTConfig, model_path: str, dataset_dir: Path, output_dir: Path, seed: int) -> dict[str, Any]:
@@ -43,6 +62,8 @@ def llamafactory_args(cfg: SFTConfig, model_path: str, dataset_dir: Path, output
         "dataset_dir": str(dataset_dir),
         "template": cfg.template,
         "cutoff_len": cfg.cutoff_len,
+        "packing": cfg.packing,
+        "train_on_prompt": cfg.train_on_prompt,
         "overwrite_cache": True,
         "preprocessing_num_workers": 1 if cfg.num_gpus == 1 else 16,
         "dataloader_num_workers": 0,
@@ -80,6 +101,7 @@ def run(ctx: StageContext) -> StageResult:
     n_rows = sum(1 for _ in (dataset_dir / f"{SFT_NAME}.jsonl").open())
     if n_rows == 0:
         raise StageError(f"{dataset_dir / (SFT_NAME + '.jsonl')}: no SFT rows to train on")
+    check_sft_batch(cfg, os.environ, visible_accelerators())
     out_model = ctx.out_dir / MODEL_SUBDIR
     args = llamafactory_args(cfg, resolve(cfg.model, world), dataset_dir, out_model, recipe.run.seed)
     cfg_path = ctx.out_dir / "llamafactory_sft.yaml"

@@ -11,9 +11,11 @@ on *summed* response log-probs and a frozen copy of the SFT model as π_ref,
 ``wrpo_alpha_schedule: constant`` keeps α_end throughout); label smoothing as in TRL's sigmoid loss.
 
 What is TRL's and what is ours: tokenisation of each (prompt, response) is TRL's own (``maybe_apply_chat_template``
-+ ``DPOTrainer.tokenize_row``), and so is the forward pass (``concatenated_forward``), which we feed 3·N rows
-(y_ws, y_wt, y_l) instead of 2·N. The loss, the α schedule and the metrics are ours. Logged every logging step
-(TRL log history): ``alpha``, ``rewards/chosen`` (weighted), ``rewards/source_chosen``, ``rewards/target_chosen``,
++ ``DPOTrainer.tokenize_row``); long rows are then truncated as the authors' trainer does (the prompt to
+``max_prompt_length`` first, then all three responses to ``max_length − max_prompt_length``; ``training.truncation``),
+so TRL's batch-level cut never drops the start of a prompt. The forward pass is TRL's too
+(``concatenated_forward``), fed 3·N rows (y_ws, y_wt, y_l) instead of 2·N. The loss, the α schedule and the
+metrics are ours. Logged every logging step (TRL log history): ``alpha``, ``rewards/chosen`` (weighted), ``rewards/source_chosen``, ``rewards/target_chosen``,
 ``rewards/rejected``, ``rewards/margins`` (and source/target margins), ``rewards/accuracies`` (weighted) and the
 source and target accuracies.
 """
@@ -31,6 +33,7 @@ from trl.trainer.dpo_trainer import DataCollatorForPreference
 from trl.trainer.utils import pad, pad_to_length
 
 from training.losses import alpha_at, wrpo_loss, wrpo_rewards
+from training.truncation import truncate_row
 
 
 @dataclass
@@ -61,10 +64,12 @@ class DataCollatorForWRPO(DataCollatorForPreference):
         return out
 
 
-def tokenize_wrpo_row(row: dict[str, Any], index: int, tokenizer: Any, max_prompt_length: int | None,
-                      max_completion_length: int | None, tools: Any = None) -> dict[str, list[int]]:
+def tokenize_wrpo_row(row: dict[str, Any], index: int, tokenizer: Any, max_length: int | None,
+                      max_prompt_length: int | None, truncation_mode: str = "keep_end",
+                      max_completion_length: int | None = None, tools: Any = None) -> dict[str, list[int]]:
     """One WRPO row → prompt / y_ws / y_wt / y_l token ids, each (prompt, response) rendered exactly as TRL renders
-    a DPO pair. ``chosen`` must hold two responses and ``rejected`` one (each a message list or a string)."""
+    a DPO pair, then truncated as the authors' ``wrpo_trainer.tokenize_row`` truncates the three responses together
+    (``training.truncation``). ``chosen`` must hold two responses and ``rejected`` one (message lists or strings)."""
     chosen, rejected = row["chosen"], row["rejected"]
     if not (isinstance(chosen, list) and len(chosen) == 2 and isinstance(rejected, list) and len(rejected) == 1):
         raise ValueError(f"WRPO data row {index}: need chosen=[y_ws, y_wt] and rejected=[y_l] "
@@ -74,12 +79,13 @@ def tokenize_wrpo_row(row: dict[str, Any], index: int, tokenizer: Any, max_promp
     for y_w in chosen:
         text = maybe_apply_chat_template({"prompt": row["prompt"], "chosen": y_w, "rejected": rejected[0]},
                                          tokenizer, tools)
-        toks.append(DPOTrainer.tokenize_row(text, tokenizer, max_prompt_length, max_completion_length,
-                                            add_special_tokens=False))
+        toks.append(DPOTrainer.tokenize_row(text, tokenizer, None, None, add_special_tokens=False))
     if toks[0]["prompt_input_ids"] != toks[1]["prompt_input_ids"]:
         raise ValueError(f"WRPO data row {index}: the prompt renders differently next to y_ws and y_wt")
-    return {"prompt_input_ids": toks[0]["prompt_input_ids"], "chosen_input_ids": toks[0]["chosen_input_ids"],
-            "target_input_ids": toks[1]["chosen_input_ids"], "rejected_input_ids": toks[0]["rejected_input_ids"]}
+    whole = {"prompt_input_ids": toks[0]["prompt_input_ids"], "chosen_input_ids": toks[0]["chosen_input_ids"],
+             "target_input_ids": toks[1]["chosen_input_ids"], "rejected_input_ids": toks[0]["rejected_input_ids"]}
+    return truncate_row(whole, max_length, max_prompt_length, truncation_mode, max_completion_length,
+                        sides=("chosen", "target", "rejected"))
 
 
 UNSUPPORTED = {  # DPOConfig options whose code paths assume two completions per row
@@ -112,7 +118,8 @@ class WRPOTrainer(DPOTrainer):
         with PartialState().main_process_first():
             return dataset.map(
                 tokenize_wrpo_row, with_indices=True, remove_columns=dataset.column_names,
-                fn_kwargs={"tokenizer": processing_class, "max_prompt_length": args.max_prompt_length,
+                fn_kwargs={"tokenizer": processing_class, "max_length": args.max_length,
+                           "max_prompt_length": args.max_prompt_length, "truncation_mode": args.truncation_mode,
                            "max_completion_length": args.max_completion_length, "tools": args.tools},
                 num_proc=args.dataset_num_proc, desc=f"Tokenizing {dataset_name} WRPO dataset",
             )

@@ -296,7 +296,7 @@ def test_changed_key_reruns_that_stage_and_those_after(smoke_run: Path, tmp_path
         new = manifest(run_dir, s)["fingerprint"]
         assert (new != fps[s]) == (s in after), s
     dpo = manifest(run_dir, "dpo")
-    assert dpo["recipe"]["dpo"]["beta"] == 0.1 and dpo["stats"]["trainer"] == "DPOTrainer"  # standard DPO path
+    assert dpo["recipe"]["dpo"]["beta"] == 0.1 and dpo["stats"]["trainer"] == "UpstreamTruncationDPOTrainer"  # standard DPO path
 
 
 def test_sampling_resumes_to_identical_bytes(smoke_run: Path, tmp_path: Path) -> None:

@@ -65,7 +65,7 @@ def test_wrpo_stage_picks_the_better_of_the_last_two_checkpoints(tmp_path: Path)
     c = result.counts[0]
     assert (c.n_in, c.n_out, c.dropped) == (11, 10, {"heldout_for_checkpoint_choice": 1})
     assert s["trainer"] == "WRPOTrainer" and s["global_steps"] == 5  # 10 rows / batch 2
-    assert [x["step"] for x in s["checkpoint_candidates"]] == [2, 4]  # the save_steps grid; 5 is off it
+    assert [x["step"] for x in s["checkpoint_candidates"]] == [4, 5]  # the last two saved: 4 and the final model
     best = max(s["checkpoint_candidates"], key=lambda x: (x["score"], x["step"]))
     assert s["chosen_checkpoint"] == best["step"]
     from safetensors.torch import load_file
@@ -75,6 +75,10 @@ def test_wrpo_stage_picks_the_better_of_the_last_two_checkpoints(tmp_path: Path)
     assert all((kept[k] == chosen[k]).all() for k in kept)
     assert s["alpha_by_step"] == pytest.approx({k: 0.1 * (k - 1) / 5 for k in range(1, 6)})
     assert json.loads((ctx.out_dir / "trl_config.json").read_text())["class"] == "WRPOConfig"
+    import yaml
+
+    hb = yaml.safe_load((ctx.out_dir / "alignment_handbook" / "config_full.yaml").read_text())
+    assert (hb["loss_type"], hb["alpha"], hb["model_name_or_path"]) == ("wrpo", 0.1, str(ctx.input("sft") / "model"))
 
 
 def test_pairwise_loss_rejects_wrpo_rows_and_wrong_world_size_stops(tmp_path: Path,

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import torch
 
-from training.dpo import completion_lengths, normalize_logps
+from training.dpo import normalize_logps
 from training.losses import dpo_loss, ln_dpo_loss
 
 
@@ -57,10 +57,19 @@ def test_trainer_path_normalises_policy_and_reference_to_the_formula() -> None:
         assert math.isclose(losses[i].item(), want, rel_tol=1e-5), (i, losses[i].item(), want)
 
 
-def test_completion_lengths_follow_truncation() -> None:
-    completion = torch.tensor([[1, 1, 1, 1, 1, 1], [1, 1, 0, 0, 0, 0]])
-    prompt = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 1]])
-    assert completion_lengths(completion, prompt, None, "keep_end").tolist() == [6, 2]
-    assert completion_lengths(completion, prompt, 5, "keep_end").tolist() == [5, 2]
-    assert completion_lengths(completion, prompt, 7, "keep_start").tolist() == [3, 2]
-    assert completion_lengths(completion, prompt, 3, "keep_start").tolist() == [1, 1]  # never 0
+def test_the_normaliser_counts_the_scored_completion_tokens_and_refuses_rows_trl_would_cut() -> None:
+    """Rows arrive truncated to max_length (training.truncation), so every completion token is scored; a row TRL
+    would still cut, or one without a prompt token before its response, is an error, not a wrong count."""
+    import pytest
+
+    from training.dpo import scored_completion_tokens
+
+    batch = {"prompt_attention_mask": torch.tensor([[1, 1, 1, 1], [0, 0, 1, 1]]),
+             "chosen_attention_mask": torch.tensor([[1, 1, 1, 1, 1, 1], [1, 1, 0, 0, 0, 0]])}
+    assert scored_completion_tokens(batch, "chosen", None).tolist() == [6, 2]
+    assert scored_completion_tokens(batch, "chosen", 10).tolist() == [6, 2]
+    with pytest.raises(ValueError, match="longer than max_length=9"):
+        scored_completion_tokens(batch, "chosen", 9)
+    with pytest.raises(ValueError, match="empty prompt"):
+        scored_completion_tokens({**batch, "prompt_attention_mask": torch.tensor([[1, 1, 1, 1], [0, 0, 0, 0]])},
+                                 "chosen", None)

@@ -228,3 +228,38 @@ def test_registry_matches_recipe_enum() -> None:
     assert set(L.LOSSES) == set(get_args(PreferenceLoss)) == set(TRAINERS)
     assert {n for n, s in L.LOSSES.items() if s.length_normalised} == {"ln_dpo", "ipo", "simpo"}
     assert [n for n, s in L.LOSSES.items() if s.data == "multi_chosen"] == ["wrpo"]
+
+
+def long_rows() -> list[dict]:
+    """A 20-word prompt with a 60-word chosen and a 5-word rejected response: 20 + 61 tokens > max_length 64."""
+    prompt = " ".join((WORDS * 3)[:20])
+    return [{"prompt": prompt, "chosen": " " + " ".join((WORDS[::-1] * 3)[:60]), "rejected": " bad slow bad answer why"}]
+
+
+@pytest.mark.parametrize("loss", ["dpo", "ln_dpo", "ipo", "wrpo"])
+def test_long_rows_are_truncated_as_the_upstream_trainers_do(loss: str, tok, models, tmp_path: Path) -> None:
+    """TRL 0.9.6 / WRPO: the whole 20-token prompt stays (it is under max_prompt_length 32); every response is cut
+    to max_length - max_prompt_length = 32 tokens. TRL 0.24 alone would keep all 61 response tokens and the last
+    3 prompt tokens. The loss is the plain function on exactly the kept tokens (LN-DPO divides by 32 and 6)."""
+    rows = long_rows()
+    if loss == "wrpo":
+        rows = [{"prompt": r["prompt"], "chosen": [r["chosen"], r["chosen"]], "rejected": [r["rejected"]]} for r in rows]
+    trainer = make_trainer(loss, tok, models, tmp_path, rows)
+    row = trainer.train_dataset[0]
+    whole_prompt = tok(rows[0]["prompt"], add_special_tokens=False)["input_ids"]
+    chosen_text = rows[0]["chosen"][0] if loss == "wrpo" else rows[0]["chosen"]
+    whole_chosen = tok(chosen_text, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+    assert row["prompt_input_ids"] == whole_prompt and len(whole_prompt) == 20
+    assert row["chosen_input_ids"] == whole_chosen[:32] and len(row["rejected_input_ids"]) == 6
+    if loss == "wrpo":
+        assert row["target_input_ids"] == whole_chosen[:32]
+        return
+    got, _ = trainer.get_batch_loss_metrics(trainer.model, trainer.data_collator([row]))
+    policy, ref = models
+    v = {k: torch.tensor([dpo_side_logps(m, row, s)[0]]) for k, m, s in [
+        ("pc", policy, "chosen"), ("pr", policy, "rejected"), ("rc", ref, "chosen"), ("rr", ref, "rejected")]}
+    lc, lr = torch.tensor([32.0]), torch.tensor([6.0])
+    want = {"dpo": lambda: L.dpo_loss(v["pc"], v["pr"], v["rc"], v["rr"], beta=0.5),
+            "ln_dpo": lambda: L.ln_dpo_loss(v["pc"], v["pr"], v["rc"], v["rr"], lc, lr, beta=0.5),
+            "ipo": lambda: L.ipo_loss(v["pc"], v["pr"], v["rc"], v["rr"], lc, lr, beta=0.5)}[loss]()
+    assert math.isclose(got.item(), want.item(), rel_tol=1e-4), (loss, got.item(), want.item())

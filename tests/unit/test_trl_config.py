@@ -3,13 +3,14 @@ object under TRL's name; extra TRL fields pass through by name; the global-batch
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 
 from fusechat.recipe import RecipeError, load_recipe
 from fusechat.stage import StageError
-from training.dpo import check_global_batch, choose_checkpoint, heldout_split, trl_config
+from training.dpo import check_global_batch, choose_checkpoint, heldout_split, saved_steps, trl_config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -81,16 +82,33 @@ def test_heldout_split_is_seeded_and_disjoint() -> None:
     assert len(heldout_split(3, 0.01, seed=0)[1]) == 1  # at least one row held out
 
 
-def test_best_of_last_two_uses_the_save_grid_and_the_criterion() -> None:
+def test_best_of_last_two_compares_the_last_two_saved_checkpoints_with_the_criterion() -> None:
     hist = [{"step": 100, "eval_rewards/accuracies": 0.9, "eval_loss": 0.2},
             {"step": 200, "eval_rewards/accuracies": 0.7, "eval_loss": 0.5, "eval_rewards/margins": 1.0},
             {"step": 300, "eval_rewards/accuracies": 0.6, "eval_loss": 0.4, "eval_rewards/margins": 2.0},
-            {"step": 301, "eval_rewards/accuracies": 0.99}]
+            {"step": 301, "eval_rewards/accuracies": 0.5, "eval_loss": 0.3, "eval_rewards/margins": 1.5}]
     step, cands = choose_checkpoint(hist, 100, 301, "rewards/accuracies")
-    assert step == 200 and [c["step"] for c in cands] == [200, 300]  # 301 is off the grid; 100 is not in the last two
-    assert choose_checkpoint(hist, 100, 301, "loss")[0] == 300  # lower loss wins
+    assert step == 300 and [c["step"] for c in cands] == [300, 301]  # the final model (301) is a saved checkpoint
+    assert choose_checkpoint(hist, 100, 301, "loss")[0] == 301  # lower loss wins
     assert choose_checkpoint(hist, 100, 301, "rewards/margins")[0] == 300
+    assert [c["step"] for c in choose_checkpoint(hist[:3], 100, 300, "loss")[1]] == [200, 300]  # final on the grid
     tie = [{"step": 1, "eval_rewards/accuracies": 0.5}, {"step": 2, "eval_rewards/accuracies": 0.5}]
     assert choose_checkpoint(tie, 1, 2, "rewards/accuracies")[0] == 2  # a tie goes to the later checkpoint
     with pytest.raises(StageError, match="no held-out eval_rewards/accuracies logged at checkpoint step 2"):
         choose_checkpoint(tie[:1], 1, 2, "rewards/accuracies")
+
+
+def test_best_of_last_two_at_paper_scale_keeps_the_last_fifth_of_training() -> None:
+    """Blog: 64,245 DPO pairs, batch 128, a checkpoint every 100 steps, the better of the last two. Less the 2 %
+    held out, 62,960 pairs train for ceil(62,960 / 128) = 492 optimiser steps (transformers rounds a partial
+    accumulation up); the saved checkpoints are 100, 200, 300, 400 and the final model at 492, so the candidates
+    are 400 and 492, not 300 and 400 (which would discard steps 401-492)."""
+    r = load_recipe(REPO / "recipes" / "llama31_8b.yaml")
+    train, held = heldout_split(64_245, r.dpo.checkpoint_heldout_fraction, r.run.seed)
+    assert (len(train), len(held)) == (62_960, 1_285)
+    steps = math.ceil(len(train) / r.dpo.global_batch_size)
+    assert steps == 492
+    assert saved_steps(r.dpo.save_steps, steps) == [100, 200, 300, 400, 492]
+    hist = [{"step": s, "eval_rewards/accuracies": 0.7} for s in (100, 200, 300, 400, 492)]
+    _, cands = choose_checkpoint(hist, r.dpo.save_steps, steps, r.dpo.checkpoint_criterion)
+    assert [c["step"] for c in cands] == [400, 492]
