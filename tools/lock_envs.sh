@@ -58,4 +58,5 @@ lock cpu "${cpu_links[@]}"
 lock vllm-cpu "${cpu_links[@]}"
 lock gpu-train
 lock gpu-gen
+lock mutation
 echo "[lock] done; commit requirements/locks/ together with the inputs" >&2

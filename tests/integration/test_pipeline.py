@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SMOKE, run_pipeline
+from conftest import FEW_BENCHMARKS, REPO, SMOKE, run_pipeline
 
 from fusechat.envlock import current_lock
 from fusechat.stages import STAGES
@@ -286,7 +286,7 @@ def test_changed_key_reruns_that_stage_and_those_after(smoke_run: Path, tmp_path
     for s in STAGES:  # the copy's manifests record the old run dir; only fingerprints matter for skipping
         assert (run_dir / STAGES[s].folder / "manifest.json").exists()
     fps = {s: manifest(run_dir, s)["fingerprint"] for s in STAGES}
-    proc = run_pipeline(run_dir, "dpo.beta=0.1", "dpo.loss=dpo")
+    proc = run_pipeline(run_dir, "dpo.beta=0.1", "dpo.loss=dpo", *FEW_BENCHMARKS)  # eval reruns anyway
     assert proc.returncode == 0, proc.stderr[-3000:]
     order = list(STAGES)
     after = order[order.index("dpo"):]
@@ -332,7 +332,7 @@ def test_sft_runs_with_other_families_templates(smoke_run: Path, tmp_path: Path,
     run_dir = tmp_path / "family"
     shutil.copytree(smoke_run / "data", run_dir / "data")
     proc = subprocess.run([sys.executable, "training/01_sft.py", "--recipe", str(SMOKE), f"run.dir={run_dir}",
-                           f"sft.model={model}", f"sft.template={template}"], cwd=REPO, capture_output=True, text=True)
+                           f"sft.model={model}", f"sft.template={template}", "sft.num_train_epochs=1"], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "New tokens have been added" not in proc.stderr  # every template token is already in the vocabulary
     assert (run_dir / "train/01_sft/model/model.safetensors").exists()
