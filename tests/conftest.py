@@ -12,6 +12,10 @@ How integration tests share one smoke run (write new ones the same way):
 * A rerun whose changed key reaches the evaluation stages re-evaluates every registered benchmark; add
   ``*FEW_BENCHMARKS`` to its overrides when the test does not need all of them (it only changes the evaluation
   stages' fingerprints, which rerun anyway).
+* ``bash tests/run.sh`` runs on two pytest-xdist workers (``-n 2 --dist loadgroup``; ``FUSECHAT_TEST_WORKERS=0``
+  runs serially). Every test that takes a fixture named in ``SHARED_RUNS`` is put in that fixture's xdist group,
+  so the run is built once, on one worker; every other test is grouped by its file, so module-scoped fixtures
+  are built once too. A new fixture that builds a whole run belongs in ``SHARED_RUNS``.
 * Everything under tests/integration/ and tests/vllm_cpu/ is marked ``integration`` here (no decorator needed), so
   the contributors' fast tier, ``bash tests/run.sh --fast`` (= ``-m "not slow and not integration"``), leaves it out.
   A unit test that builds a pipeline run or trains a model belongs in tests/integration/ instead (or, if it must
@@ -40,6 +44,9 @@ SMOKE = REPO / "recipes" / "smoke.yaml"
 #: not look at the other benchmarks): the evaluation stages are the most expensive part of a smoke rerun.
 FEW_BENCHMARKS = ("eval.benchmarks=[{name: gsm8k}, {name: mmlu}]",)
 _INTEGRATION_DIRS = ("integration", "vllm_cpu")
+#: Session/module fixtures that build a whole pipeline run: every test using one runs on the same xdist worker
+#: (``--dist loadgroup``), so each run is built once per session, not once per worker.
+SHARED_RUNS = ("smoke_run", "wrpo_run")
 #: Unit tests that load or train tiny models or run whole stages (15-75 s each on the shared 2-core box, measured
 #: with --durations): integration-tier too, so the fast tier stays within its 3 minutes.
 HEAVY_UNIT_TESTS = (
@@ -62,6 +69,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         heavy = item.nodeid.startswith(HEAVY_UNIT_TESTS)
         if heavy or (len(parts) > 1 and parts[0] == "tests" and parts[1] in _INTEGRATION_DIRS):
             item.add_marker(pytest.mark.integration)
+        # pytest-xdist (--dist loadgroup): the tests of a shared run on one worker, the others file by file (module
+        # fixtures such as tests/vllm_cpu's driver then run once)
+        fixtures = getattr(item, "fixturenames", ())
+        group = next((f for f in SHARED_RUNS if f in fixtures), item.nodeid.split("::")[0])
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def run_pipeline(run_dir: Path, *overrides: str, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
