@@ -47,7 +47,7 @@ TARGETS: dict[str, Target] = {
     "build": Target(("data_construction/build.py",), (f"{U}test_build_inputs.py", f"{U}test_rules_build.py")),
     "release": Target(("data_construction/release.py",), (f"{U}test_pairing.py", f"{U}test_rules_release.py")),
     "losses": Target(("training/losses.py",), (f"{U}test_losses.py", f"{U}test_rules_losses.py")),
-    "checkpoint": Target(("training/dpo.py",), (f"{U}test_dpo_stage.py", f"{U}test_rules_checkpoint.py")),
+    "checkpoint": Target(("training/dpo.py",), (f"{U}test_trl_config.py", f"{U}test_rules_checkpoint.py")),
     "math": Target(("fusechat/math_answers.py", "evaluation/tasks/_math.py"),
                    (f"{U}test_math_answers.py", f"{U}test_eval_math_tasks.py", f"{U}test_rules_extraction.py")),
     "mc": Target(("evaluation/tasks/_mc.py",), (f"{U}test_eval_mc_tasks.py", f"{U}test_rules_extraction.py")),
