@@ -10,7 +10,9 @@ tool lives in .venv-mutation (requirements/locks/mutation.txt), created here on 
 environment's packages (.venv) behind its own, so the tests import exactly what CI's do. Printed per module and in
 total: ``mutants=<n> killed=<k> survived=<s> score=<k/n>`` (timeouts count as killed: the mutant broke the code;
 mutants no selected test reaches count as survived). The surviving mutants are listed by name; ``mutmut show
-<name>`` in the module's scratch copy prints one as a diff. docs/mutation.md lists the equivalent mutants that remain.
+<name>`` in the module's scratch copy prints one as a diff. A target may name the functions that are its rule
+(``only``: training/dpo.py's checkpoint choice, not its trainer wiring); its other mutants are not run. docs/mutation.md
+lists the equivalent mutants that remain.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class Target:
 
     files: tuple[str, ...]
     tests: tuple[str, ...]
+    #: mutant-name globs when only some functions of a file are the rule (the rest is wiring tested elsewhere)
+    only: tuple[str, ...] = ()
 
 
 U = "tests/unit/"
@@ -47,7 +51,8 @@ TARGETS: dict[str, Target] = {
     "build": Target(("data_construction/build.py",), (f"{U}test_build_inputs.py", f"{U}test_rules_build.py")),
     "release": Target(("data_construction/release.py",), (f"{U}test_pairing.py", f"{U}test_rules_release.py")),
     "losses": Target(("training/losses.py",), (f"{U}test_losses.py", f"{U}test_rules_losses.py")),
-    "checkpoint": Target(("training/dpo.py",), (f"{U}test_trl_config.py", f"{U}test_rules_checkpoint.py")),
+    "checkpoint": Target(("training/dpo.py",), (f"{U}test_trl_config.py", f"{U}test_rules_checkpoint.py"),
+                         ("training.dpo.x_choose_checkpoint*", "training.dpo.x_heldout_split*")),
     "math": Target(("fusechat/math_answers.py", "evaluation/tasks/_math.py"),
                    (f"{U}test_math_answers.py", f"{U}test_eval_math_tasks.py", f"{U}test_rules_extraction.py")),
     "mc": Target(("evaluation/tasks/_mc.py",), (f"{U}test_eval_mc_tasks.py", f"{U}test_rules_extraction.py")),
@@ -145,10 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         target = TARGETS[name]
         missing = [t for t in target.tests if not (REPO / t).exists()]
         tests = tuple(t for t in target.tests if t not in missing)
-        target = Target(target.files, tests)
+        target = Target(target.files, tests, target.only)
         root = scratch_copy(name, target)
-        proc = subprocess.run(["nice", "-n", "10", str(mutmut), "run"], cwd=root, env=env, capture_output=True,
-                              text=True)
+        proc = subprocess.run(["nice", "-n", "10", str(mutmut), "run", *target.only], cwd=root, env=env,
+                              capture_output=True, text=True)
         res = results(root, target)
         if not res:
             print(f"[{name}] mutmut produced no results (exit {proc.returncode}):\n{proc.stdout[-2000:]}"
