@@ -8,7 +8,7 @@ Each module is mutated on its own, in a scratch copy of the repository (``$FUSEC
 /tmp/fusechat-mutation/<module>), with only the unit tests that state its rules, at ``nice -n 10``. The mutation
 tool lives in .venv-mutation (requirements/locks/mutation.txt), created here on first use; it reads the CPU
 environment's packages (.venv) behind its own, so the tests import exactly what CI's do. Printed per module and in
-total: ``mutants=<n> killed=<k> survived=<s> score=<k/n>`` (timeouts count as killed: the mutant broke the code;
+total: ``mutants=<n> killed=<k> survived=<s> score=<k/n>`` (timeouts count as killed, and their number is shown;
 mutants no selected test reaches count as survived). The surviving mutants are listed by name; ``mutmut show
 <name>`` in the module's scratch copy prints one as a diff. A target may name the functions that are its rule
 (``only``: training/dpo.py's checkpoint choice, not its trainer wiring); its other mutants are not run. docs/mutation.md
@@ -98,7 +98,10 @@ def scratch_copy(name: str, target: Target) -> Path:
              *(f"    {f}" for f in target.files), "tests_dir=", *(f"    {t}" for t in target.tests),
              "also_copy=", "    tests", "    recipes", "    results", "    requirements", "    pyproject.toml",
              "    docs", "    tools", "pytest_add_cli_args=", "    -p", "    no:cacheprovider", "    -q",
-             "use_git_change_detection=false", ""]
+             "use_git_change_detection=false",
+             # CPU-time limit per mutant = estimate x multiplier + constant: generous, since on a shared box the
+             # default (x15 + 1 s) stopped mutants that merely ran slowly (an infinite loop still hits it)
+             "timeout_multiplier=50", "timeout_constant=30", ""]
     (root / "setup.cfg").write_text("\n".join(lines))
     return root
 
@@ -117,9 +120,11 @@ def results(root: Path, target: Target) -> dict[str, str]:
 
 
 def status_of(code: int | None) -> str:
-    """mutmut's exit-code meanings (mutmut/stats.py) reduced to killed / survived / not run."""
-    if code in (1, 3) or code in (36, 24, -24, 152, 255, -9, -11):  # a failing test, a timeout or a crash
+    """mutmut's exit-code meanings (mutmut/stats.py) reduced to killed / timeout / survived / not run."""
+    if code in (1, 3, -9, -11):  # a failing test, a crash
         return "killed"
+    if code in (36, 24, -24, 152, 255):  # over the CPU-time limit: counted as killed, and shown
+        return "timeout"
     if code in (0, 5, 33):  # passed, or no test reached it
         return "survived"
     return "not run"
@@ -159,11 +164,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{name}] mutmut produced no results (exit {proc.returncode}):\n{proc.stdout[-2000:]}"
                   f"{proc.stderr[-2000:]}", file=sys.stderr)
             return 1
-        k = sum(v == "killed" for v in res.values())
+        t = sum(v == "timeout" for v in res.values())
+        k = sum(v == "killed" for v in res.values()) + t
         s = sum(v == "survived" for v in res.values())
         n = k + s
         total = [total[0] + n, total[1] + k, total[2] + s]
-        print(f"[{name}] {line(n, k, s)}", flush=True)
+        print(f"[{name}] {line(n, k, s)} (of the killed, {t} by timeout)", flush=True)
         for key in sorted(x for x, v in res.items() if v == "survived"):
             print(f"    survived: {key}")
     print(f"[total] {line(*total)}")
