@@ -254,9 +254,8 @@ def test_forced_rescoring_makes_no_judge_call_and_a_killed_one_resumes(smoke_run
     assert values(killed_dir) == want
 
 
-def test_eval_generation_resumes_to_identical_bytes(smoke_run: Path, tmp_path: Path) -> None:
-    run_dir = tmp_path / "resume"
-    shutil.copytree(smoke_run, run_dir)
+def test_eval_generation_resumes_to_identical_bytes(smoke_copy, tmp_path: Path) -> None:
+    run_dir = smoke_copy(tmp_path / "resume")
     folder = run_dir / STAGES["eval_generate"].folder
     fp = manifest(run_dir, "eval_generate")["fingerprint"]
     (folder / "manifest.json").unlink()
@@ -280,9 +279,8 @@ def test_second_run_skips_every_stage(smoke_run: Path) -> None:
     assert proc.stdout.strip().endswith("results.md")
 
 
-def test_changed_key_reruns_that_stage_and_those_after(smoke_run: Path, tmp_path: Path) -> None:
-    run_dir = tmp_path / "copy"
-    shutil.copytree(smoke_run, run_dir)
+def test_changed_key_reruns_that_stage_and_those_after(smoke_copy, tmp_path: Path) -> None:
+    run_dir = smoke_copy(tmp_path / "copy")
     for s in STAGES:  # the copy's manifests record the old run dir; only fingerprints matter for skipping
         assert (run_dir / STAGES[s].folder / "manifest.json").exists()
     fps = {s: manifest(run_dir, s)["fingerprint"] for s in STAGES}
@@ -297,9 +295,8 @@ def test_changed_key_reruns_that_stage_and_those_after(smoke_run: Path, tmp_path
     assert dpo["recipe"]["dpo"]["beta"] == 0.1 and dpo["stats"]["trainer"] == "DPOTrainer"  # standard DPO path
 
 
-def test_sampling_resumes_to_identical_bytes(smoke_run: Path, tmp_path: Path) -> None:
-    run_dir = tmp_path / "resume"
-    shutil.copytree(smoke_run / "data", run_dir / "data")
+def test_sampling_resumes_to_identical_bytes(smoke_run: Path, smoke_copy, tmp_path: Path) -> None:
+    run_dir = smoke_copy(tmp_path / "resume", "data")
     folder = run_dir / STAGES["sample_responses"].folder
     want = manifest(run_dir, "sample_responses")["output_hash"]
     # Simulate a crash: the manifest is gone, one model's chunk was never written, the marker says in progress.
@@ -327,10 +324,9 @@ def test_missing_upstream_is_a_clear_error(script: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("model", "template"), [("tiny:Qwen2.5-72B-Instruct", "qwen"), ("tiny:gemma-2-27b-it", "gemma2")])
-def test_sft_runs_with_other_families_templates(smoke_run: Path, tmp_path: Path, model: str, template: str) -> None:
+def test_sft_runs_with_other_families_templates(smoke_copy, tmp_path: Path, model: str, template: str) -> None:
     """LLaMA-Factory's qwen and gemma2 templates work with the tiny Qwen/Gemma stand-ins (special tokens in vocab)."""
-    run_dir = tmp_path / "family"
-    shutil.copytree(smoke_run / "data", run_dir / "data")
+    run_dir = smoke_copy(tmp_path / "family", "data")
     proc = subprocess.run([sys.executable, "training/01_sft.py", "--recipe", str(SMOKE), f"run.dir={run_dir}",
                            f"sft.model={model}", f"sft.template={template}", "sft.num_train_epochs=1"], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
