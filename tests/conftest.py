@@ -5,8 +5,8 @@ How integration tests share one smoke run (write new ones the same way):
 * ``smoke_run`` (session scope) is one complete ``recipes/smoke.yaml`` pipeline run, built once per test session,
   the first time a test asks for it. Tests that only READ it take ``smoke_run`` directly and must leave every byte
   as it was (test_cache_and_plan's ablation test checks the tree digest; a test that writes into it breaks others).
-* A test that must MUTATE a run works on its own copy: ``smoke_copy(tmp_path)`` (or ``shutil.copytree(smoke_run,
-  dst)``, or only the stage folders it needs, e.g. ``smoke_run / "data"``), then reruns only the stages it needs
+* A test that must MUTATE a run works on its own copy: ``smoke_copy(tmp_path / "copy")`` (all of it) or
+  ``smoke_copy(dst, "data")`` (only the folders it needs), then reruns only the stages it needs
   (``run_pipeline(dst, ...)`` skips every stage whose fingerprint is unchanged, or call one stage's script). The
   copy's stage links into the shared stage cache are followed, so the copy owns real files.
 * A rerun whose changed key reaches the evaluation stages re-evaluates every registered benchmark; add
