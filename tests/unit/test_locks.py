@@ -42,7 +42,7 @@ def test_lock_pins_every_package_with_hashes(name):
     text = (LOCKS / f"{name}.txt").read_text(encoding="utf-8")
     entries = re.split(r"\n(?=\S)", "\n".join(ln for ln in text.splitlines() if not ln.startswith("#")))
     entries = [e for e in entries if e.strip()]
-    assert len(entries) > 20
+    assert len(entries) > (10 if name == "mutation" else 20)  # the mutation tool's lock is small (mutmut + deps)
     for e in entries:
         first = e.splitlines()[0]
         assert re.match(r"^[A-Za-z0-9][A-Za-z0-9._\[\],-]*==\S+ \\$", first), first
