@@ -48,7 +48,8 @@ class Target:
 U = "tests/unit/"
 TARGETS: dict[str, Target] = {
     "pairing": Target(("data_construction/pairing.py",), (f"{U}test_pairing.py", f"{U}test_rules_pairing.py")),
-    "build": Target(("data_construction/build.py",), (f"{U}test_build_inputs.py", f"{U}test_rules_build.py")),
+    "build": Target(("data_construction/build.py",), (f"{U}test_build_inputs.py", f"{U}test_rules_build.py"),
+                    ("data_construction.build.x_candidates_by_prompt*", "data_construction.build.x__check_*")),
     "release": Target(("data_construction/release.py",), (f"{U}test_pairing.py", f"{U}test_rules_release.py")),
     "losses": Target(("training/losses.py",), (f"{U}test_losses.py", f"{U}test_rules_losses.py")),
     "checkpoint": Target(("training/dpo.py",), (f"{U}test_trl_config.py", f"{U}test_rules_checkpoint.py"),
