@@ -14,9 +14,10 @@ from fusechat.stage import StageError
 
 
 def tables(rows: list[tuple[str, str, int, float, str]]) -> tuple[pa.Table, pa.Table]:
-    keys = {"prompt_id": [r[0] for r in rows], "model": [r[1] for r in rows], "sample_index": [r[2] for r in rows]}
+    keys = {"prompt_id": pa.array([r[0] for r in rows], pa.string()), "model": pa.array([r[1] for r in rows], pa.string()),
+            "sample_index": pa.array([r[2] for r in rows], pa.int64())}
     return (pa.table({**keys, "score": pa.array([r[3] for r in rows], pa.float32())}),
-            pa.table({**keys, "status": [r[4] for r in rows]}))
+            pa.table({**keys, "status": pa.array([r[4] for r in rows], pa.string())}))
 
 
 def test_each_response_is_grouped_under_its_prompt_with_its_fields() -> None:
@@ -44,3 +45,8 @@ def test_scores_and_verdicts_must_line_up() -> None:
     swapped = verdicts.set_column(2, "sample_index", pa.array([1, 0]))
     with pytest.raises(StageError, match="disagree on column 'sample_index'"):
         candidates_by_prompt(scores, swapped)
+
+
+def test_no_responses_is_no_groups() -> None:
+    """An empty scores table (every prompt dropped upstream) groups to nothing rather than failing."""
+    assert candidates_by_prompt(*tables([])) == ({}, 0)
