@@ -33,7 +33,8 @@ def test_higher_is_better_except_loss_and_ties_go_to_the_later_step() -> None:
 
 
 def test_no_grid_step_or_no_logged_metric_is_a_named_error() -> None:
-    with pytest.raises(StageError, match="no checkpoint on the save_steps=5 grid within 4 steps"):
+    with pytest.raises(StageError, match="no checkpoint on the save_steps=5 grid within 4 steps; lower dpo.save_steps or use "
+                                         "dpo.checkpoint_choice=last"):
         choose_checkpoint([], 5, 4, "loss")
     with pytest.raises(StageError, match="no held-out eval_loss logged at checkpoint step 2"):
         choose_checkpoint([{"step": 1, "eval_loss": 0.1}], 1, 2, "loss")

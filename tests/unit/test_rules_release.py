@@ -33,5 +33,6 @@ def test_quotas_scale_and_round_each_count() -> None:
     assert r.quotas_for("final", ["ultrafeedback", "self_oss_instruct"], 0.001) == {
         "ultrafeedback": (20, 31), "self_oss_instruct": (10, 3)}
     assert r.quotas_for("seed", ["self_oss_instruct"]) == {"self_oss_instruct": (10160, 2849)}
-    with pytest.raises(StageError, match=r"data.release=seed: no published counts for source\(s\) \['mine'\]"):
+    with pytest.raises(StageError, match=r"data.release=seed: no published counts for source\(s\) \['mine'\]; use data.release=none for a custom "
+                       r"source mix"):
         r.quotas_for("seed", ["ultrafeedback", "mine"])
