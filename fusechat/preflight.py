@@ -76,8 +76,16 @@ def needs_gpu(recipe: Recipe) -> bool:
     return not recipe.world.enabled or "vllm" in {recipe.data.sampling.backend, recipe.eval.backend}
 
 
+class GpuProbeError(RuntimeError):
+    """Probing the GPUs failed (a broken driver or CUDA install): not the same as a machine without GPUs."""
+
+
 def gpus_here() -> list[float]:
-    """Memory (GiB) of every visible CUDA device: nvidia-smi when present, else torch; [] without GPUs."""
+    """Memory (GiB) of every visible CUDA device: nvidia-smi when present, else torch; [] without GPUs.
+
+    Without torch installed there is nothing to probe ([]: the environment check reports the missing package); any
+    other failure while probing raises :class:`GpuProbeError` with the cause, so a broken CUDA setup is reported as
+    such instead of as "no GPU visible"."""
     smi = shutil.which("nvidia-smi")
     if smi:
         proc = subprocess.run([smi, "--query-gpu=memory.total", "--format=csv,noheader,nounits"],
@@ -86,11 +94,13 @@ def gpus_here() -> list[float]:
             return [float(x) / 1024 for x in proc.stdout.split() if x.strip()]
     try:
         import torch
-
+    except ModuleNotFoundError:
+        return []
+    try:
         if torch.cuda.is_available():
             return [torch.cuda.get_device_properties(i).total_memory / GIB for i in range(torch.cuda.device_count())]
-    except Exception:
-        pass
+    except Exception as exc:  # noqa: BLE001 - any CUDA failure is reported to the user with its cause
+        raise GpuProbeError(f"probing GPUs with torch {torch.__version__} failed: {type(exc).__name__}: {exc}") from exc
     return []
 
 
@@ -127,7 +137,10 @@ def check_gpus(recipe: Recipe) -> list[Check]:
 
     if not needs_gpu(recipe):
         return [Check("gpu", "ok", "none needed (tiny world on CPU)")]
-    mems = gpus_here()
+    try:
+        mems = gpus_here()
+    except GpuProbeError as exc:
+        return [Check("gpu", "BLOCK", f"{exc} (fix the CUDA driver/toolkit, then rerun preflight)")]
     if recipe.run.depth == "released_models":
         return _check_eval_gpus(recipe, mems)
     sampled = recipe.run.depth == "rebuild"  # depth 2 samples no source model

@@ -1,10 +1,36 @@
-"""Shared fixtures: offline mode everywhere, the tiny world, and one full pipeline run reused by integration tests."""
+"""Shared fixtures: offline mode everywhere, the tiny world, and one full pipeline run reused by integration tests.
+
+How integration tests share one smoke run (write new ones the same way):
+
+* ``smoke_run`` (session scope) is one complete ``recipes/smoke.yaml`` pipeline run, built once per test session,
+  the first time a test asks for it. Tests that only READ it take ``smoke_run`` directly and must leave every byte
+  as it was (test_cache_and_plan's ablation test checks the tree digest; a test that writes into it breaks others).
+* A test that must MUTATE a run works on its own copy: ``smoke_copy(tmp_path / "copy")`` (all of it) or
+  ``smoke_copy(dst, "data")`` (only the folders it needs), then reruns only the stages it needs
+  (``run_pipeline(dst, ...)`` skips every stage whose fingerprint is unchanged, or call one stage's script). The
+  copy's stage links into the shared stage cache are followed, so the copy owns real files.
+* A rerun whose changed key reaches the evaluation stages re-evaluates every registered benchmark; add
+  ``*FEW_BENCHMARKS`` to its overrides when the test does not need all of them (it only changes the evaluation
+  stages' fingerprints, which rerun anyway).
+* ``bash tests/run.sh`` runs on two pytest-xdist workers (``-n 2 --dist loadgroup``; ``FUSECHAT_TEST_WORKERS=0``
+  runs serially). Every test that takes a fixture named in ``SHARED_RUNS`` is put in that fixture's xdist group,
+  so the run is built once, on one worker; every other test is grouped by its file, so module-scoped fixtures
+  are built once too, except the files in ``SANDBOX_TEST_FILES``, which run on the smoke run's worker (only one
+  worker uses the sandbox's user ids at a time). A new fixture that builds a whole run belongs in
+  ``SHARED_RUNS``; a new test file that runs sandboxed programs in ``SANDBOX_TEST_FILES``.
+* Everything under tests/integration/ and tests/vllm_cpu/ is marked ``integration`` here (no decorator needed), so
+  the contributors' fast tier, ``bash tests/run.sh --fast`` (= ``-m "not slow and not integration"``), leaves it out.
+  A unit test that builds a pipeline run or trains a model belongs in tests/integration/ instead (or, if it must
+  stay where it is, in ``HEAVY_UNIT_TESTS``).
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +42,47 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parent.parent
 SMOKE = REPO / "recipes" / "smoke.yaml"
+#: Overrides that evaluate two ground-truth benchmarks instead of every registered one (for reruns whose checks do
+#: not look at the other benchmarks): the evaluation stages are the most expensive part of a smoke rerun.
+FEW_BENCHMARKS = ("eval.benchmarks=[{name: gsm8k}, {name: mmlu}]",)
+_INTEGRATION_DIRS = ("integration", "vllm_cpu")
+#: Session/module fixtures that build a whole pipeline run: every test using one runs on the same xdist worker
+#: (``--dist loadgroup``), so each run is built once per session, not once per worker.
+SHARED_RUNS = ("smoke_run", "wrpo_run")
+#: Test files that start sandboxed programs. tests/unit/test_sandbox.py asserts that no process of the sandbox's
+#: user ids is left anywhere on the machine, so under xdist these files share a worker (and a group) with the smoke
+#: run, whose verification and code benchmarks use the sandbox too: never two sandbox users at once.
+SANDBOX_TEST_FILES = tuple(f"tests/unit/{f}.py" for f in (
+    "test_sandbox", "test_sandbox_harness", "test_code_exec_sandbox", "test_code_benchmarks", "test_code_tests",
+    "test_code_verification", "test_fidelity", "test_livebench_task"))
+#: Unit tests that load or train tiny models or run whole stages (15-75 s each on the shared 2-core box, measured
+#: with --durations): integration-tier too, so the fast tier stays within its 3 minutes.
+HEAVY_UNIT_TESTS = (
+    "tests/unit/test_preflight.py::test_the_wrpo_scripts_run_preflight_first",
+    "tests/unit/test_preflight.py::test_a_hub_source_offline_is_a_one_line_stage_error",
+    "tests/unit/test_context_window.py::test_helpsteer2_with_a_1mb_earlier_turn_is_dropped",
+    "tests/unit/test_context_window.py::test_the_cheap_bound_never_lets_an_over_long_prompt_through",
+    "tests/unit/test_generation_params.py::",
+    "tests/unit/test_multi_turn_tiny_model.py::",
+    "tests/unit/test_dpo_stage.py::test_wrpo_stage_picks_the_better_of_the_last_two_checkpoints",
+    "tests/unit/test_eval_data.py::test_offline_fetch_of_a_hub_dataset_fails_in_one_line",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test under tests/integration/ and tests/vllm_cpu/, and the heavy unit tests above, ``integration``
+    (the fast tier's exclusion)."""
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(REPO).parts
+        heavy = item.nodeid.startswith(HEAVY_UNIT_TESTS)
+        if heavy or (len(parts) > 1 and parts[0] == "tests" and parts[1] in _INTEGRATION_DIRS):
+            item.add_marker(pytest.mark.integration)
+        # pytest-xdist (--dist loadgroup): the tests of a shared run on one worker, the others file by file (module
+        # fixtures such as tests/vllm_cpu's driver then run once)
+        fixtures = getattr(item, "fixturenames", ())
+        path = item.nodeid.split("::")[0]
+        group = next((f for f in SHARED_RUNS if f in fixtures), "smoke_run" if path in SANDBOX_TEST_FILES else path)
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def run_pipeline(run_dir: Path, *overrides: str, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
@@ -26,8 +93,21 @@ def run_pipeline(run_dir: Path, *overrides: str, extra: tuple[str, ...] = ()) ->
 
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A complete smoke pipeline run in a temporary run directory."""
+    """A complete smoke pipeline run in a temporary run directory: built once per session, read-only for tests."""
     run_dir = tmp_path_factory.mktemp("smoke_run")
     proc = run_pipeline(run_dir)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return run_dir
+
+
+@pytest.fixture
+def smoke_copy(smoke_run: Path) -> Callable[..., Path]:
+    """``smoke_copy(dst, *parts)``: a private copy of the shared smoke run at ``dst`` (all of it, or only the given
+    sub-paths such as ``"data"``), with the stage links followed; the test may change it freely."""
+
+    def copy(dst: Path, *parts: str) -> Path:
+        for part in parts or ("",):
+            shutil.copytree(smoke_run / part, dst / part)
+        return dst
+
+    return copy

@@ -59,4 +59,5 @@ lock vllm-cpu "${cpu_links[@]}"
 lock gpu-train
 lock gpu-gen
 lock livebench-math
+lock mutation
 echo "[lock] done; commit requirements/locks/ together with the inputs" >&2

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SMOKE, run_pipeline
+from conftest import FEW_BENCHMARKS, REPO, SMOKE, run_pipeline
 
 from fusechat.plan import make_plan
 from fusechat.recipe import load_recipe
@@ -47,7 +47,7 @@ def test_ablation_in_another_run_dir_reuses_upstream_and_leaves_the_first_run_al
         smoke_run: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     before = tree_digest(smoke_run)
     other = smoke_run.parent / (smoke_run.name + "_gap")  # a sibling: same stage cache
-    proc = run_pipeline(other, "data.build.rm_gap_max=0.2")
+    proc = run_pipeline(other, "data.build.rm_gap_max=0.2", *FEW_BENCHMARKS)  # evaluation reruns anyway
     assert proc.returncode == 0, proc.stderr[-3000:]
     order = list(STAGES)
     reused = order[: order.index("build_sft_dpo")]

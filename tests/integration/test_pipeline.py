@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SMOKE, run_pipeline
+from conftest import FEW_BENCHMARKS, REPO, SMOKE, run_pipeline
 
 from fusechat.envlock import current_lock
 from fusechat.stages import STAGES
@@ -256,9 +256,8 @@ def test_forced_rescoring_makes_no_judge_call_and_a_killed_one_resumes(smoke_run
     assert values(killed_dir) == want
 
 
-def test_eval_generation_resumes_to_identical_bytes(smoke_run: Path, tmp_path: Path) -> None:
-    run_dir = tmp_path / "resume"
-    shutil.copytree(smoke_run, run_dir)
+def test_eval_generation_resumes_to_identical_bytes(smoke_copy, tmp_path: Path) -> None:
+    run_dir = smoke_copy(tmp_path / "resume")
     folder = run_dir / STAGES["eval_generate"].folder
     fp = manifest(run_dir, "eval_generate")["fingerprint"]
     (folder / "manifest.json").unlink()
@@ -282,13 +281,12 @@ def test_second_run_skips_every_stage(smoke_run: Path) -> None:
     assert proc.stdout.strip().endswith("results.md")
 
 
-def test_changed_key_reruns_that_stage_and_those_after(smoke_run: Path, tmp_path: Path) -> None:
-    run_dir = tmp_path / "copy"
-    shutil.copytree(smoke_run, run_dir)
+def test_changed_key_reruns_that_stage_and_those_after(smoke_copy, tmp_path: Path) -> None:
+    run_dir = smoke_copy(tmp_path / "copy")
     for s in STAGES:  # the copy's manifests record the old run dir; only fingerprints matter for skipping
         assert (run_dir / STAGES[s].folder / "manifest.json").exists()
     fps = {s: manifest(run_dir, s)["fingerprint"] for s in STAGES}
-    proc = run_pipeline(run_dir, "dpo.beta=0.1", "dpo.loss=dpo")
+    proc = run_pipeline(run_dir, "dpo.beta=0.1", "dpo.loss=dpo", *FEW_BENCHMARKS)  # eval reruns anyway
     assert proc.returncode == 0, proc.stderr[-3000:]
     order = list(STAGES)
     after = order[order.index("dpo"):]
@@ -299,9 +297,8 @@ def test_changed_key_reruns_that_stage_and_those_after(smoke_run: Path, tmp_path
     assert dpo["recipe"]["dpo"]["beta"] == 0.1 and dpo["stats"]["trainer"] == "UpstreamTruncationDPOTrainer"  # standard DPO path
 
 
-def test_sampling_resumes_to_identical_bytes(smoke_run: Path, tmp_path: Path) -> None:
-    run_dir = tmp_path / "resume"
-    shutil.copytree(smoke_run / "data", run_dir / "data")
+def test_sampling_resumes_to_identical_bytes(smoke_run: Path, smoke_copy, tmp_path: Path) -> None:
+    run_dir = smoke_copy(tmp_path / "resume", "data")
     folder = run_dir / STAGES["sample_responses"].folder
     want = manifest(run_dir, "sample_responses")["output_hash"]
     # Simulate a crash: the manifest is gone, one model's chunk was never written, the marker says in progress.
@@ -329,12 +326,11 @@ def test_missing_upstream_is_a_clear_error(script: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("model", "template"), [("tiny:Qwen2.5-72B-Instruct", "qwen"), ("tiny:gemma-2-27b-it", "gemma2")])
-def test_sft_runs_with_other_families_templates(smoke_run: Path, tmp_path: Path, model: str, template: str) -> None:
+def test_sft_runs_with_other_families_templates(smoke_copy, tmp_path: Path, model: str, template: str) -> None:
     """LLaMA-Factory's qwen and gemma2 templates work with the tiny Qwen/Gemma stand-ins (special tokens in vocab)."""
-    run_dir = tmp_path / "family"
-    shutil.copytree(smoke_run / "data", run_dir / "data")
+    run_dir = smoke_copy(tmp_path / "family", "data")
     proc = subprocess.run([sys.executable, "training/01_sft.py", "--recipe", str(SMOKE), f"run.dir={run_dir}",
-                           f"sft.model={model}", f"sft.template={template}"], cwd=REPO, capture_output=True, text=True)
+                           f"sft.model={model}", f"sft.template={template}", "sft.num_train_epochs=1"], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "New tokens have been added" not in proc.stderr  # every template token is already in the vocabulary
     assert (run_dir / "train/01_sft/model/model.safetensors").exists()

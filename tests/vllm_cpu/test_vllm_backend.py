@@ -31,6 +31,7 @@ pytestmark = [
 ]
 MODELS = {"llama3": "Llama-3.1-70B-Instruct", "qwen2": "Qwen2.5-72B-Instruct", "gemma2": "gemma-2-27b-it",
           "mistral": "Mistral-Large-Instruct-2407"}
+SAMPLING_MODELS = ("Qwen2.5-72B-Instruct", "Qwen2.5-Math-72B-Instruct")
 MARKERS = {"llama3": "<|start_header_id|>assistant<|end_header_id|>\n\n", "qwen2": "<|im_start|>assistant\n",
            "gemma2": "<start_of_turn>model\n", "mistral": "[/INST]"}
 
@@ -134,9 +135,12 @@ def test_smoke_sampling_stage_with_vllm_resumes_byte_identical(tmp_path):
     sample a second tiny world of its own."""
     from fusechat.recipe import load_recipe
 
-    models = load_recipe(SMOKE).data.sampling.models
-    small = ["data.sampling.backend=vllm", "data.sampling.batch_size=8",
-             *(f"data.sampling.models.{i}.path={resolve(m.path, TinyWorldSettings())}" for i, m in enumerate(models))]
+    # Two of the smoke recipe's five source models (together they serve every domain): each model is one vLLM
+    # engine start (about a minute on two CPU cores), and resuming is per model, so two show what five would.
+    models = [m.model_dump(mode="json") | {"path": resolve(m.path, TinyWorldSettings())}
+              for m in load_recipe(SMOKE).data.sampling.models if m.name in SAMPLING_MODELS]
+    assert [m["name"] for m in models] == list(SAMPLING_MODELS)
+    small = ["data.sampling.backend=vllm", "data.sampling.batch_size=8", f"data.sampling.models={json.dumps(models)}"]
     a = tmp_path / "a" / "run"  # one stage cache per run (it sits next to the run dir): B must resume, not reuse A
     proc = subprocess.run([sys.executable, "data_construction/01_select_prompts.py", "--recipe", str(SMOKE),
                            f"run.dir={a}", *small], cwd=REPO, capture_output=True, text=True, timeout=1200,

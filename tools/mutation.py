@@ -1,0 +1,181 @@
+"""Mutation testing of the modules that encode the paper's rules and the benchmarks' metrics (mutmut 3; not in CI).
+
+    python tools/mutation.py                 # every module below, one after another
+    python tools/mutation.py pairing losses  # only these
+    python tools/mutation.py --list          # the modules and their test selections
+
+Each module is mutated on its own, in a scratch copy of the repository (``$FUSECHAT_MUTATION_DIR``, default
+/tmp/fusechat-mutation/<module>), with only the unit tests that state its rules, at ``nice -n 10``. The mutation
+tool lives in .venv-mutation (requirements/locks/mutation.txt), created here on first use; it reads the CPU
+environment's packages (.venv) behind its own, so the tests import exactly what CI's do. Printed per module and in
+total: ``mutants=<n> killed=<k> survived=<s> score=<k/n>`` (timeouts count as killed, and their number is shown;
+mutants no selected test reaches count as survived). The surviving mutants are listed by name; ``mutmut show
+<name>`` in the module's scratch copy prints one as a diff. A target may name the functions that are its rule
+(``only``: training/dpo.py's checkpoint choice, not its trainer wiring); its other mutants are not run. docs/mutation.md
+lists the equivalent mutants that remain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+VENV = REPO / ".venv-mutation"
+CPU_VENV = REPO / ".venv"
+LOCK = REPO / "requirements" / "locks" / "mutation.txt"
+PACKAGES = ("data_construction", "training", "evaluation", "fusechat")
+COPY_IGNORE = shutil.ignore_patterns(".venv*", ".git", "runs", ".cache", "mutants", "__pycache__", "*.pyc", ".pytest_cache")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One module under mutation and the fast tests that state its rules."""
+
+    files: tuple[str, ...]
+    tests: tuple[str, ...]
+    #: mutant-name globs when only some functions of a file are the rule (the rest is wiring tested elsewhere)
+    only: tuple[str, ...] = ()
+
+
+U = "tests/unit/"
+TARGETS: dict[str, Target] = {
+    "pairing": Target(("data_construction/pairing.py",), (f"{U}test_pairing.py", f"{U}test_rules_pairing.py")),
+    "build": Target(("data_construction/build.py",), (f"{U}test_build_inputs.py", f"{U}test_rules_build.py"),
+                    ("data_construction.build.x_candidates_by_prompt*", "data_construction.build.x__check_*")),
+    "release": Target(("data_construction/release.py",), (f"{U}test_pairing.py", f"{U}test_rules_release.py")),
+    "losses": Target(("training/losses.py",), (f"{U}test_losses.py", f"{U}test_rules_losses.py")),
+    "checkpoint": Target(("training/dpo.py",), (f"{U}test_trl_config.py", f"{U}test_rules_checkpoint.py"),
+                         ("training.dpo.x_choose_checkpoint*", "training.dpo.x_heldout_split*")),
+    "math": Target(("fusechat/math_answers.py", "evaluation/tasks/_math.py"),
+                   (f"{U}test_math_answers.py", f"{U}test_eval_math_tasks.py", f"{U}test_rules_extraction.py")),
+    "mc": Target(("evaluation/tasks/_mc.py",), (f"{U}test_eval_mc_tasks.py", f"{U}test_rules_extraction.py")),
+    "livebench": Target(tuple(f"evaluation/livebench/{m}.py" for m in (
+        "_boxed", "aggregate", "coding", "data_analysis", "instruction_following", "language", "mathematics",
+        "reasoning")), (f"{U}test_livebench_scorers.py", f"{U}test_rules_livebench.py")),
+    "judged": Target(tuple(f"evaluation/tasks/{m}.py" for m in ("arena_hard", "mt_bench", "alignbench", "alpacaeval2")),
+                     (f"{U}test_judged_pairwise.py", f"{U}test_judged_mt_alignbench.py", f"{U}test_rules_judged.py")),
+    "code_exec": Target(("evaluation/code_exec.py",), (f"{U}test_code_benchmarks.py", f"{U}test_rules_code_exec.py")),
+}
+
+
+def ensure_env() -> Path:
+    """.venv-mutation from its hashed lock (rebuilt when the lock changes), reading .venv's packages behind its own."""
+    stamp = VENV / ".fusechat-env-stamp"
+    want = hashlib.sha256(LOCK.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == want:
+        return VENV / "bin" / "mutmut"
+    uv = CPU_VENV / "bin" / "uv"
+    if not uv.exists():
+        sys.exit("mutation: .venv is missing: run bash tools/setup_env.sh first")
+    subprocess.run([str(uv), "venv", "-q", "--allow-existing", "--python", str(CPU_VENV / "bin" / "python"), str(VENV)],
+                   check=True)
+    subprocess.run([str(uv), "pip", "sync", "-q", "--require-hashes", "--python", str(VENV / "bin" / "python"), str(LOCK)],
+                   check=True)
+    cpu_site = subprocess.run([str(CPU_VENV / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()"
+                               "['purelib'])"], check=True, capture_output=True, text=True).stdout.strip()
+    site = subprocess.run([str(VENV / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    # A plain path line: .venv's packages, after this env's own; .venv's own .pth files (its editable install of this
+    # repository) are not processed, so the packages import from the scratch copy that mutmut mutates.
+    Path(site, "zz_fusechat_cpu_env.pth").write_text(cpu_site + "\n")
+    stamp.write_text(want)
+    return VENV / "bin" / "mutmut"
+
+
+def scratch_copy(name: str, target: Target) -> Path:
+    root = Path(os.environ.get("FUSECHAT_MUTATION_DIR", "/tmp/fusechat-mutation")) / name
+    if root.exists():
+        shutil.rmtree(root)
+    shutil.copytree(REPO, root, ignore=COPY_IGNORE, symlinks=True)
+    lines = ["[mutmut]", "source_paths=", *(f"    {p}" for p in PACKAGES), "only_mutate=",
+             *(f"    {f}" for f in target.files), "tests_dir=", *(f"    {t}" for t in target.tests),
+             "also_copy=", "    tests", "    recipes", "    results", "    requirements", "    pyproject.toml",
+             "    docs", "    tools", "pytest_add_cli_args=", "    -p", "    no:cacheprovider", "    -q",
+             "use_git_change_detection=false",
+             # CPU-time limit per mutant = estimate x multiplier + constant: generous, since on a shared box the
+             # default (x15 + 1 s) stopped mutants that merely ran slowly (an infinite loop still hits it)
+             "timeout_multiplier=50", "timeout_constant=30", ""]
+    (root / "setup.cfg").write_text("\n".join(lines))
+    return root
+
+
+def results(root: Path, target: Target) -> dict[str, str]:
+    """mutant name -> status, from mutmut's per-file .meta records."""
+    out: dict[str, str] = {}
+    for f in target.files:
+        meta = root / "mutants" / (f + ".meta")
+        if not meta.exists():
+            continue
+        data = json.loads(meta.read_text())
+        for key, code in data.get("exit_code_by_key", {}).items():
+            out[key] = status_of(code)
+    return out
+
+
+def status_of(code: int | None) -> str:
+    """mutmut's exit-code meanings (mutmut/stats.py) reduced to killed / timeout / survived / not run."""
+    if code in (1, 3, -9, -11):  # a failing test, a crash
+        return "killed"
+    if code in (36, 24, -24, 152, 255):  # over the CPU-time limit: counted as killed, and shown
+        return "timeout"
+    if code in (0, 5, 33):  # passed, or no test reached it
+        return "survived"
+    return "not run"
+
+
+def line(n: int, k: int, s: int) -> str:
+    return f"mutants={n} killed={k} survived={s} score={k / n if n else 0:.3f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("modules", nargs="*", help=f"any of {', '.join(TARGETS)} (default: all)")
+    ap.add_argument("--list", action="store_true", help="print the modules and their tests, then exit")
+    args = ap.parse_args(argv)
+    unknown = [m for m in args.modules if m not in TARGETS]
+    if unknown:
+        ap.error(f"unknown module(s) {', '.join(unknown)}; choose from {', '.join(TARGETS)}")
+    if args.list:
+        for name, t in TARGETS.items():
+            print(f"{name}: {' '.join(t.files)} <- {' '.join(t.tests)}")
+        return 0
+    mutmut = ensure_env()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "TOKENIZERS_PARALLELISM": "false", "PYTHONWARNINGS": "ignore"}
+    env.pop("VIRTUAL_ENV", None)
+    total = [0, 0, 0]
+    for name in args.modules or list(TARGETS):
+        target = TARGETS[name]
+        missing = [t for t in target.tests if not (REPO / t).exists()]
+        tests = tuple(t for t in target.tests if t not in missing)
+        target = Target(target.files, tests, target.only)
+        root = scratch_copy(name, target)
+        proc = subprocess.run(["nice", "-n", "10", str(mutmut), "run", *target.only], cwd=root, env=env,
+                              capture_output=True, text=True)
+        res = results(root, target)
+        if not res:
+            print(f"[{name}] mutmut produced no results (exit {proc.returncode}):\n{proc.stdout[-2000:]}"
+                  f"{proc.stderr[-2000:]}", file=sys.stderr)
+            return 1
+        t = sum(v == "timeout" for v in res.values())
+        k = sum(v == "killed" for v in res.values()) + t
+        s = sum(v == "survived" for v in res.values())
+        n = k + s
+        total = [total[0] + n, total[1] + k, total[2] + s]
+        print(f"[{name}] {line(n, k, s)} (of the killed, {t} by timeout)", flush=True)
+        for key in sorted(x for x, v in res.items() if v == "survived"):
+            print(f"    survived: {key}")
+    print(f"[total] {line(*total)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
