@@ -69,6 +69,7 @@ HEAVY_UNIT_TESTS = (
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads xdist_group into the node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test under tests/integration/ and tests/vllm_cpu/, and the heavy unit tests above, ``integration``
     (the fast tier's exclusion)."""
