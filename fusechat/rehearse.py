@@ -96,6 +96,8 @@ def rehearsal_tree(recipe: Recipe, name: str, sft_rows: int | None, pref_rows: i
     sft.update(model=tiny_model(recipe), num_gpus=WORLD_SIZE, bf16=False,
                cutoff_len=min(recipe.sft.cutoff_len, MAX_LENGTH), learning_rate=base["sft"]["learning_rate"],
                global_batch_size=recipe.sft.per_device_train_batch_size * WORLD_SIZE * s_acc)
+    # LLaMA-Factory tokenises with 16 worker processes when num_gpus > 1: one per core here (not a launch setting)
+    sft["extra"] = {**sft.get("extra", {}), "preprocessing_num_workers": 1}
     tree["sft"] = sft
     dpo = recipe.dpo.model_dump(mode="json", exclude_none=True)
     d_acc = recipe.dpo.global_batch_size // (recipe.dpo.per_device_train_batch_size * recipe.dpo.num_gpus)
@@ -173,7 +175,9 @@ def rehearse(recipe_path: str, overrides: list[str], gen_python: str) -> str:
                          run_dir)
     rehearsal = load_or_exit(str(rpath), [])
     sft_in = "wrpo_split" if recipe.wrpo is not None else "export"
-    sft_rows = _count(run_dir / stages_for(rehearsal)[sft_in].folder / "llamafactory" / "fusechat_sft.jsonl")
+    from data_construction.export import SFT_NAME
+
+    sft_rows = _count(run_dir / stages_for(rehearsal)[sft_in].folder / "llamafactory" / f"{SFT_NAME}.jsonl")
     # batch arithmetic needs the row counts: the SFT section now, the preference section after its data exists
     tree = rehearsal_tree(recipe, name, sft_rows, None)
     rpath.write_text(yaml.safe_dump(tree, sort_keys=False))
