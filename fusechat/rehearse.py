@@ -151,6 +151,14 @@ def _manifest(run_dir: Path, recipe: Recipe, stage: str) -> dict[str, Any]:
     return json.loads(p.read_text())
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def zero_stage() -> int:
     """ZeRO stage of the launch files both launchers read (accelerate's file and the DeepSpeed JSON agree)."""
     acc = yaml.safe_load((REPO_ROOT / ACCELERATE_CONFIG).read_text())
@@ -200,6 +208,7 @@ def rehearse(recipe_path: str, overrides: list[str], gen_python: str) -> str:
     accelerate = str(Path(py).with_name("accelerate"))
     times["preference"] = _run("preference", [
         accelerate, "launch", "--config_file", ACCELERATE_CONFIG, "--num_processes", str(WORLD_SIZE),
+        "--main_process_port", str(free_port()),  # rehearsals side by side on one machine
         "--mixed_precision", "no", "training/02_dpo.py", "--recipe", str(rpath)], run_dir)
     gen_env = {**_env()}
     gen_env.pop("VIRTUAL_ENV", None)
@@ -209,6 +218,9 @@ def rehearse(recipe_path: str, overrides: list[str], gen_python: str) -> str:
     sft_m, dpo_m = _manifest(run_dir, rehearsal, "sft"), _manifest(run_dir, rehearsal, "dpo")
     gen_m = _manifest(run_dir, rehearsal, "eval_generate")
     sft_steps = _sft_steps(run_dir / stages_for(rehearsal)["sft"].folder / "model")
+    n_params = {"sft": check_gathered(run_dir / stages_for(rehearsal)["sft"].folder / "model", tree["sft"]["model"]),
+                "preference": check_gathered(run_dir / stages_for(rehearsal)["dpo"].folder / "model",
+                                             tree["sft"]["model"])}
     pref_steps = int(dpo_m["stats"]["global_steps"])
     checkpoint = dpo_m["stats"].get("chosen_checkpoint", f"last({pref_steps})")
     if sft_steps < MIN_SFT_STEPS or pref_steps < MIN_PREF_STEPS:
@@ -216,7 +228,7 @@ def rehearse(recipe_path: str, overrides: list[str], gen_python: str) -> str:
     summary = {"recipe": name, "rows": {"sft": sft_rows, "preference": pref_rows},
                "sft_global_batch": tree["sft"]["global_batch_size"], "pref_global_batch": tree["dpo"]["global_batch_size"],
                "seconds": {k: round(v, 1) for k, v in times.items()}, "eval_generate": gen_m.get("stats"),
-               "sft_manifest": sft_m.get("stats")}
+               "sft_manifest": sft_m.get("stats"), "saved_parameters": n_params}
     (run_dir / "rehearsal.json").write_text(json.dumps(summary, indent=1, default=str))
     print(f"[rehearse] wall time (s): {json.dumps(summary['seconds'])}, total {sum(times.values()):.0f}",
           file=sys.stderr)
@@ -270,6 +282,29 @@ def data_file_name(recipe: Recipe) -> str:
     from training.losses import LOSSES
 
     return "wrpo.jsonl" if LOSSES[recipe.dpo.loss].data == "multi_chosen" else "pairs.jsonl"
+
+
+def check_gathered(model_dir: Path, reference: str) -> int:
+    """The saved weights are whole: every tensor has the shape of the model that was trained (ZeRO-3 leaves empty
+    partitions in ``state_dict()``; ``stage3_gather_16bit_weights_on_model_save`` gathers them at save).
+    Returns the number of parameters."""
+    from safetensors import safe_open
+
+    from fusechat.tiny_world import resolve
+
+    ref_dir = Path(resolve(reference))
+    shapes: dict[str, tuple[int, ...]] = {}
+    for f in sorted(ref_dir.glob("*.safetensors")):
+        with safe_open(str(f), "pt") as fh:
+            shapes.update({k: tuple(fh.get_slice(k).get_shape()) for k in fh.keys()})  # noqa: SIM118
+    got: dict[str, tuple[int, ...]] = {}
+    for f in sorted(model_dir.glob("*.safetensors")):
+        with safe_open(str(f), "pt") as fh:
+            got.update({k: tuple(fh.get_slice(k).get_shape()) for k in fh.keys()})  # noqa: SIM118
+    bad = sorted(k for k in shapes if got.get(k) != shapes[k] and k in got)
+    if not got or bad or any(0 in s for s in got.values()):
+        raise RehearsalError(f"{model_dir}: weights not gathered (shapes differ from {reference}: {bad[:3]})")
+    return sum(math.prod(s) for s in got.values())
 
 
 def _sft_steps(model_dir: Path) -> int:
