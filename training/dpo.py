@@ -290,8 +290,9 @@ def run(ctx: StageContext) -> StageResult:
         chosen = ctx.out_dir / "checkpoints" / f"checkpoint-{step}"
         if not (chosen / "config.json").exists():
             raise StageError(f"dpo: chosen checkpoint {chosen} has no model files")
-        shutil.copytree(chosen, out_model, ignore=shutil.ignore_patterns("rng_state*", "trainer_state.json",
-                                                                          "training_args.bin"))
+        if trainer.is_world_process_zero():  # one copy, by the main process (every rank runs this body)
+            shutil.copytree(chosen, out_model, ignore=shutil.ignore_patterns("rng_state*", "trainer_state.json",
+                                                                              "training_args.bin"))
         stats.update(checkpoint_criterion=cfg.checkpoint_criterion, checkpoint_candidates=candidates,
                      chosen_checkpoint=step)
     else:
