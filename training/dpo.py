@@ -292,7 +292,8 @@ def run(ctx: StageContext) -> StageResult:
             raise StageError(f"dpo: chosen checkpoint {chosen} has no model files")
         if trainer.is_world_process_zero():  # one copy, by the main process (every rank runs this body)
             shutil.copytree(chosen, out_model, ignore=shutil.ignore_patterns("rng_state*", "trainer_state.json",
-                                                                              "training_args.bin"))
+                                                                              "training_args.bin"),
+                            dirs_exist_ok=True)  # a resumed stage may hold a partial copy
         stats.update(checkpoint_criterion=cfg.checkpoint_criterion, checkpoint_candidates=candidates,
                      chosen_checkpoint=step)
     else:
