@@ -214,7 +214,10 @@ def rehearse(recipe_path: str, overrides: list[str], gen_python: str) -> str:
     gen_env = {**_env(), "VLLM_ALLOW_LONG_MAX_MODEL_LEN": "1"}
     gen_env.pop("VIRTUAL_ENV", None)
     times["eval"] = _run("eval", [gen_python, "-m", "fusechat.pipeline", "--recipe", str(rpath), "--from",
-                                  "eval_generate", "--until", "eval_score"], run_dir, gen_env)
+                                  "eval_generate", "--until", "eval_generate"], run_dir, gen_env)
+    # scoring needs the CPU set's checkers (math-verify), not vLLM
+    times["score"] = _run("score", [py, "-m", "fusechat.pipeline", "--recipe", str(rpath), "--from", "eval_score",
+                                    "--until", "eval_score"], run_dir)
     rehearsal = load_or_exit(str(rpath), [])
     sft_m, dpo_m = _manifest(run_dir, rehearsal, "sft"), _manifest(run_dir, rehearsal, "dpo")
     gen_m = _manifest(run_dir, rehearsal, "eval_generate")
