@@ -286,7 +286,10 @@ class DPOConfig(_Strict):
         if extra:
             import dataclasses
 
-            from trl import CPOConfig, DPOConfig
+            try:
+                from trl import CPOConfig, DPOConfig
+            except ImportError:  # the generation env (vLLM) has no TRL; the training env checks these keys
+                return self
 
             cls = CPOConfig if self.loss == "simpo" else DPOConfig
             known = {f.name for f in dataclasses.fields(cls)}

@@ -7,12 +7,17 @@
   with ``tensor_parallel_size`` GPUs running ``02_sample_responses.py --model <name> --shard i/N`` (vLLM);
 - ``sample_merge.sbatch``: the unsharded rerun that finds every chunk done and writes the stage's manifest;
 - ``score.sbatch`` / ``score_merge.sbatch``: ArmoRM scoring as an array (1 GPU per task), then its merge;
-- ``build.sbatch``: verification, SFT/DPO build and export (CPU);
+- ``build.sbatch``: verification, SFT/DPO build and export (CPU); for a WRPO recipe the y_ws / split stage, and
+  ``wrpo_data.sbatch`` (after SFT) the SFT model's samples and the (y_ws, y_wt, y_l) rows;
 - ``sft.sbatch``: LLaMA-Factory under torchrun across ``ceil(sft.num_gpus / cluster.gpus_per_node)`` nodes
   (``FORCE_TORCHRUN`` with NNODES / NODE_RANK / MASTER_ADDR / MASTER_PORT per node);
-- ``dpo.sbatch``: ``accelerate launch`` with the ZeRO-3 config across ``ceil(dpo.num_gpus / gpus_per_node)`` nodes;
+- ``dpo.sbatch``: ``accelerate launch`` with the ZeRO-3 config across ``ceil(dpo.num_gpus / gpus_per_node)`` nodes,
+  mixed precision from ``dpo.bf16`` (so the launch and TRL's ``bf16`` agree);
 - ``eval.sbatch``: evaluation generation, scoring and the table on one node;
 - ``submit.sh``: submits them all with ``--dependency=afterok`` so the target runs end to end.
+
+``tools/slurm_shim/`` (sbatch, srun, scontrol) runs these files on one machine: ``python -m fusechat.rehearse
+--slurm`` executes ``submit.sh`` through it on the tiny substitute.
 
 Every job runs the same numbered scripts as ``recipes/<target>.sh`` with the same recipe and overrides, so the
 stage cache and fingerprints behave exactly as in a single-node run.
@@ -93,8 +98,13 @@ def jobs(recipe: Recipe, recipe_path: str, overrides: list[str]) -> list[Job]:
                    f"--shard \"${{SLURM_ARRAY_TASK_ID}}/{c.scoring_shards}\"", gpus_per_node=1,
                    array=c.scoring_shards, after=("sample_merge",)))
     out.append(Job("score_merge", f"{gen} data_construction/03_score_rewards.py {rec}", after=("score",)))
-    out.append(Job("build", f"{gen} -m fusechat.pipeline {rec} --from verify_answers --until export",
-                   after=("score_merge",)))
+    wrpo = recipe.wrpo is not None
+    if wrpo:  # WRPO: y_ws and the SFT/preference split before SFT, the SFT model's samples and the triples after
+        out.append(Job("build", f"{gen} -m fusechat.pipeline {rec} --from wrpo_split --until wrpo_split",
+                       after=("score_merge",)))
+    else:
+        out.append(Job("build", f"{gen} -m fusechat.pipeline {rec} --from verify_answers --until export",
+                       after=("score_merge",)))
     distributed = ('MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"\n'
                    f"MASTER_PORT={PORT}\nexport MASTER_ADDR MASTER_PORT\n")
     s_nodes = nodes_for(recipe.sft.num_gpus, c.gpus_per_node)
@@ -105,6 +115,9 @@ def jobs(recipe: Recipe, recipe_path: str, overrides: list[str]) -> list[Job]:
         f"srun --ntasks-per-node=1 bash -c 'NNODES=$SLURM_NNODES NODE_RANK=$SLURM_NODEID RANK=$SLURM_NODEID "
         f"NPROC_PER_NODE={s_gpn} exec {train} training/01_sft.py {shell_in_single(rec)}'"),
         nodes=s_nodes, gpus_per_node=s_gpn, after=("build",)))
+    if wrpo:
+        out.append(Job("wrpo_data", f"{gen} -m fusechat.pipeline {rec} --from wrpo_target --until wrpo_build",
+                       gpus_per_node=1, after=("sft",)))
     d_nodes = nodes_for(recipe.dpo.num_gpus, c.gpus_per_node)
     d_gpn = min(recipe.dpo.num_gpus, c.gpus_per_node)
     acc = shlex.quote(str(Path(c.train_python).with_name("accelerate"))) if "/" in c.train_python else "accelerate"
@@ -112,8 +125,9 @@ def jobs(recipe: Recipe, recipe_path: str, overrides: list[str]) -> list[Job]:
         f"srun --ntasks-per-node=1 bash -c '{acc} launch --config_file {ACCELERATE_CONFIG} "
         f"--num_machines $SLURM_NNODES --machine_rank $SLURM_NODEID --main_process_ip $MASTER_ADDR "
         f"--main_process_port $MASTER_PORT --num_processes {recipe.dpo.num_gpus} "
+        f"--mixed_precision {'bf16' if recipe.dpo.bf16 else 'no'} "
         f"training/02_dpo.py {shell_in_single(rec)}'"),
-        nodes=d_nodes, gpus_per_node=d_gpn, after=("sft",)))
+        nodes=d_nodes, gpus_per_node=d_gpn, after=("wrpo_data",) if wrpo else ("sft",)))
     out.append(Job("eval", f"{gen} -m fusechat.pipeline {rec} --from eval_generate",
                    gpus_per_node=c.gpus_per_node, after=("dpo",)))
     return out

@@ -264,6 +264,11 @@ def run_stage(
     out_dir = _force_dir(store, fp) if force else store / fp
     if os.environ.get("RANK", "0") != "0":
         # Non-main ranks of a distributed launch (accelerate/torchrun) only run the body; rank 0 owns the folder.
+        # They skip when rank 0 will (the stage up to date or in the cache): a lone rank would wait for the others
+        # in its first collective (found by the launch rehearsal, python -m fusechat.rehearse).
+        if not force and any((m or {}).get("fingerprint") == fp
+                             for m in (read_manifest(run_folder), read_manifest(out_dir))):
+            return out_dir
         body(StageContext(spec=spec, recipe=recipe, out_dir=out_dir, input_dirs=input_dirs, shard=shard,
                           only_model=only_model))
         return out_dir

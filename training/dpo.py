@@ -229,6 +229,28 @@ def evaluate_final_model(trainer: Any, save_steps: int) -> None:
         trainer.evaluate()
 
 
+def build_trainer(loss: str, init_model: Path | str, args: Any, train_dataset: Any, eval_dataset: Any,
+                  tokenizer: Any, dtype: Any, ref_init: Path | str | None = None) -> Any:
+    """The loss's trainer on the policy loaded from ``init_model``; a loss with a reference model gets π_ref loaded
+    from the same checkpoint as a second, explicit model (the papers' π_ref is the SFT model).
+
+    TRL's fallback (no ``ref_model``: ``create_reference_model`` deep-copies the policy) is refused under DeepSpeed
+    ZeRO-3, whose parameters are partitioned; TRL prepares an explicitly loaded reference for ZeRO-3 itself
+    (``_prepare_deepspeed``), as alignment-handbook's ``run_dpo.py`` and the WRPO authors' ``run_wrpo.py`` do.
+    Built after ``args`` so that, under ZeRO-3, ``from_pretrained`` partitions the weights as it loads them.
+    SimPO has no reference model. ``ref_init`` (tests only) loads π_ref from another checkpoint.
+    """
+    from transformers import AutoModelForCausalLM
+
+    trainer_cls, _ = TRAINERS[loss]()
+    model = AutoModelForCausalLM.from_pretrained(init_model, torch_dtype=dtype)
+    extra: dict[str, Any] = {}
+    if LOSSES[loss].reference_model:
+        extra["ref_model"] = AutoModelForCausalLM.from_pretrained(ref_init or init_model, torch_dtype=dtype)
+    return trainer_cls(model=model, args=args, train_dataset=train_dataset, eval_dataset=eval_dataset,
+                       processing_class=tokenizer, **extra)
+
+
 def data_file(ctx: StageContext) -> Path:
     """Pairs from the FuseChat-3.0 export, or WRPO rows from the WRPO build, whichever the pipeline wired in."""
     if "wrpo_build" in ctx.input_dirs:
@@ -250,7 +272,7 @@ def _check_data(cfg: DPOConfig, path: Path, first: dict[str, Any]) -> None:
 def run(ctx: StageContext) -> StageResult:
     import torch
     from datasets import load_dataset
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
     cfg = ctx.recipe.dpo
     path = data_file(ctx)
@@ -293,10 +315,7 @@ def run(ctx: StageContext) -> StageResult:
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     dtype = torch.bfloat16 if (cfg.bf16 and torch.cuda.is_available()) else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(sft_model, torch_dtype=dtype)
-    # Losses with a reference model get TRL's frozen copy of the SFT model (the papers' π_ref); SimPO has none.
-    trainer = trainer_cls(model=model, args=args, train_dataset=dataset, eval_dataset=eval_dataset,
-                          processing_class=tok)
+    trainer = build_trainer(cfg.loss, sft_model, args, dataset, eval_dataset, tok, dtype)
     result = trainer.train()
     out_model = ctx.out_dir / MODEL_SUBDIR
     history = trainer.state.log_history
@@ -312,8 +331,10 @@ def run(ctx: StageContext) -> StageResult:
         chosen = ctx.out_dir / "checkpoints" / f"checkpoint-{step}"
         if not (chosen / "config.json").exists():
             raise StageError(f"dpo: chosen checkpoint {chosen} has no model files")
-        shutil.copytree(chosen, out_model, ignore=shutil.ignore_patterns("rng_state*", "trainer_state.json",
-                                                                          "training_args.bin"))
+        if trainer.is_world_process_zero():  # one copy, by the main process (every rank runs this body)
+            shutil.copytree(chosen, out_model, ignore=shutil.ignore_patterns("rng_state*", "trainer_state.json",
+                                                                              "training_args.bin"),
+                            dirs_exist_ok=True)  # a resumed stage may hold a partial copy
         stats.update(checkpoint_criterion=cfg.checkpoint_criterion, checkpoint_candidates=candidates,
                      chosen_checkpoint=step)
     else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,10 @@ def run(ctx: StageContext) -> StageResult:
     cfg_path = ctx.out_dir / "llamafactory_sft.yaml"
     cfg_path.write_text(yaml.safe_dump(args, sort_keys=False))
     if cfg.num_gpus > 1:
-        env = {**os.environ, "FORCE_TORCHRUN": "1"}
+        # this environment's launchers first on PATH (llamafactory-cli, and the torchrun it starts): an unactivated
+        # venv's bin/ is not on PATH
+        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+        env = {**os.environ, "FORCE_TORCHRUN": "1", "PATH": path}
         subprocess.run(["llamafactory-cli", "train", str(cfg_path)], check=True, env=env)
     else:
         from llamafactory.train.tuner import run_exp

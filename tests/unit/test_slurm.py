@@ -123,3 +123,26 @@ def test_submit_chains_jobs_in_dependency_order(rendered: Path, tmp_path: Path) 
     assert wait["sft"] == [ids["build"]] and wait["dpo"] == [ids["sft"]] and wait["eval"] == [ids["dpo"]]
     assert set(wait["sample_merge"][0].split(":")) == {ids[j] for j in ids if j.startswith("sample_") and
                                                        j != "sample_merge"}
+
+
+def test_dpo_launch_mixed_precision_follows_the_recipe(tmp_path: Path) -> None:
+    """accelerate's file says bf16; the launch line states the recipe's dpo.bf16 so TRL and DeepSpeed agree."""
+    for bf16, want in (("true", "--mixed_precision bf16"), ("false", "--mixed_precision no")):
+        recipe = load_recipe(REPO / RECIPE, [f"dpo.bf16={bf16}"])
+        slurm.render(recipe, RECIPE, [], tmp_path / bf16)
+        assert want in (tmp_path / bf16 / "dpo.sbatch").read_text()
+
+
+def test_wrpo_recipe_renders_its_own_stages(tmp_path: Path) -> None:
+    """A WRPO recipe's jobs run its stage list: the split before SFT, the SFT model's samples and the triples
+    between SFT and the preference job, each range made of WRPO pipeline stage names."""
+    recipe = load_recipe(REPO / "recipes/wrpo_llama3_8b.yaml", [])
+    slurm.render(recipe, "recipes/wrpo_llama3_8b.yaml", [], tmp_path)
+    names = {j.name: j for j in slurm.jobs(recipe, "recipes/wrpo_llama3_8b.yaml", [])}
+    assert "--from wrpo_split --until wrpo_split" in names["build"].body
+    assert names["wrpo_data"].after == ("sft",) and names["dpo"].after == ("wrpo_data",)
+    for job in names.values():
+        for flag in re.findall(r"--(?:from|until) (\S+)", job.body):
+            assert flag in pipeline.WRPO_SCRIPTS
+    sub = (tmp_path / "submit.sh").read_text()
+    assert sub.index("JOB_SFT=") < sub.index("JOB_WRPO_DATA=") < sub.index("JOB_DPO=")

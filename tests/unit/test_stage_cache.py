@@ -184,3 +184,18 @@ def test_eval_generation_fingerprint_covers_every_eval_key_but_the_judge():
     assert set(_EVAL_JUDGE) <= set(score)
     assert recipe.hash_of(score) != load_recipe(SMOKE,
                                                 ["eval.judge.model=other"]).hash_of(score)
+
+
+def test_non_main_ranks_skip_what_rank_zero_skips(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relaunch of a finished stage under accelerate/torchrun: rank 0 skips it, so the other ranks must too (a
+    lone rank would wait in its first collective for ranks that have left); up to date or reused from the cache."""
+    CALLS.clear()
+    go(tmp_path / "a")
+    monkeypatch.setenv("RANK", "1")
+    go(tmp_path / "a")  # up to date in this run
+    other = load_recipe(SMOKE, [f"run.dir={tmp_path / 'b'}"])
+    run_stage(REG["up"], other, body("up"), REG)  # in the shared cache (rank 0 links it)
+    assert CALLS == ["up", "down"]
+    changed = load_recipe(SMOKE, [f"run.dir={tmp_path / 'a'}", "data.build.rm_gap_max=0.3"])
+    run_stage(REG["down"], changed, lambda ctx: CALLS.append("down"), REG)  # a changed key: every rank runs it
+    assert CALLS == ["up", "down", "down"]
