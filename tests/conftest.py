@@ -26,6 +26,7 @@ How integration tests share one smoke run (write new ones the same way):
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -94,10 +95,21 @@ def run_pipeline(run_dir: Path, *overrides: str, extra: tuple[str, ...] = ()) ->
 
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A complete smoke pipeline run in a temporary run directory: built once per session, read-only for tests."""
-    run_dir = tmp_path_factory.mktemp("smoke_run")
-    proc = run_pipeline(run_dir)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    """A complete smoke pipeline run in a temporary run directory: built once per session, read-only for tests.
+
+    Under pytest-xdist every worker has its own session, so the run lives in the folder the workers share (the
+    parent of each worker's base temp) and is built under a file lock by the first worker that needs it; the others
+    wait and reuse it (pytest-xdist's documented pattern for session fixtures)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    run_dir, done = shared / "shared_smoke_run", shared / "shared_smoke_run.ok"
+    with (shared / "shared_smoke_run.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(run_dir, ignore_errors=True)
+            proc = run_pipeline(run_dir)
+            assert proc.returncode == 0, proc.stderr[-4000:]
+            done.write_text("ok\n")
     return run_dir
 
 
