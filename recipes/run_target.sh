@@ -11,6 +11,8 @@ GEN_PY="${GEN_PY:-python}"
 TRAIN_PY="${TRAIN_PY:-python}"
 ACCELERATE="${ACCELERATE:-accelerate}"
 NUM_GPUS="${NUM_GPUS:-8}"
+# The last data stage before SFT: export (a rebuild) or release_data (depth 2: the released data; run_depth2.sh).
+DATA_UNTIL="${DATA_UNTIL:-export}"
 # Preflight first: GPUs, disk, hub access, both environments; one line per check, stop on a blocker
 # (PREFLIGHT=skip bypasses it). The cost plan: python -m fusechat.plan --recipe "$RECIPE".
 if [[ "${PREFLIGHT:-run}" != "skip" ]]; then
@@ -19,7 +21,7 @@ if [[ "${PREFLIGHT:-run}" != "skip" ]]; then
     exit 1
   }
 fi
-"$GEN_PY" -m fusechat.pipeline --recipe "$RECIPE" "$@" --until export
+"$GEN_PY" -m fusechat.pipeline --recipe "$RECIPE" "$@" --until "$DATA_UNTIL"
 "$TRAIN_PY" training/01_sft.py --recipe "$RECIPE" "$@"
 "$ACCELERATE" launch --config_file training/configs/accelerate_zero3.yaml --num_processes "$NUM_GPUS" \
   training/02_dpo.py --recipe "$RECIPE" "$@"
