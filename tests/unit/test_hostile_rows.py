@@ -1,4 +1,4 @@
-"""Hostile rows in each of the eight source schemas: every one is a counted drop with a named reason, never an
+"""Hostile rows in each of the eight source schemas (and WRPO's prompt set): every one is a counted drop with a named reason, never an
 exception; valid but unusual text passes unchanged. Through ``map_row`` and through the whole selection stage."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_sources import ALPACA, HS2, LEETCODE, MAGPIE, OMI, SELF_OSS, UF, ZH
+from test_sources import ALPACA, ARMORM, HS2, LEETCODE, MAGPIE, OMI, SELF_OSS, UF, ZH
 
 from data_construction.selection import select_prompts
 from data_construction.sources import MAPPERS, RowError, UndecodableRow, map_row
@@ -19,13 +19,15 @@ from fusechat.recipe import load_recipe
 REPO = Path(__file__).resolve().parents[2]
 GOOD: dict[str, dict[str, Any]] = {"ultrafeedback": UF, "openmathinstruct2": OMI, "alpaca_gpt4_zh": ALPACA,
                                    "magpie_pro_dpo": MAGPIE, "helpsteer2": HS2, "leetcode": LEETCODE,
-                                   "self_oss_instruct": SELF_OSS, "magpie_qwen2_zh": ZH}
+                                   "self_oss_instruct": SELF_OSS, "magpie_qwen2_zh": ZH,
+                                   "llama3_ultrafeedback_armorm": ARMORM}
 DOMAIN = {"ultrafeedback": "general", "magpie_pro_dpo": "general", "helpsteer2": "general",
           "openmathinstruct2": "math", "leetcode": "code", "self_oss_instruct": "code",
-          "alpaca_gpt4_zh": "chinese", "magpie_qwen2_zh": "chinese"}
+          "alpaca_gpt4_zh": "chinese", "magpie_qwen2_zh": "chinese", "llama3_ultrafeedback_armorm": "general"}
 # Metadata fields kept for the manifest, per source (the ones the issue saw crash write_parquet).
 META = {"ultrafeedback": "source", "openmathinstruct2": "problem_source", "magpie_pro_dpo": "uuid",
-        "leetcode": "title", "self_oss_instruct": "sha1", "magpie_qwen2_zh": "uuid", "helpsteer2": "helpfulness"}
+        "leetcode": "title", "self_oss_instruct": "sha1", "magpie_qwen2_zh": "uuid", "helpsteer2": "helpfulness",
+        "llama3_ultrafeedback_armorm": "prompt_id"}
 
 
 def with_prompt(name: str, text: str) -> dict[str, Any]:
@@ -36,7 +38,8 @@ def with_prompt(name: str, text: str) -> dict[str, Any]:
     elif name == "magpie_qwen2_zh":
         row["conversations"][0]["value"] = text
     else:
-        row[{"openmathinstruct2": "problem", "helpsteer2": "prompt"}.get(name, "instruction")] = text
+        row[{"openmathinstruct2": "problem", "helpsteer2": "prompt",
+             "llama3_ultrafeedback_armorm": "prompt"}.get(name, "instruction")] = text
     return row
 
 

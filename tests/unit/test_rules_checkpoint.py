@@ -1,5 +1,5 @@
 """DPO's checkpoint choice (blog: "the better of the last two checkpoints", training/dpo.py) and its held-out
-split, stated at the edges: the save grid's last two steps, the metric's direction, ties, missing logs."""
+split, stated at the edges: the last two saved checkpoints (the final model included), the metric's direction, ties, missing logs."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ def _hist(scores: dict[int, float], key: str = "eval_rewards/accuracies") -> lis
     return [{"step": s, key: v, "eval_loss": 1.0 / (1 + s), "eval_rewards/margins": 0.1 * s} for s, v in scores.items()]
 
 
-def test_candidates_are_the_last_two_grid_steps_within_max_steps() -> None:
-    hist = _hist({2: 0.9, 4: 0.1, 6: 0.6, 8: 0.5})
+def test_candidates_are_the_last_two_saved_checkpoints_the_final_model_included() -> None:
+    hist = _hist({2: 0.9, 4: 0.1, 6: 0.6, 8: 0.5, 9: 0.4})
     step, cands = choose_checkpoint(hist, 2, 9, "rewards/accuracies")
-    assert [c["step"] for c in cands] == [6, 8] and step == 6  # step 2's 0.9 is not a candidate
-    assert cands[0] == {"step": 6, "score": 0.6, "eval_loss": 1 / 7, "eval_rewards/accuracies": 0.6,
-                        "eval_rewards/margins": pytest.approx(0.6)}
-    assert [c["step"] for c in choose_checkpoint(hist, 2, 8, "rewards/accuracies")[1]] == [6, 8]  # max_steps included
-    assert [c["step"] for c in choose_checkpoint(_hist({3: 0.1}), 3, 4, "rewards/accuracies")[1]] == [3]
+    assert [c["step"] for c in cands] == [8, 9] and step == 8  # the final model (9) is saved too; 2's 0.9 is not
+    assert cands[0] == {"step": 8, "score": 0.5, "eval_loss": 1 / 9, "eval_rewards/accuracies": 0.5,
+                        "eval_rewards/margins": pytest.approx(0.8)}
+    assert [c["step"] for c in choose_checkpoint(hist, 2, 8, "rewards/accuracies")[1]] == [6, 8]  # final on the grid
+    assert [c["step"] for c in choose_checkpoint(_hist({3: 0.1, 4: 0.2}), 3, 4, "rewards/accuracies")[1]] == [3, 4]
 
 
 def test_higher_is_better_except_loss_and_ties_go_to_the_later_step() -> None:
@@ -33,8 +33,8 @@ def test_higher_is_better_except_loss_and_ties_go_to_the_later_step() -> None:
 
 
 def test_no_grid_step_or_no_logged_metric_is_a_named_error() -> None:
-    with pytest.raises(StageError, match="no checkpoint on the save_steps=5 grid within 4 steps; lower dpo.save_steps or use "
-                                         "dpo.checkpoint_choice=last"):
+    with pytest.raises(StageError, match=r"4 step\(s\) save fewer than two checkpoints \(save_steps=5\); lower dpo.save_steps "
+                                         "or use dpo.checkpoint_choice=last"):
         choose_checkpoint([], 5, 4, "loss")
     with pytest.raises(StageError, match="no held-out eval_loss logged at checkpoint step 2"):
         choose_checkpoint([{"step": 1, "eval_loss": 0.1}], 1, 2, "loss")
