@@ -24,10 +24,7 @@ from fusechat.sandbox.pool import PIPELINE_DEPTH
 from fusechat.sandbox.worker import PRECOMPILE_MAX_CHARS, pack_program
 
 REPO = Path(__file__).resolve().parents[2]
-#: This file's own uid range, apart from the default 64000.. that every other sandbox user takes (pipeline stages,
-#: code benchmarks, other test files, possibly on the other xdist worker at the same time): the checks below that no
-#: process of these uids is left anywhere on the machine then see only this file's pools.
-UID_BASE = 64400
+UID_BASE = 64000
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox is Linux-only")
 
 
