@@ -55,8 +55,7 @@ SHARED_RUNS = ("smoke_run", "wrpo_run")
 #: run, whose verification and code benchmarks use the sandbox too: never two sandbox users at once.
 SANDBOX_TEST_FILES = tuple(f"tests/unit/{f}.py" for f in (
     "test_sandbox", "test_sandbox_harness", "test_code_exec_sandbox", "test_code_benchmarks", "test_code_tests",
-    "test_code_verification", "test_fidelity", "test_livebench_task", "test_livebench_scorers", "test_livebench_golden",
-    "test_scorer_properties"))
+    "test_code_verification", "test_fidelity", "test_livebench_task"))
 #: Unit tests that load or train tiny models or run whole stages (15-75 s each on the shared 2-core box, measured
 #: with --durations): integration-tier too, so the fast tier stays within its 3 minutes.
 HEAVY_UNIT_TESTS = (
