@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from evaluation.judge import JudgeRequest, LocalVerdict, RewardFn, judge_for
@@ -222,3 +223,19 @@ class FaultProxy:
     def __exit__(self, *exc: Any) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def write_toy_generations(run_dir: Path, task: Any, label: str, answers: list[str]) -> None:
+    """A finished eval_generate folder for one model (``label``) and the toy judged task, one answer per item: what
+    the scoring stage reads."""
+    from fusechat.io import write_jsonl
+    from fusechat.stage import MANIFEST
+    from fusechat.stages import STAGES
+
+    gen = run_dir / STAGES["eval_generate"].folder
+    items = [{"instruction": f"Question {i}?"} for i in range(len(answers))]
+    write_jsonl(items, gen / "items" / f"{task.id}.jsonl")
+    write_jsonl(({"index": i, "responses": [a]} for i, a in enumerate(answers)), gen / "toy" / f"{task.id}.jsonl")
+    (gen / "models.json").write_text(json.dumps({label: {"path": "tiny:toy", "folder": "toy", "family": "llama3"}}))
+    (gen / "benchmarks.json").write_text(json.dumps({task.id: {"data": {"source": "test", "path": "tiny:toy"}}}))
+    (gen / MANIFEST).write_text(json.dumps({"fingerprint": "generations-fp"}))

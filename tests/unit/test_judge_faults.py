@@ -12,13 +12,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from judge_helpers import FaultProxy, ToyJudgedTask, fake_reward
+from judge_helpers import FaultProxy, ToyJudgedTask, fake_reward, write_toy_generations
 
 from evaluation import score
 from evaluation.judge import local_server
 from evaluation.judge.local_server import serve_local_judge
 from evaluation.render import write_run_table
-from fusechat.io import write_jsonl
 from fusechat.recipe import REPO_ROOT, EvalBenchmarkConfig, load_recipe
 from fusechat.stage import MANIFEST, run_stage
 from fusechat.stages import STAGES
@@ -29,13 +28,7 @@ ANSWERS = ["Paris is the capital of France.", "no", "A long, careful and helpful
 
 
 def _generations(run_dir: Path) -> None:
-    gen = run_dir / STAGES["eval_generate"].folder
-    items = [{"instruction": f"Question {i}?"} for i in range(len(ANSWERS))]
-    write_jsonl(items, gen / "items" / f"{TASK.id}.jsonl")
-    write_jsonl(({"index": i, "responses": [a]} for i, a in enumerate(ANSWERS)), gen / "toy" / f"{TASK.id}.jsonl")
-    (gen / "models.json").write_text(json.dumps({LABEL: {"path": "tiny:toy", "folder": "toy", "family": "llama3"}}))
-    (gen / "benchmarks.json").write_text(json.dumps({TASK.id: {"data": {"source": "test", "path": "tiny:toy"}}}))
-    (gen / MANIFEST).write_text(json.dumps({"fingerprint": "generations-fp"}))
+    write_toy_generations(run_dir, TASK, LABEL, ANSWERS)
 
 
 @pytest.fixture
