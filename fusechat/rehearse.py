@@ -63,6 +63,15 @@ def accumulation(per_device: int, recipe_accum: int, rows: int, min_steps: int, 
     return 1
 
 
+def stage_accumulation(cfg: Any, rows: int | None, min_steps: int) -> int:
+    """A training stage's (``sft`` or ``dpo``) gradient accumulation as its recipe implies it (global batch over
+    per-device batch × GPUs), lowered by :func:`accumulation` when the rehearsal's row count is known."""
+    acc = cfg.global_batch_size // (cfg.per_device_train_batch_size * cfg.num_gpus)
+    if rows is None:
+        return acc
+    return accumulation(cfg.per_device_train_batch_size, acc, rows, min_steps, cfg.num_train_epochs)
+
+
 def tiny_model(recipe: Recipe) -> str:
     template = recipe.sft.template
     if template not in TINY_BY_TEMPLATE:
@@ -89,10 +98,7 @@ def rehearsal_tree(recipe: Recipe, name: str, sft_rows: int | None, pref_rows: i
                                                                      "target_max_new_tokens", "target_batch_size")})
         tree["wrpo"] = wrpo
     sft = recipe.sft.model_dump(mode="json", exclude_none=True)
-    s_acc = recipe.sft.global_batch_size // (recipe.sft.per_device_train_batch_size * recipe.sft.num_gpus)
-    if sft_rows is not None:
-        s_acc = accumulation(recipe.sft.per_device_train_batch_size, s_acc, sft_rows, MIN_SFT_STEPS,
-                             recipe.sft.num_train_epochs)
+    s_acc = stage_accumulation(recipe.sft, sft_rows, MIN_SFT_STEPS)
     sft.update(model=tiny_model(recipe), num_gpus=WORLD_SIZE, bf16=False,
                cutoff_len=min(recipe.sft.cutoff_len, MAX_LENGTH), learning_rate=base["sft"]["learning_rate"],
                global_batch_size=recipe.sft.per_device_train_batch_size * WORLD_SIZE * s_acc)
@@ -100,10 +106,7 @@ def rehearsal_tree(recipe: Recipe, name: str, sft_rows: int | None, pref_rows: i
     sft["extra"] = {**sft.get("extra", {}), "preprocessing_num_workers": 1}
     tree["sft"] = sft
     dpo = recipe.dpo.model_dump(mode="json", exclude_none=True)
-    d_acc = recipe.dpo.global_batch_size // (recipe.dpo.per_device_train_batch_size * recipe.dpo.num_gpus)
-    if pref_rows is not None:
-        d_acc = accumulation(recipe.dpo.per_device_train_batch_size, d_acc, pref_rows, MIN_PREF_STEPS,
-                             recipe.dpo.num_train_epochs)
+    d_acc = stage_accumulation(recipe.dpo, pref_rows, MIN_PREF_STEPS)
     dpo.update(num_gpus=WORLD_SIZE, bf16=False, max_length=min(recipe.dpo.max_length, MAX_LENGTH),
                max_prompt_length=min(recipe.dpo.max_prompt_length, MAX_PROMPT_LENGTH), save_steps=1,
                global_batch_size=recipe.dpo.per_device_train_batch_size * WORLD_SIZE * d_acc)
