@@ -4,12 +4,14 @@
     python evaluation/fetch_data.py --task gsm8k --task amc23             # named tasks
     python evaluation/fetch_data.py --all                                 # every registered task
 
-Per task (``evaluation/tasks/<task>.py`` ``data``): hub datasets are resolved to a commit (the task's pinned
-``revision``, else the current head, recorded) and loaded at that commit, every config in order; a pinned commit
-must resolve to itself. Files (``DataFile``: FuseEval's vendored MMLU-Pro / MMLU / GPQA / GSM8K copies, judge files
-...) are downloaded and must match their sha256. A task whose data is neither a pinned commit nor sha256-pinned
-files is fetched with a warning line (``unpinned``), and ``fetch.json`` says ``"pinned": false``. The rows go unmodified into
-``<data_dir>/<task>/items.jsonl`` with ``fetch.json`` (source, resolved revision, row count, sha256 of every
+Per task (``evaluation/tasks/<task>.py`` ``data``): hub datasets are read at a commit, every config in order: the
+task's pinned ``revision`` (40 hex), or, where no commit could be confirmed, the last hub commit on or before the
+task's ``era`` date, locked in ``evaluation/data_lock.json`` on first fetch and verified on every later one
+(``evaluation.hub_revisions``). Files (``DataFile``: FuseEval's vendored MMLU-Pro / MMLU / GPQA / GSM8K / EvalPlus
+copies, judge files ...) are downloaded and must match their sha256 (or git blob id). A hub dataset with neither a
+commit nor an era date is refused; a file without a checksum is fetched with a warning line and ``"pinned":
+false`` in ``fetch.json`` (no registered task has one: a test asserts ``is_pinned`` for all). The rows go
+unmodified into ``<data_dir>/<task>/items.jsonl`` with ``fetch.json`` (source, resolved revision, row count, sha256 of every
 file); the expected item count is checked. Gated datasets (GPQA) need ``huggingface-cli login`` after accepting
 their terms. Errors are one line naming the task. Already fetched tasks are skipped unless ``--force``.
 """
@@ -17,6 +19,7 @@ their terms. Errors are one line naming the task. Already fetched tasks are skip
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import sys
@@ -25,9 +28,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from evaluation import hub_revisions
 from evaluation.data import FETCH_FILE, ITEMS_FILE, DataError, default_data_dir, read_rows, sha256_file
 from evaluation.tasks import all_tasks, get_task
-from evaluation.tasks.base import DataFile, Task
+from evaluation.tasks.base import DataFile, DataSpec, Task
 from fusechat.recipe import RecipeError
 from fusechat.stage import StageError
 
@@ -46,6 +50,9 @@ def download(spec: DataFile, dest: Path) -> str:
     if spec.sha256 is not None and got != spec.sha256:
         Path(tmp.name).unlink(missing_ok=True)
         raise DataError(f"{spec.name}: sha256 mismatch for {spec.url}: expected {spec.sha256}, got {got}")
+    if spec.git_blob is not None and (blob := git_blob_id(Path(tmp.name))) != spec.git_blob:
+        Path(tmp.name).unlink(missing_ok=True)
+        raise DataError(f"{spec.name}: git blob id mismatch for {spec.url}: expected {spec.git_blob}, got {blob}")
     Path(tmp.name).replace(dest)
     return got
 
@@ -59,45 +66,50 @@ def pinned_file_rows(spec: DataFile) -> list[dict[str, Any]]:
         return read_rows(path)
 
 
-def _resolve_revision(hub_id: str, revision: str | None) -> str | None:
-    """The commit sha a hub dataset revision (None: the default branch) points to now."""
-    from huggingface_hub import HfApi
+def git_blob_id(path: Path) -> str:
+    """git's object id of a file's bytes (``git hash-object``): SHA-1 of ``b"blob <size>\\0"`` + the bytes."""
+    h = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())  # noqa: S324 - git's content id, not security
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
-    sha = HfApi().dataset_info(hub_id, revision=revision).sha
-    if revision is not None and len(revision) == 40 and sha != revision:
-        raise ValueError(f"revision {revision} resolved to {sha}")
-    return sha
+
+def file_pinned(f: DataFile) -> bool:
+    """A file fixed before fetching: a sha256, a git blob id, or a URL naming a 40-hex commit."""
+    return bool(f.sha256 or f.git_blob or any(hub_revisions.is_commit(part) for part in f.url.split("/")))
+
+
+def hub_pinned(spec: DataSpec) -> bool:
+    """A hub dataset fixed before fetching: a 40-hex commit or an era date (``evaluation.hub_revisions``)."""
+    return hub_revisions.is_commit(spec.revision) or spec.era is not None
 
 
 def is_pinned(task: Task) -> bool:
-    """Whether a task's data is fixed before fetching: a 40-hex hub commit, or files that each carry a sha256 or sit
-    at a URL of that commit (a task reading several hub datasets itself lists them as ``sources``: each needs a
-    40-hex revision)."""
+    """Whether a task's data is fixed before fetching: every hub dataset it reads (``data``, and ``sources`` for a
+    task reading several) has a 40-hex commit or an era date, and every file a checksum or a commit URL."""
     d = task.data
-    sources = getattr(task, "sources", ())
-    if any(len(s.revision or "") != 40 for s in sources):
-        return False
-    commit = d.revision if d.revision is not None and len(d.revision) == 40 else None
-    hub_ok = d.hub_id is None or commit is not None
-    files_ok = all(f.sha256 or (commit is not None and commit in f.url) for f in d.files)
-    return hub_ok and files_ok and (d.hub_id is not None or bool(d.files))
+    specs = [d, *getattr(task, "sources", ())]
+    hubs = [s for s in specs if s.hub_id is not None]
+    return (all(hub_pinned(s) for s in hubs) and all(file_pinned(f) for f in d.files)
+            and bool(hubs or d.files))
 
 
-def _hub_rows(task: Task) -> tuple[list[dict[str, Any]], str | None]:
+def _hub_rows(task: Task) -> tuple[list[dict[str, Any]], hub_revisions.Resolved]:
     from datasets import load_dataset
 
     d = task.data
     assert d.hub_id is not None
     try:
-        revision = _resolve_revision(d.hub_id, d.revision)
+        resolved = hub_revisions.resolve(d.hub_id, d.revision, d.era)
         rows: list[dict[str, Any]] = []
         for config in d.configs or (d.config,):
-            rows += [dict(r) for r in load_dataset(d.hub_id, config, split=d.split, revision=revision)]
-    except Exception as exc:  # offline, gated without login, renamed ...
+            rows += [dict(r) for r in load_dataset(d.hub_id, config, split=d.split, revision=resolved.revision)]
+    except Exception as exc:  # offline, gated without login, renamed, lock mismatch ...
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         gated = " (gated: accept its terms on the hub and run `huggingface-cli login`)" if d.gated else ""
         raise DataError(f"{task.id}: cannot load {d.hub_id}{gated}: {first[:200]}") from None
-    return rows, revision
+    return rows, resolved
 
 
 def fetch_task(task: Task, data_dir: Path, force: bool = False) -> Path:
@@ -112,6 +124,7 @@ def fetch_task(task: Task, data_dir: Path, force: bool = False) -> Path:
     files = {f.name: download(f, tmp / "files" / f.name) for f in d.files}
     revision = None
     hub_id = d.hub_id
+    resolved: list[dict[str, Any]] = []
     if hasattr(task, "fetch_rows"):  # a task reading several hub datasets itself (LiveBench: one per category)
         try:
             rows, revisions = task.fetch_rows()
@@ -119,9 +132,12 @@ def fetch_task(task: Task, data_dir: Path, force: bool = False) -> Path:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DataError(f"{task.id}: cannot load its hub datasets: {first[:300]}") from None
         hub_id = ", ".join(revisions)
-        revision = ", ".join(f"{k}@{v}" for k, v in revisions.items())
+        revision = ", ".join(f"{k}@{v.revision if isinstance(v, hub_revisions.Resolved) else v}"
+                             for k, v in revisions.items())
+        resolved = [v.record() for v in revisions.values() if isinstance(v, hub_revisions.Resolved)]
     elif d.hub_id is not None:
-        rows, revision = _hub_rows(task)
+        rows, res = _hub_rows(task)
+        revision, resolved = res.revision, [res.record()]
     elif d.files:
         rows = [r for f in d.files for r in read_rows(tmp / "files" / f.name)]  # several files: concatenated
     else:
@@ -133,7 +149,8 @@ def fetch_task(task: Task, data_dir: Path, force: bool = False) -> Path:
             f.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
     meta = {"task": task.id, "task_version": task.version, "hub_id": hub_id,
             "configs": list(d.configs or ((d.config,) if d.hub_id else ())), "split": d.split,
-            "revision_requested": d.revision, "revision": revision, "rows": len(rows),
+            "revision_requested": d.revision, "era": d.era, "revision": revision, "resolved": resolved,
+            "rows": len(rows),
             "sha256": sha256_file(tmp / ITEMS_FILE), "files": files, "licence": d.licence, "pinned": is_pinned(task)}
     (tmp / FETCH_FILE).write_text(json.dumps(meta, indent=2) + "\n")
     shutil.rmtree(folder, ignore_errors=True)
@@ -182,9 +199,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{task.id}: {meta['rows']} rows from {meta['hub_id'] or 'files'}"
                   f"{'@' + meta['revision'][:12] if meta.get('revision') else ''} -> {folder}")
             if not meta.get("pinned", True):
-                print(f"warning: {task.id}: unpinned data (no revision or checksum in the task; the head of the day "
-                      "was fetched and recorded in fetch.json)", file=sys.stderr)
-    except (DataError, KeyError, StageError, RecipeError) as exc:
+                print(f"warning: {task.id}: unpinned data (no commit, era date or checksum in the task; what was "
+                      "read is recorded in fetch.json)", file=sys.stderr)
+            for r in meta.get("resolved", []):
+                if r.get("rule", "pinned") != "pinned":
+                    print(f"  {r['hub_id']}: {r['rule']} -> {r['revision'][:12]} ({r.get('commit_date')}), "
+                          f"locked in {hub_revisions.lock_path()}")
+    except (DataError, KeyError, StageError, RecipeError, hub_revisions.RevisionError) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
     return 0

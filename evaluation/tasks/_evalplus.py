@@ -21,10 +21,11 @@ FuseEval (https://github.com/SLIT-AI/FuseChat-3.0, commit 5af2bad, ``FuseEval/Co
   (``shown="base"``): FuseChat's Qwen2.5-7B-Instruct HumanEval value, 85.4, sits next to Qwen's own base-test
   figure, 84.8, while its HumanEval+ figure is lower; the paper does not say. Both are recorded per item.
 
-Data: EvalPlus' own release files (``https://github.com/evalplus/{humanevalplus,mbppplus}_release``), the release
-a task parameter: FuseEval pinned evalplus 0.2.1, whose defaults are HumanEval+ v0.1.9 and MBPP+ v0.1.0 (399
-tasks) -- our defaults; evalplus 0.3.1 (installed) defaults to v0.1.10 and v0.2.0 (378 tasks, broken tasks
-removed). Ground-truth outputs and times come from evalplus' own ``get_groundtruth`` (it runs the canonical
+Data: the release is a task parameter: FuseEval pinned evalplus 0.2.1, whose defaults are HumanEval+ v0.1.9 and
+MBPP+ v0.1.0 (399 tasks) -- our defaults, read from FuseEval's own vendored copies (``Code-Eval/eval_plus/data`` at
+5af2bad: MBPP+ by sha256, HumanEval+ by git blob id, its bytes being absent from the public snapshots); evalplus
+0.3.1 (installed) defaults to v0.1.10 and v0.2.0 (378 tasks, broken tasks removed), read from evalplus' release
+assets (``https://github.com/evalplus/{humanevalplus,mbppplus}_release``) by the sha256 public code pins. Ground-truth outputs and times come from evalplus' own ``get_groundtruth`` (it runs the canonical
 solutions, trusted dataset code, in-process, as ``evalplus.evaluate`` does) and are cached by evalplus.
 """
 
@@ -39,6 +40,8 @@ from typing import Any, ClassVar, Literal
 from evaluation import code_exec
 from evaluation.tasks.base import (
     FUSECHAT_TABLES,
+    FUSEEVAL_COMMIT,
+    FUSEEVAL_RAW,
     DataFile,
     DataSpec,
     Decoding,
@@ -60,6 +63,20 @@ FUSEEVAL_STOP = ("<|endoftext|>", "<|endofmask|>", "<|end_of_text|>", "<|eot_id|
 FENCE_PREFILL = "```python\n"
 CHAT_PREFILL = f"{RESPONSE_PREFIX}\n```python\n"
 RELEASE_URL = "https://github.com/evalplus/{repo}/releases/download/{version}/{name}.jsonl.gz"
+#: FuseEval's vendored EvalPlus data folder (the decompressed files evalplus caches), at FUSEEVAL_COMMIT
+FUSEEVAL_EVALPLUS = f"{FUSEEVAL_RAW}/Code-Eval/eval_plus/data"
+
+
+def release_asset(repo: str, name: str, version: str, sha256: str) -> DataFile:
+    """evalplus' gzipped release asset ``version`` of ``name``, with its sha256."""
+    return DataFile(f"{name}-{version}.jsonl.gz", RELEASE_URL.format(repo=repo, version=version, name=name),
+                    sha256=sha256)
+
+
+def fuseeval_copy(name: str, version: str, *, sha256: str | None = None, git_blob: str | None = None) -> DataFile:
+    """FuseEval's vendored decompressed copy ``<name>-<version>.jsonl`` (``Code-Eval/eval_plus/data``)."""
+    file = f"{name}-{version}.jsonl"
+    return DataFile(file, f"{FUSEEVAL_EVALPLUS}/{file}", sha256=sha256, git_blob=git_blob)
 
 Shown = Literal["base", "plus"]
 
@@ -214,6 +231,8 @@ class EvalPlusTask(Task):
     release_name: ClassVar[str]
     releases: ClassVar[dict[str, int]]  # release -> expected task count
     default_release: ClassVar[str]
+    #: per release, the checksummed file: FuseEval's vendored copy where it ships one, else evalplus' asset
+    release_files: ClassVar[dict[str, DataFile]]
     not_none_tasks: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, release: str | None = None, shown: Shown = "base",
@@ -228,10 +247,10 @@ class EvalPlusTask(Task):
         self.min_time_limit = min_time_limit
         self.gt_time_limit_factor = gt_time_limit_factor
         self.metric = f"pass@1 ({shown} tests, greedy)"
-        url = RELEASE_URL.format(repo=self.release_repo, version=self.release, name=self.release_name)
+        pin = self.release_files[self.release]
+        where = "FuseEval's vendored copy" if FUSEEVAL_COMMIT in pin.url else "evalplus' release asset"
         self.data = DataSpec(None, expected_items=self.releases[self.release], licence=self.licence_note,
-                             files=(DataFile(f"{self.release_name}-{self.release}.jsonl.gz", url),),
-                             note=f"EvalPlus {self.release_name} {self.release} (evalplus' release asset)")
+                             files=(pin,), note=f"EvalPlus {self.release_name} {self.release} ({where})")
 
     licence_note: ClassVar[str] = ""
     PARAMS: ClassVar[tuple[str, ...]] = ("release", "shown", "min_time_limit", "gt_time_limit_factor")

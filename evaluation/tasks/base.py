@@ -44,6 +44,9 @@ class DataFile:
     name: str
     url: str
     sha256: str | None = None
+    #: git's object id of the file in the tree it is fetched from (SHA-1 of "blob <size>", a NUL byte, the
+    #: bytes): the checksum of a vendored copy whose bytes could not be hashed offline (FuseEval's HumanEval+)
+    git_blob: str | None = None
 
 
 FUSEEVAL_COMMIT = "5af2badba59fc4561202e19a7311ec119a19a73b"
@@ -65,6 +68,9 @@ class DataSpec:
     files: tuple[DataFile, ...] = ()
     note: str = ""
     configs: tuple[str, ...] = ()  # several hub configs concatenated in this order (e.g. one per subject)
+    #: ``YYYY-MM-DD``: where no commit is known, the revision is the last hub commit on or before this day,
+    #: resolved at fetch and locked in ``evaluation/data_lock.json`` (``evaluation.hub_revisions``)
+    era: str | None = None
 
 
 @dataclass(frozen=True)

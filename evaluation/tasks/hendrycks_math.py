@@ -9,8 +9,8 @@ loads ``EleutherAI/hendrycks_math``: the same 5,000 test problems in the origina
 ``level``, ``type``, ``solution``), split by subject into seven configs that are concatenated in the order
 below. The gold answer is the last ``\\boxed{}`` of ``solution``, as the toolkit extracts it. The documented
 variant ``math500`` loads ``HuggingFaceH4/MATH-500`` (the 500-problem subset of "Let's Verify Step by Step",
-with an ``answer`` field) for quick runs; it is not a paper-table row. The metrics JSON records which copy and
-revision were used.
+with an ``answer`` field) for quick runs; it is not a paper-table row. Both are read at pinned commits
+(``MATH_REVISION``, ``MATH500_REVISION``); the metrics JSON records which copy and revision were used.
 """
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ SUBJECTS = ("algebra", "counting_and_probability", "geometry", "intermediate_alg
 _TYPES = {"algebra": "Algebra", "counting_and_probability": "Counting & Probability", "geometry": "Geometry",
           "intermediate_algebra": "Intermediate Algebra", "number_theory": "Number Theory",
           "prealgebra": "Prealgebra", "precalculus": "Precalculus"}
+#: The commit public evaluation code pins; a public audit reports its 12,500 rows equal the original
+#: ``hendrycks/competition_math`` rows as a multiset, all fields (docs/evaluation.md, "Data pins").
+MATH_REVISION = "21a5633873b6a120296cce3e2df9d5550074f4a3"
+#: The commit of MATH-500 that public evaluation code pins (500 rows; the dataset's content predates the paper).
+MATH500_REVISION = "6e4ed1a2a79af7d8630a6b768ec859cb5af4d3be"
 _TOL = "ground truth on 5,000 problems; ±2 points covers template, grader (math-verify vs Qwen) and batch noise"
 
 
@@ -53,6 +58,7 @@ class MATH(MathTask):
     tables = FUSECHAT_TABLES
     order = 7
     data = DataSpec("EleutherAI/hendrycks_math", configs=SUBJECTS, split="test", expected_items=5000,
+                    revision=MATH_REVISION,
                     licence="MIT (repo); AoPS DMCA took the original hub copy down",
                     note="full 5,000-problem MATH test (the Qwen2.5-Math toolkit's data/math/test.jsonl), "
                          "gold = last \\boxed{} of 'solution'")
@@ -84,7 +90,7 @@ class MATH500(MATH):
     tolerance_why = "variant: 500 problems, not comparable with the paper's full-MATH row"
     tables = ()
     order = 7.5
-    data = DataSpec("HuggingFaceH4/MATH-500", split="test", expected_items=500, licence="MIT",
+    data = DataSpec("HuggingFaceH4/MATH-500", split="test", expected_items=500, licence="MIT", revision=MATH500_REVISION,
                     note="500-problem subset (PRM800K split); gold = 'answer'")
 
     def gold(self, item: dict[str, Any]) -> str:

@@ -3,7 +3,8 @@
 164 problems (openai/human-eval, MIT; EvalPlus' added tests Apache-2.0). Release parameter: v0.1.9 (evalplus
 0.2.1, FuseEval's pin; default) or v0.1.10 (evalplus 0.3.x). Note that evalplus 0.3.1's own
 ``get_human_eval_plus(version=...)`` ignores the version (it always resolves v0.1.10), which is why the release
-file is fetched by URL here rather than through that function.
+file is fetched by URL here rather than through that function. v0.1.9 is FuseEval's vendored copy (checked by
+its git blob id), v0.1.10 evalplus' release asset (sha256).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import random
 from typing import Any
 
 from evaluation.tasks._code_synth import pick
-from evaluation.tasks._evalplus import EvalPlusTask
+from evaluation.tasks._evalplus import EvalPlusTask, fuseeval_copy, release_asset
 
 
 class HumanEval(EvalPlusTask):
@@ -26,6 +27,12 @@ class HumanEval(EvalPlusTask):
     release_name = "HumanEvalPlus"
     releases = {"v0.1.9": 164, "v0.1.10": 164}
     default_release = "v0.1.9"
+    release_files = {
+        # FuseEval's vendored file: git blob id from the tree at 5af2bad (``git ls-tree``)
+        "v0.1.9": fuseeval_copy("HumanEvalPlus", "v0.1.9", git_blob="b56d7b9d6b16b3b94f9c08702f8409b16f836704"),
+        "v0.1.10": release_asset("humanevalplus_release", "HumanEvalPlus", "v0.1.10",
+                                 "272720b90ac375502c8ed23cd791c2a93dfb22a911641a494da74a426c09f101"),
+    }
     licence_note = "MIT (HumanEval); Apache-2.0 (EvalPlus tests)"
 
     def synthetic(self, rng: random.Random, n: int) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
 """LiveBench-0831 (the FuseChat-3.0 tables' "LiveBench 0831" row), as FuseEval's vendored LiveBench runs it.
 
 * **Data**: the six hub datasets ``livebench/{math,reasoning,coding,language,data_analysis,
-  instruction_following}`` (split ``test``), concatenated, filtered to release option ``2024-08-31``: released on
+  instruction_following}`` (split ``test``), each at its last commit on or before ``ERA`` (locked in
+  ``evaluation/data_lock.json``), concatenated, filtered to release option ``2024-08-31``: released on
   or before it and not removed on or before it (``evaluation.livebench.release``). LiveBench kept 1,000
   questions from its 2024-07-26 update on (the 2024-08-31 update replaced math questions rather than adding any),
   which is the expected count, checked when the real data is fetched (not verifiable offline here). The hub
@@ -25,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from evaluation.families import BOS_STRIPPED_FAMILIES
+from evaluation.hub_revisions import Resolved, resolve
 from evaluation.livebench import FUSEEVAL, UPSTREAM, UPSTREAM_COMMIT, coding, synthetic
 from evaluation.livebench.aggregate import Breakdown, breakdown
 from evaluation.livebench.registry import CATEGORY_TASKS, is_coding, score_question
@@ -54,6 +56,10 @@ def fetch_nltk_data() -> None:
             raise RuntimeError(f"cannot download nltk data {NLTK_DATA!r}") from None
 
 
+#: The era of the paper's LiveBench run: 2024-12-12, the day FuseEval (with its LiveBench fork and release
+#: option 2024-08-31) was published (SLIT-AI/FuseChat-3.0 commit 048cc0c "Add FuseEval"); the reported numbers
+#: predate it. The hub datasets are read at their last commit on or before that day.
+ERA = "2024-12-12"
 CATEGORIES: tuple[str, ...] = ("math", "reasoning", "coding", "language", "data_analysis", "instruction_following")
 _NOTE = ("six hub datasets livebench/<category> (split test) concatenated, then release option 2024-08-31; "
          "no licence tag on the cards, third-party content: never committed")
@@ -72,27 +78,29 @@ class LiveBench(Task):
     order = 5
     max_model_len = 4096
     release: ClassVar[str] = DEFAULT_RELEASE
-    #: the hub datasets whose test splits are concatenated (revisions are resolved and recorded at fetch time)
+    #: the hub datasets whose test splits are concatenated, each read at the last commit on or before
+    #: ``ERA`` (no commit sha of these datasets could be confirmed from public sources; docs/evaluation.md)
     sources: ClassVar[tuple[DataSpec, ...]] = tuple(
-        DataSpec(f"livebench/{c}", split="test", licence="none stated on the dataset card") for c in CATEGORIES)
+        DataSpec(f"livebench/{c}", split="test", licence="none stated on the dataset card", era=ERA)
+        for c in CATEGORIES)
     data = DataSpec(None, split="test", expected_items=1000, licence="none stated on the dataset cards",
                     note=_NOTE)
     decoding = Decoding(temperature=0.0, max_new_tokens=4096)
 
     # ------------------------------------------------------------------ data
-    def fetch_rows(self) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+    def fetch_rows(self) -> tuple[list[dict[str, Any]], dict[str, Resolved]]:
         """The rows of the six hub datasets that belong to the release (unmodified), and the commit each
-        dataset was read at (network; the fetch step caches the rows and checks ``data.expected_items``)."""
+        dataset was read at, by its era rule (network; the fetch step caches the rows and checks
+        ``data.expected_items``)."""
         from datasets import load_dataset
-        from huggingface_hub import HfApi
 
         rows: list[dict[str, Any]] = []
-        revisions: dict[str, str | None] = {}
+        revisions: dict[str, Resolved] = {}
         for spec in self.sources:
             assert spec.hub_id is not None
-            revision = HfApi().dataset_info(spec.hub_id, revision=spec.revision).sha
-            revisions[spec.hub_id] = revision
-            rows.extend(dict(r) for r in load_dataset(spec.hub_id, split=spec.split, revision=revision)
+            got = resolve(spec.hub_id, spec.revision, spec.era)
+            revisions[spec.hub_id] = got
+            rows.extend(dict(r) for r in load_dataset(spec.hub_id, split=spec.split, revision=got.revision)
                         if in_release(r, self.release))
         fetch_nltk_data()
         return rows, revisions

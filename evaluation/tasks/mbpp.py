@@ -12,7 +12,7 @@ import random
 from typing import Any
 
 from evaluation.tasks._code_synth import pick
-from evaluation.tasks._evalplus import EvalPlusTask
+from evaluation.tasks._evalplus import EvalPlusTask, fuseeval_copy, release_asset
 
 #: Synthetic task numbers start here: evalplus deserialises the inputs of some real task numbers (< 810).
 SYNTH_ID_BASE = 900
@@ -29,6 +29,13 @@ class MBPP(EvalPlusTask):
     release_name = "MbppPlus"
     releases = {"v0.1.0": 399, "v0.2.0": 378}
     default_release = "v0.1.0"
+    release_files = {
+        # FuseEval's vendored file (sha256 of the blob in the tree at 5af2bad)
+        "v0.1.0": fuseeval_copy("MbppPlus", "v0.1.0",
+                                sha256="a855b9de667baea8e2f8aa61f898767a7336872208a85222b35622545e819fe9"),
+        "v0.2.0": release_asset("mbppplus_release", "MbppPlus", "v0.2.0",
+                                "af43697e8791c4c149bdfd6b489d8b5412507551ac20e28a439f650b8225db63"),
+    }
     licence_note = "CC-BY-4.0 (MBPP); Apache-2.0 (EvalPlus tests)"
 
     @property

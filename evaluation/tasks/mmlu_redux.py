@@ -33,6 +33,9 @@ SUBJECTS = (
     "professional_medicine", "professional_psychology", "public_relations", "security_studies", "sociology",
     "us_foreign_policy", "virology", "world_religions",
 )
+#: The commit public reproductions of MMLU-Redux 2.0 pin (docs/evaluation.md, "Data pins"). FuseEval never read
+#: this dataset, so no commit of the paper's era exists to match; this one fixes what is read.
+REDUX_REVISION = "372ea425445d51e1ba1188c56e5e893f8138621f"
 ERROR_TYPES = ("ok", "bad_question_clarity", "bad_options_clarity", "no_correct_answer", "multiple_correct_answers",
                "wrong_groundtruth", "expert")
 
@@ -47,6 +50,7 @@ class MMLURedux(MultipleChoiceTask):
     tables = TABLES_14
     order = 10
     data = DataSpec("edinburgh-dawg/mmlu-redux-2.0", configs=SUBJECTS, split="test", expected_items=5700,
+                    revision=REDUX_REVISION,
                     licence="CC-BY-4.0", note="57 subjects x 100; only error_type == 'ok' is evaluated")
 
     def prepare(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -281,6 +281,7 @@ def test_code_tasks_registered_with_releases() -> None:
     assert tasks["mbpp"].release == "v0.1.0" and tasks["mbpp"].data.expected_items == 399
     assert MBPP(release="v0.2.0").data.expected_items == 378
     assert MBPP(release="v0.2.0").data.files[0].url.endswith("/v0.2.0/MbppPlus.jsonl.gz")
+    assert tasks["mbpp"].data.files[0].url.endswith("/FuseEval/Code-Eval/eval_plus/data/MbppPlus-v0.1.0.jsonl")
     assert HumanEval(shown="plus").protocol()["shown"] == "plus"
     with pytest.raises(ValueError):
         MBPP(release="v9")
@@ -355,18 +356,27 @@ def test_fetch_and_load_release_files_offline(tmp_path) -> None:
     from evaluation.fetch_data import fetch_task
     from evaluation.tasks.base import DataFile
 
-    he = HumanEval()
+    from evaluation.data import sha256_file
+    from evaluation.fetch_data import git_blob_id
+
+    he = HumanEval(release="v0.1.10")  # evalplus' gzipped release asset, sha256-checked
     rows = he.synthetic(random.Random(0), 5)
     gz = tmp_path / "HumanEvalPlus.jsonl.gz"
     with gzip.open(gz, "wt") as f:
         f.writelines(json.dumps(r) + "\n" for r in rows)
     name = he.data.files[0].name
-    he.data = dataclasses.replace(he.data, expected_items=5, files=(DataFile(name, gz.as_uri()),))
+    he.data = dataclasses.replace(he.data, expected_items=5, files=(DataFile(name, gz.as_uri(), sha256_file(gz)),))
     fetch_task(he, tmp_path / "cache")
     assert load_items(he, None, data_dir=tmp_path / "cache").items == rows
-    other = HumanEval(release="v0.1.10")
     with pytest.raises(DataError, match="another release"):
-        load_items(other, None, data_dir=tmp_path / "cache")
+        load_items(HumanEval(), None, data_dir=tmp_path / "cache")
+    fuse = HumanEval()  # FuseEval's decompressed copy, checked by its git blob id
+    plain = tmp_path / "HumanEvalPlus-v0.1.9.jsonl"
+    plain.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    pin = DataFile(fuse.data.files[0].name, plain.as_uri(), git_blob=git_blob_id(plain))
+    fuse.data = dataclasses.replace(fuse.data, expected_items=5, files=(pin,))
+    fetch_task(fuse, tmp_path / "cache", force=True)
+    assert load_items(fuse, None, data_dir=tmp_path / "cache").items == rows
 
     lcb = LiveCodeBench()
     items = lcb.synthetic(random.Random(0), 6)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
@@ -190,13 +191,12 @@ def test_fetch_rows_reads_six_datasets_and_keeps_the_release(monkeypatch, tmp_pa
 
     loaded: list[tuple[str, str, str]] = []
 
-    class _Info:
-        def __init__(self, repo: str) -> None:
-            self.sha = "sha-" + repo.split("/")[1]
-
-    class _Api:
-        def dataset_info(self, repo: str, revision: str | None = None) -> _Info:
-            return _Info(repo)
+    class _Api:  # each dataset's history: one commit before the era, one after
+        def list_repo_commits(self, repo: str, repo_type: str | None = None) -> list[SimpleNamespace]:
+            assert repo_type == "dataset"
+            name = repo.split("/")[1]
+            return [SimpleNamespace(commit_id=f"later-{name}", created_at=datetime(2025, 1, 2, tzinfo=UTC)),
+                    SimpleNamespace(commit_id=f"sha-{name}", created_at=datetime(2024, 12, 1, tzinfo=UTC))]
 
     def _load(repo: str, split: str, revision: str) -> list[dict]:
         loaded.append((repo, split, revision))
@@ -206,6 +206,7 @@ def test_fetch_rows_reads_six_datasets_and_keeps_the_release(monkeypatch, tmp_pa
 
     nltk_fetched: list[bool] = []
     monkeypatch.setattr(huggingface_hub, "HfApi", _Api)
+    monkeypatch.setenv("FUSECHAT_DATA_LOCK", str(tmp_path / "lock.json"))
     monkeypatch.setattr(datasets, "load_dataset", _load)
     monkeypatch.setattr(lb_module, "fetch_nltk_data", lambda: nltk_fetched.append(True))
     rows, revisions = TASK.fetch_rows()
@@ -214,12 +215,14 @@ def test_fetch_rows_reads_six_datasets_and_keeps_the_release(monkeypatch, tmp_pa
                                                 ("math", "reasoning", "coding", "language", "data_analysis",
                                                  "instruction_following")]
     assert loaded[0] == ("livebench/math", "test", "sha-math") and len(loaded) == 6
-    assert revisions["livebench/coding"] == "sha-coding"
+    assert revisions["livebench/coding"].revision == "sha-coding" and revisions["livebench/coding"].rule == "era 2024-12-12"
+    assert json.loads((tmp_path / "lock.json").read_text())["datasets"]["livebench/math"]["revision"] == "sha-math"
     with pytest.raises(DataError, match="6 rows, expected 1000"):
         fetch_task(TASK, tmp_path)
     monkeypatch.setattr(type(TASK), "data", replace(TASK.data, expected_items=6))
     folder = fetch_task(TASK, tmp_path)
     meta = json.loads((folder / "fetch.json").read_text())
     assert meta["rows"] == 6 and "livebench/math@sha-math" in meta["revision"]
+    assert {r["hub_id"]: r["rule"] for r in meta["resolved"]}["livebench/data_analysis"] == "era 2024-12-12"
     items = load_items(TASK, None, data_dir=tmp_path).items
     assert len(items) == 6 and items[0]["livebench_release_date"] == "2024-06-24"
