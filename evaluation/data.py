@@ -1,8 +1,8 @@
 """Benchmark items for a task: from the fetched cache (default), a local file, or the tiny world.
 
 The cache (``python evaluation/fetch_data.py``) holds, per task, ``<data_dir>/<task>/items.jsonl`` (the rows of
-the real dataset, unmodified) and ``fetch.json`` (hub id, configs, split, the resolved revision, row count and
-the sha256 of every file). Loading re-checks the checksum; a task that was never fetched is a one-line error
+the real dataset, unmodified) and ``fetch.json`` (hub id, configs, split, the resolved revision and the rule that
+chose it, row count and the sha256 of every file). Loading re-checks the checksum; a task that was never fetched is a one-line error
 naming it and the command that fetches it. ``Task.prepare`` then applies the protocol's filtering, and ``limit``
 keeps the first N items.
 """
@@ -99,7 +99,8 @@ def load_cached(task: Task, data_dir: Path, recipe_file: str | None = None) -> I
                         f"{sorted(wanted)} (another release?); run: {fetch_hint(task, recipe_file)} --force")
     rows = read_rows(items_path)
     prov = {"source": "fetched", "hub_id": meta.get("hub_id"), "configs": meta.get("configs"),
-            "split": meta.get("split"), "revision": meta.get("revision"), "rows": len(rows),
+            "split": meta.get("split"), "revision": meta.get("revision"), "resolved": meta.get("resolved", []),
+            "rows": len(rows),
             "sha256": meta["sha256"], "files": meta.get("files", {}), "note": task.data.note}
     return Items(rows, prov)
 

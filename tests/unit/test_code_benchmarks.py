@@ -352,12 +352,9 @@ def test_fetch_and_load_release_files_offline(tmp_path) -> None:
     import dataclasses
     import gzip
 
-    from evaluation.data import DataError, load_items
-    from evaluation.fetch_data import fetch_task
+    from evaluation.data import DataError, load_items, sha256_file
+    from evaluation.fetch_data import fetch_task, git_blob_id
     from evaluation.tasks.base import DataFile
-
-    from evaluation.data import sha256_file
-    from evaluation.fetch_data import git_blob_id
 
     he = HumanEval(release="v0.1.10")  # evalplus' gzipped release asset, sha256-checked
     rows = he.synthetic(random.Random(0), 5)
