@@ -11,7 +11,9 @@
 * **Prompt**: the question's own first turn as the single user message, through the family's chat template with
   its default system prompt (FuseEval ``gen_model_answer_vllm.py``: ``apply_chat_template([{"role": "user",
   "content": turns[0]}])``, BOS stripped for Gemma/Mistral as everywhere else).
-* **Decoding**: greedy, ``max_tokens`` 4,096, vLLM ``max_model_len`` 4,096 (the same script).
+* **Decoding**: greedy, ``max_tokens`` 4,096, vLLM ``max_model_len`` 4,096 (the same script). ``options.generator:
+  hf_fastchat`` selects FuseEval's other script, ``gen_model_answer.py`` (FastChat template, HF generate, no
+  context cap; ``evaluation/tasks/_fastchat.py``).
 * **Scoring**: one scorer per task in ``evaluation.livebench`` (rules of upstream LiveBench ``process_results`` at
   e84e548 = FuseEval 5af2bad); coding programs run only in ``fusechat.sandbox``.
 * **Aggregation**: mean over the six categories of the mean over each category's tasks, in percent
@@ -31,6 +33,7 @@ from evaluation.livebench import FUSEEVAL, UPSTREAM, UPSTREAM_COMMIT, coding, sy
 from evaluation.livebench.aggregate import Breakdown, breakdown
 from evaluation.livebench.registry import CATEGORY_TASKS, is_coding, score_question
 from evaluation.livebench.release import DEFAULT_RELEASE, in_release, select_release
+from evaluation.tasks._fastchat import check_generator, fastchat_prompt
 from evaluation.tasks.base import (
     FUSECHAT_TABLES,
     DataSpec,
@@ -86,6 +89,18 @@ class LiveBench(Task):
     data = DataSpec(None, split="test", expected_items=1000, licence="none stated on the dataset cards",
                     note=_NOTE)
     decoding = Decoding(temperature=0.0, max_new_tokens=4096)
+    #: ``options.generator``: FuseEval's vLLM script (default) or its HF/FastChat one (``evaluation/tasks/_fastchat.py``)
+    generator: str = "vllm"
+
+    def configured(self, options: dict[str, Any]) -> LiveBench:
+        """``options.generator``: ``vllm`` (default) | ``hf_fastchat``."""
+        if "generator" not in options or options["generator"] == self.generator:
+            return self
+        task = LiveBench()
+        task.generator = check_generator(options["generator"], self.id)
+        if task.generator == "hf_fastchat":
+            task.max_model_len = None  # HF generate: no vLLM context cap
+        return task
 
     # ------------------------------------------------------------------ data
     def fetch_rows(self) -> tuple[list[dict[str, Any]], dict[str, Resolved]]:
@@ -116,6 +131,8 @@ class LiveBench(Task):
     # ------------------------------------------------------------------ generation
     def prompt(self, item: dict[str, Any], family: Family) -> Prompt:
         """The question's first turn as the only user message (the family template adds its system prompt)."""
+        if self.generator == "hf_fastchat":
+            return fastchat_prompt(family, [item["turns"][0]], [])
         return Prompt(messages=[{"role": "user", "content": item["turns"][0]}],
                       add_bos=family not in BOS_STRIPPED_FAMILIES)  # FuseEval strips the template BOS for gemma/mistral paths only
 
@@ -164,7 +181,7 @@ class LiveBench(Task):
         return self.breakdown(items, results).overall
 
     def protocol(self) -> dict[str, Any]:
-        return {**super().protocol(), "release_option": self.release,
+        return {**super().protocol(), "release_option": self.release, "generator": self.generator,
                 "sources": [s.hub_id for s in self.sources], "categories": CATEGORY_TASKS,
                 "scorers": f"{UPSTREAM} process_results @ {UPSTREAM_COMMIT} (= {FUSEEVAL})",
                 "prompt": "turns[0] as the single user message, family chat template with its default system"}

@@ -9,6 +9,8 @@ https://github.com/SLIT-AI/FuseChat-3.0/tree/5af2badba59fc4561202e19a7311ec119a1
   within a 4096-token context; temperature per category (FastChat's ``temperature_config``): writing/roleplay
   0.7, extraction/math/coding/reasoning 0.0 (greedy), stem/humanities 0.1. FuseEval's ``use_beam_search =
   do_sample`` line is not copied (vLLM 0.6.3's sampling has no beam search; sampling is plain temperature).
+  ``options.generator: hf_fastchat`` selects FuseEval's other script, ``gen_model_answer.py`` (``generate_hf.sh``):
+  FastChat conversation template, HF generate, 1,024 new tokens, no context cap (``evaluation/tasks/_fastchat.py``).
 * **Judge** (``gen_judgment.py --mode single --judge-model gpt-4-0125-preview --use-reference math reasoning
   coding``): single-answer grading, a system + user message at temperature 0 and at most 2048 tokens. Turn 1 is
   graded with ``single-v1`` (``single-math-v1`` with the reference answer for math/reasoning/coding), turn 2 with
@@ -40,6 +42,7 @@ from typing import Any
 
 from evaluation.families import BOS_STRIPPED_FAMILIES
 from evaluation.judge import JudgeRequest, LocalVerdict, judge_for
+from evaluation.tasks._fastchat import HF_TOP_K, check_generator, fastchat_prompt
 from evaluation.tasks._judged import STATUS_FAILED, STATUS_UNPARSABLE, ask, fill_format
 from evaluation.tasks._judged_files import SYNTHETIC_ID_BASE, all_synthetic, fetched_file, reward_rating
 from evaluation.tasks.base import (
@@ -190,6 +193,8 @@ class MTBench(Task):
 
     def prompt_turn(self, item: dict[str, Any], family: str, previous: Sequence[str]) -> Prompt:
         """Turn ``len(previous) + 1``: the user turns so far, each earlier one followed by the model's answer."""
+        if self.generator == "hf_fastchat":
+            return fastchat_prompt(family, item["turns"][:len(previous) + 1], previous)
         messages: list[dict[str, str]] = []
         for question, answer in zip(item["turns"], previous, strict=False):
             messages += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
@@ -197,7 +202,29 @@ class MTBench(Task):
         return Prompt(messages, add_bos=family not in BOS_STRIPPED_FAMILIES)  # FuseEval strips the template BOS for gemma/mistral paths only
 
     def decoding_for(self, item: dict[str, Any], family: str) -> Decoding:
-        return Decoding(temperature=TEMPERATURES.get(item["category"], 0.7), max_new_tokens=4096)
+        """FastChat's per-category temperature; 4,096 new tokens (vLLM script) or 1,024 (HF script's
+        ``--max-new-token`` default, with transformers' top_k 50 when sampling)."""
+        temperature = TEMPERATURES.get(item["category"], 0.7)
+        if self.generator == "hf_fastchat":
+            return Decoding(temperature=temperature, max_new_tokens=1024,
+                            top_k=HF_TOP_K if temperature >= 1e-4 else -1)
+        return Decoding(temperature=temperature, max_new_tokens=4096)
+
+    #: ``options.generator``: FuseEval's vLLM script (default) or its HF/FastChat one (``evaluation/tasks/_fastchat.py``)
+    generator: str = "vllm"
+
+    def configured(self, options: dict[str, Any]) -> MTBench:
+        """``options.generator``: ``vllm`` (default) | ``hf_fastchat``; other keys go to ``ScoreContext.options``."""
+        if "generator" not in options or options["generator"] == self.generator:
+            return self
+        task = type(self)()
+        task.generator = check_generator(options["generator"], self.id)
+        if task.generator == "hf_fastchat":
+            task.max_model_len = None  # HF generate: no vLLM context cap
+        return task
+
+    def protocol(self) -> dict[str, Any]:
+        return {**super().protocol(), "generator": self.generator}
 
     # ------------------------------------------------------------------ judge files
     def judge_templates(self, ctx: ScoreContext, synthetic: bool) -> dict[str, dict[str, Any]]:
