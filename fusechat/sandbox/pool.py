@@ -16,8 +16,9 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 from fusechat.sandbox.limits import Limits
@@ -218,28 +219,29 @@ class SandboxPool:
         self._workers[slot] = _Worker(slot, self.limits, self._uid_base, self._netns).wait_ready()
         return self._workers[slot]
 
-    def _drive(self, slot: int, jobs: list[CodeJob], take: Callable[[], int | None],
+    def _drive(self, slot: int, jobs: list[CodeJob], schedule: _Schedule,
                results: list[SandboxResult | None]) -> None:
-        """Run jobs from ``take`` on worker ``slot``, keeping up to PIPELINE_DEPTH of them queued there."""
+        """Run jobs from ``schedule`` on worker ``slot``, keeping up to PIPELINE_DEPTH of them queued there."""
         worker = self._workers[slot]
         pending: deque[int] = deque()
-        more = True
         while True:
             try:
-                while more and len(pending) < PIPELINE_DEPTH:
-                    i = take()
+                while len(pending) < PIPELINE_DEPTH:
+                    i = schedule.take(wait=not pending)
                     if i is None:
-                        more = False
                         break
                     pending.append(i)
                     worker.send(jobs[i])
                 if not pending:
                     return
                 raw = worker.receive()
-                results[pending.popleft()] = SandboxResult(**raw, isolation=worker.isolation)
+                i = pending.popleft()
+                results[i] = SandboxResult(**raw, isolation=worker.isolation)
+                schedule.done(i, results[i].passed)
             except (RuntimeError, OSError, ValueError) as exc:
                 for i in pending:  # every job queued at the dead worker is reported, none is lost
                     results[i] = SandboxResult(**_error_result(f"pool: {exc}"), isolation=worker.isolation)
+                    schedule.done(i, False)
                 pending.clear()
                 worker = self._replace(slot)
 
@@ -249,19 +251,25 @@ class SandboxPool:
 
     def run_many(self, jobs: Iterable[CodeJob]) -> list[SandboxResult]:
         """Run ``jobs`` on all free workers at once; results in input order."""
-        jobs = list(jobs)
-        results: list[SandboxResult | None] = [None] * len(jobs)
-        order = iter(range(len(jobs)))
-        lock = threading.Lock()
+        return [chain[0] for chain in self.run_chains([[job] for job in jobs])]
 
-        def take() -> int | None:
-            with lock:
-                return next(order, None)
+    def run_chains(self, chains: Iterable[Sequence[CodeJob]]) -> list[list[SandboxResult]]:
+        """Run chains of jobs on all free workers at once: a chain's next job runs only once its previous job has
+        passed (EvalPlus' plus tests after its base tests: a sample that failed the base tests has failed the
+        plus figure, whatever the plus tests say). Per chain, the results of the jobs that ran, in chain order
+        (shorter than the chain when one did not pass)."""
+        jobs: list[CodeJob] = []
+        index_chains: list[list[int]] = []
+        for chain in chains:
+            index_chains.append(list(range(len(jobs), len(jobs) + len(chain))))
+            jobs.extend(chain)
+        results: list[SandboxResult | None] = [None] * len(jobs)
+        schedule = _Schedule(index_chains)
 
         def drive() -> None:
             slot = self._free.get()
             try:
-                self._drive(slot, jobs, take, results)
+                self._drive(slot, jobs, schedule, results)
             finally:
                 self._free.put(slot)
 
@@ -274,7 +282,37 @@ class SandboxPool:
                 t.start()
             for t in threads:
                 t.join()
-        return [r for r in results if r is not None]
+        return [[r for r in (results[i] for i in chain) if r is not None] for chain in index_chains]
+
+
+class _Schedule:
+    """The job indices the pool's driving threads take: ready jobs in order; a chain's next job becomes ready when
+    its previous one passed. A thread with nothing queued at its worker waits while jobs are still running
+    elsewhere (one of them may release a follow-up), so the follow-ups of the last chains use every worker."""
+
+    def __init__(self, chains: list[list[int]]) -> None:
+        self._cond = threading.Condition()
+        self._ready: deque[int] = deque(chain[0] for chain in chains if chain)
+        self._next = {a: b for chain in chains for a, b in pairwise(chain)}
+        self._running = 0
+
+    def take(self, wait: bool) -> int | None:
+        """The next ready job; None when there is none (after waiting for the running ones when ``wait``)."""
+        with self._cond:
+            while wait and not self._ready and self._running:
+                self._cond.wait()
+            if not self._ready:
+                return None
+            self._running += 1
+            return self._ready.popleft()
+
+    def done(self, i: int, passed: bool) -> None:
+        """Job ``i`` ended; release its chain's next job when it passed."""
+        with self._cond:
+            self._running -= 1
+            if passed and i in self._next:
+                self._ready.append(self._next[i])
+            self._cond.notify_all()
 
 
 def run_program(program: str, tests: str = "", timeout_s: float = 10.0, entry_point: str | None = None,
