@@ -117,6 +117,47 @@ def ensure_bytecode() -> int:
     return compiled
 
 
+#: Where pools claim their sandbox uids: one file per uid, ``flock``-ed by the pool that uses the uid, for the
+#: pool's lifetime (the kernel drops the lock when the pool's process dies).
+UID_LOCK_DIR = "/tmp/fusechat_sandbox_uids"
+#: How far above ``uid_base`` a pool looks for free uids.
+UID_SEARCH = 1024
+
+
+def claim_uids(uid_base: int, n: int, locks: list[int]) -> list[int]:
+    """The first ``n`` uids from ``uid_base`` up that no other pool holds; their lock descriptors go to ``locks``.
+
+    Two pools on one machine (two scoring runs, the same test module in two pytest-xdist workers) must never share
+    a sandbox uid: a worker's clean-up kills every process of its uid (``kill(-1)`` as that uid), which would kill
+    the other pool's running program, and each would see the other's programs as processes its own job left.
+    """
+    import fcntl
+
+    os.makedirs(UID_LOCK_DIR, mode=0o700, exist_ok=True)
+    uids: list[int] = []
+    for uid in range(uid_base, uid_base + UID_SEARCH):
+        if len(uids) == n:
+            break
+        fd = os.open(os.path.join(UID_LOCK_DIR, str(uid)), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another pool holds this uid: try the next one
+            os.close(fd)
+            continue
+        uids.append(uid)
+        locks.append(fd)
+    if len(uids) < n:
+        release_uids(locks)
+        raise RuntimeError(f"no {n} free sandbox uids in {uid_base}..{uid_base + UID_SEARCH - 1}")
+    return uids
+
+
+def release_uids(locks: list[int]) -> None:
+    """Give the claimed uids back (close their lock descriptors)."""
+    while locks:
+        os.close(locks.pop())
+
+
 def _error_result(detail: str) -> dict:
     return {"passed": False, "status": "error", "duration_s": 0.0, "detail": detail}
 
@@ -124,10 +165,10 @@ def _error_result(detail: str) -> dict:
 class _Worker:
     """The pool's handle on one worker process (started on creation, usable after :meth:`wait_ready`)."""
 
-    def __init__(self, slot: int, limits: Limits, uid_base: int, netns: bool) -> None:
+    def __init__(self, slot: int, limits: Limits, uid: int, netns: bool) -> None:
         # -S: the worker needs only the standard library and this repository (PYTHONPATH); the directories the
         # sandboxed programs may import from are handed over explicitly.
-        conf = {"slot": slot, "uid_base": uid_base, "limits": limits.to_dict(), "netns": netns,
+        conf = {"slot": slot, "uid": uid, "limits": limits.to_dict(), "netns": netns,
                 "site_dirs": _site_dirs()}
         cmd = [sys.executable, "-S", "-c", "from fusechat.sandbox.worker import main; main()", json.dumps(conf)]
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": _REPO_ROOT,
@@ -181,7 +222,9 @@ class _Worker:
 class SandboxPool:
     """``workers`` pre-started worker processes, each running one sandboxed child per job through its zygote.
 
-    Worker ``i`` runs its programs as uid ``uid_base + i``; the uids must be otherwise unused on the machine.
+    Each worker runs its programs as its own uid, the first free ones from ``uid_base`` up: the pool claims them
+    (:func:`claim_uids`) for its lifetime, so no other pool on the machine uses them; they must be otherwise
+    unused on the machine.
     A worker that dies is replaced and its jobs reported with status ``"error"``. Thread-safe: ``run`` and
     ``run_many`` may be called from several threads.
     """
@@ -189,15 +232,22 @@ class SandboxPool:
     def __init__(self, workers: int = 2, limits: Limits | None = None, uid_base: int = 64000,
                  network_namespace: bool = True) -> None:
         self.limits = limits or Limits()
-        self._uid_base = uid_base
+        self._uid_locks: list[int] = []
+        self.uids = claim_uids(uid_base, workers, self._uid_locks)
         self._netns = network_namespace
         self._free: queue.Queue[int] = queue.Queue()
         ensure_bytecode()
         # Start every worker first, then wait for them: their start-ups overlap.
-        self._workers: list[_Worker] = [_Worker(i, self.limits, uid_base, network_namespace) for i in range(workers)]
-        for w in self._workers:
-            w.wait_ready()
-            self._free.put(w.slot)
+        self._workers: list[_Worker] = []
+        try:
+            for i in range(workers):
+                self._workers.append(_Worker(i, self.limits, self.uids[i], network_namespace))
+            for w in self._workers:
+                w.wait_ready()
+                self._free.put(w.slot)
+        except BaseException:
+            self.close()  # the workers started so far, and the uids
+            raise
         self.isolation = self._workers[0].isolation if workers else {}
 
     def __enter__(self) -> SandboxPool:
@@ -213,10 +263,11 @@ class SandboxPool:
         for w in self._workers:
             w.close()
         self._workers = []
+        release_uids(self._uid_locks)
 
     def _replace(self, slot: int) -> _Worker:
         self._workers[slot].close()
-        self._workers[slot] = _Worker(slot, self.limits, self._uid_base, self._netns).wait_ready()
+        self._workers[slot] = _Worker(slot, self.limits, self.uids[slot], self._netns).wait_ready()
         return self._workers[slot]
 
     def _drive(self, slot: int, jobs: list[CodeJob], schedule: _Schedule,
