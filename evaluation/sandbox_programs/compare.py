@@ -3,16 +3,16 @@
 Embedded in the sandbox suites of ``evaluation.code_exec`` (EvalPlus and LiveCodeBench).
 """
 
-from typing import Any
+from typing import Any as _FcxAny
 
 _FCX_INF = (float("inf"), float("-inf"))
 
 
-def _fcx_allclose(a: Any, b: Any, rtol: float, atol: float) -> bool:
+def _fcx_allclose(a: _FcxAny, b: _FcxAny, rtol: float, atol: float) -> bool:
     """``np.allclose(a, b, rtol, atol)`` for numbers and equal-length flat lists of numbers, without importing
     numpy (~0.5 s in a fresh child); anything else goes to numpy itself (same results, tested against it)."""
     nums = (int, float)
-    pairs: list[tuple[Any, Any]] | None
+    pairs: list[tuple[_FcxAny, _FcxAny]] | None
     if isinstance(a, nums) and isinstance(b, nums):
         pairs = [(a, b)]
     elif (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b)
@@ -41,7 +41,7 @@ def _fcx_allclose(a: Any, b: Any, rtol: float, atol: float) -> bool:
     return bool(np.allclose(a, b, rtol=rtol, atol=atol))
 
 
-def _fcx_eq(a: Any, b: Any) -> Any:
+def _fcx_eq(a: _FcxAny, b: _FcxAny) -> _FcxAny:
     """``a == b`` through the sandbox harness's guard (``__fc_cmp__``, which refuses an outcome decided by a
     solution-defined ``__eq__``) when the harness provides it; plain ``==`` otherwise (direct use, tests)."""
     cmp = globals().get("__fc_cmp__")

@@ -9,9 +9,10 @@ own exception), which the sandbox harness turns into a ``failed`` verdict.
 import io as _fcx_io
 import signal as _fcx_signal
 import sys as _fcx_sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _FCX_TYPE_CHECKING
+from typing import Any as _FcxAny
 
-if TYPE_CHECKING:  # defined by the texts a suite joins before this one (never imported at run time: see below)
+if _FCX_TYPE_CHECKING:  # defined by the texts a suite joins before this one (never imported at run time: see below)
     from evalplus.eval._special_oracle import (
         MBPP_OUTPUT_NOT_NONE_TASKS,
         MBPP_OUTPUT_SET_EQ_TASKS,
@@ -27,27 +28,27 @@ class _FcxTimeoutError(Exception):
     """A test ran past its time limit (evalplus' ``TimeoutException``)."""
 
 
-def _fcx_alarm(signum: int, frame: Any) -> None:
+def _fcx_alarm(signum: int, frame: _FcxAny) -> None:
     raise _FcxTimeoutError("Timed out!")
 
 
 class _FcxSink(_fcx_io.StringIO):
     """evalplus' ``WriteOnlyStringIO``: stdout, stderr and stdin of the solution while a test runs."""
 
-    def read(self, *args: Any, **kwargs: Any) -> str:
+    def read(self, *args: _FcxAny, **kwargs: _FcxAny) -> str:
         raise OSError
 
-    def readline(self, *args: Any, **kwargs: Any) -> str:
+    def readline(self, *args: _FcxAny, **kwargs: _FcxAny) -> str:
         raise OSError
 
-    def readlines(self, *args: Any, **kwargs: Any) -> list[str]:
+    def readlines(self, *args: _FcxAny, **kwargs: _FcxAny) -> list[str]:
         raise OSError
 
-    def readable(self, *args: Any, **kwargs: Any) -> bool:
+    def readable(self, *args: _FcxAny, **kwargs: _FcxAny) -> bool:
         return False
 
 
-def _fcx_is_floats(x: Any) -> bool:
+def _fcx_is_floats(x: _FcxAny) -> bool:
     """evalplus' ``is_floats``: a float, a non-empty list/tuple of floats, or a float numpy array (numpy only when
     the solution imported it)."""
     if isinstance(x, float):
@@ -60,7 +61,7 @@ def _fcx_is_floats(x: Any) -> bool:
     return False
 
 
-def _fcx_matches(dataset: str, entry_point: str, inp: Any, out: Any, exp: Any, atol: float) -> bool:
+def _fcx_matches(dataset: str, entry_point: str, inp: _FcxAny, out: _FcxAny, exp: _FcxAny, atol: float) -> bool:
     """evalplus' ``exact_match`` of one output, with its special oracles for a few MBPP tasks."""
     exact_match = _fcx_eq(out, exp)
     if dataset == "mbpp":
@@ -82,7 +83,7 @@ def _fcx_matches(dataset: str, entry_point: str, inp: Any, out: Any, exp: Any, a
     return exact_match
 
 
-def _fcx_evalplus(dataset: str, entry_point: str, inputs: list[Any], expected: list[Any], limits: list[float],
+def _fcx_evalplus(dataset: str, entry_point: str, inputs: list[_FcxAny], expected: list[_FcxAny], limits: list[float],
                   atol: float) -> None:
     """Call the solution's ``entry_point`` on every input under its time limit (``setitimer``, evalplus'
     ``time_limit``) with stdin/stdout/stderr swallowed, and compare with the expected output: exact (or special

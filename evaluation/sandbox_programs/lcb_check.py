@@ -13,9 +13,10 @@ import io as _fcx_io
 import json as _fcx_json
 import signal as _fcx_signal
 import sys as _fcx_sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _FCX_TYPE_CHECKING
+from typing import Any as _FcxAny
 
-if TYPE_CHECKING:  # defined by the texts a suite joins before this one (see the package docstring)
+if _FCX_TYPE_CHECKING:  # defined by the texts a suite joins before this one (see the package docstring)
     from evaluation.sandbox_programs.compare import _fcx_allclose, _fcx_eq
 
 if __spec__ is None:  # embedded: the program loaded within LCB's load time-out, cancel its alarm
@@ -26,11 +27,11 @@ class _FcxTimeoutError(Exception):
     """A test ran past LCB's time-out (LCB's ``TimeoutException``)."""
 
 
-def _fcx_alarm(signum: int, frame: Any) -> None:
+def _fcx_alarm(signum: int, frame: _FcxAny) -> None:
     raise _FcxTimeoutError("timeout")
 
 
-def _fcx_int_like(v: Any) -> bool:
+def _fcx_int_like(v: _FcxAny) -> bool:
     return isinstance(v, int) or (isinstance(v, str) and v.isdigit())
 
 
@@ -71,7 +72,7 @@ def _fcx_stdout_ok(raw: str, expected: str) -> bool:
     return _fcx_float_lines_ok(output, exp_lines)
 
 
-def _fcx_call_ok(got: Any, exp: Any) -> Any:
+def _fcx_call_ok(got: _FcxAny, exp: _FcxAny) -> _FcxAny:
     """LCB's call-based comparison: tuples as lists, the expected value or its first element, and a list of
     tuples as a list of lists (a ``got`` that cannot be indexed just skips that step, as in LCB)."""
     if isinstance(got, tuple):
@@ -87,12 +88,12 @@ def _fcx_call_ok(got: Any, exp: Any) -> Any:
     return ok  # its truth is tested by the suite's (guarded) assert
 
 
-def _fcx_int_keys(d: Any) -> Any:
+def _fcx_int_keys(d: _FcxAny) -> _FcxAny:
     """``{int(k): v}`` of a dict, as LCB converts JSON object keys; raises when a key is not an integer."""
     return {int(k): v for k, v in d.items()}
 
 
-def _fcx_json_fix(args: list[Any], exp: Any) -> tuple[list[Any], Any]:
+def _fcx_json_fix(args: list[_FcxAny], exp: _FcxAny) -> tuple[list[_FcxAny], _FcxAny]:
     """LCB's three key conversions of JSON-decoded arguments and expected output; each one that raises (a key
     that is not an integer, an ``exp`` without ``[0]``) is skipped, as LCB's bare excepts skip it."""
     try:

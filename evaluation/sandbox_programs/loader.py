@@ -3,15 +3,15 @@
 Embedded before a suite's generated call, which then holds ``_fcx_load("<base64>")`` instead of a literal.
 """
 
-import binascii
-import zlib
-from typing import Any
+import binascii as _fcx_binascii
+import zlib as _fcx_zlib
+from typing import Any as _FcxAny
 
 
-def _fcx_load(text: str) -> Any:
+def _fcx_load(text: str) -> _FcxAny:
     """Inverse of ``code_exec.embed_value``'s blob: base64 of zlib of ``b"M" + marshal`` (or ``b"P" + pickle``,
     for values marshal cannot hold). The blob is ours, written by the trusted side."""
-    raw = zlib.decompress(binascii.a2b_base64(text))
+    raw = _fcx_zlib.decompress(_fcx_binascii.a2b_base64(text))
     if raw[:1] == b"M":
         import marshal
 

@@ -290,7 +290,8 @@ def compile_program(program: str) -> types.CodeType:
 
 
 def run(program: str, tests: str, entry_point: str | None,
-        compiled_tests: tuple[Any, int] | None = None, compiled_program: types.CodeType | None = None) -> dict:
+        compiled_tests: tuple[tuple[Any, ...], int] | None = None,
+        compiled_program: types.CodeType | None = None) -> dict:
     """Execute program then tests; return the verdict record (never raises).
 
     ``compiled_tests`` is :func:`fusechat.sandbox.rewrite.rewrite_tests` of ``tests``, done beforehand by the
@@ -338,7 +339,8 @@ def run(program: str, tests: str, entry_point: str | None,
         ns["__fc_cmp__"] = _fc_cmp
         ns["__fc_truth__"] = _fc_truth
         _Counter.asserts = 0
-        exec(tests_code, ns)
+        for part in tests_code:  # the suite's code objects, in order (see rewrite_tests)
+            exec(part, ns)
         if entry_point:
             check = ns.get("check")
             if callable(check):

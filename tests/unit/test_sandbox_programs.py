@@ -150,6 +150,15 @@ def test_program_modules_follow_the_rules() -> None:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
                 assert not any(m.split(".")[0] in ("evaluation", "fusechat", "evalplus") for m in mods), name
+    for name in set(programs.REQUIRES) - {"lcb_import_header"}:  # LCB's header binds its names by design
+        bound = {a.asname or a.name for node in ast.parse(programs.source(name)).body
+                 if isinstance(node, (ast.Import, ast.ImportFrom)) for a in node.names}
+        bound |= {node.name for node in ast.parse(programs.source(name)).body
+                  if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+        bound |= {t.id for node in ast.parse(programs.source(name)).body if isinstance(node, ast.Assign)
+                  for t in node.targets if isinstance(t, ast.Name)}
+        # the suite runs in the solution's namespace after it: it may not rebind a name the solution uses
+        assert all(b.lower().startswith("_fcx") for b in bound), (name, sorted(bound))
     with pytest.raises(KeyError):
         programs.source("nope")
     with pytest.raises(ValueError):
