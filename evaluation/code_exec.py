@@ -8,6 +8,8 @@ their in-process guards (``reliability_guard``, which their own docstrings call 
   factor * ground-truth time)`` (evalplus' defaults: 1 s and 4x) and compared with the ground-truth output:
   exact equality, the special oracles of a few tasks, and ``np.allclose(rtol=1e-7, atol)`` for floats (atol is
   forced to 1e-6 once a float output is met). Fail-fast, as ``evalplus.evaluate`` without ``--test-details``.
+  The plus tests run only for a sample that passed the base tests (:func:`run_chains`): evalplus runs them
+  either way, but its plus figure counts a sample only when both passed, so both figures are the same.
   The job's wall clock is ``min(60, sum(limits)) + 2`` s (evalplus' per-task cap plus its join slack).
 * **LiveCodeBench** (``lcb_runner/evaluation/testing_util.py`` as vendored by FuseEval): call-based (LeetCode
   functional) problems call ``Solution().<fn>`` (or the module function) on JSON-decoded arguments; stdin
@@ -27,8 +29,11 @@ their in-process guards (``reliability_guard``, which their own docstrings call 
 Stable API (LiveBench's coding tasks import it): :func:`lcb_job`, :func:`run_jobs`, :func:`sandbox_pool`,
 :func:`lcb_extract_code`, :func:`decode_lcb_tests`, :func:`pass_at_k`, :func:`evalplus_job`.
 
-Test data travels inside the test suite as Python literals (compiled once per suite by the sandbox worker, so a
-program cannot patch the decoder), or, when large or not literal-safe, as a zlib+base64 ``marshal`` blob.
+The programs the sandbox runs for these checks are real modules in :mod:`evaluation.sandbox_programs` (linted and
+unit-tested like the rest), read from disk and joined into each test suite; the only generated code is one call
+of their entry function whose arguments are data. Test data travels inside the test suite as Python literals
+(compiled once per suite by the sandbox worker, so a program cannot patch the decoder), or, when large or not
+literal-safe, as a zlib+base64 ``marshal`` blob (decoded by the ``loader`` program module).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from evaluation import sandbox_programs as programs
 from fusechat.sandbox import CodeJob, Limits, SandboxPool, SandboxResult
 
 #: Literal test data up to this many characters is embedded as Python source; beyond it as a compressed blob.
@@ -84,6 +90,12 @@ def sandbox_pool(resources: dict[str, Any], workers: int | None = None, uid_base
 def run_jobs(pool: SandboxPool, jobs: Sequence[CodeJob]) -> list[SandboxResult]:
     """Run ``jobs`` on ``pool``; results in input order (one per job, errors included)."""
     return pool.run_many(list(jobs)) if jobs else []
+
+
+def run_chains(pool: SandboxPool, chains: Sequence[Sequence[CodeJob]]) -> list[list[SandboxResult]]:
+    """Run chains of jobs on ``pool`` (``SandboxPool.run_chains``: a job runs only after the previous job of its
+    chain passed); per chain, the results of the jobs that ran."""
+    return pool.run_chains(chains) if chains else []
 
 
 # --------------------------------------------------------------------------------------------------- pass@k
@@ -133,130 +145,13 @@ def embed_value(obj: Any) -> str:
     return f"_fcx_load({base64.b64encode(zlib.compress(blob, 6)).decode('ascii')!r})"
 
 
-_LOADER = '''
-def _fcx_load(text):
-    import binascii, zlib
-    raw = zlib.decompress(binascii.a2b_base64(text))
-    if raw[:1] == b"M":
-        import marshal
-        return marshal.loads(raw[1:])
-    import pickle
-    return pickle.loads(raw[1:])
-'''
+def _texts(name: str) -> str:
+    """The texts of program module ``name`` and of those it requires, in suite order (see
+    :mod:`evaluation.sandbox_programs`)."""
+    return "\n".join([*(_texts(dep) for dep in programs.REQUIRES[name]), programs.source(name)])
 
 
 # --------------------------------------------------------------------------------------------------- evalplus
-#: The per-test check of ``evalplus.eval.unsafe_execute`` (0.3.1), fail-fast; runs inside the sandbox after the
-#: solution, in its namespace. ``_fcx_oracles`` is evalplus' ``_special_oracle`` source, embedded when needed.
-# Comparisons both harnesses use (evalplus' float tolerance, the optional hostile-__eq__ guard).
-_COMPARE = '''
-def _fcx_allclose(a, b, rtol, atol):
-    """np.allclose(a, b, rtol, atol) for numbers and equal-length flat lists of numbers, without importing numpy
-    (~0.5 s in a fresh child); anything else goes to numpy itself."""
-    nums = (int, float)
-    if isinstance(a, nums) and isinstance(b, nums):
-        pairs = [(a, b)]
-    elif (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b)
-          and all(isinstance(x, nums) for x in a) and all(isinstance(y, nums) for y in b)):
-        pairs = list(zip(a, b))
-    else:
-        pairs = None
-    if pairs is not None and any(type(v) is int and not -2**63 <= v < 2**63 for pair in pairs for v in pair):
-        pairs = None  # numpy makes such ints an object array, and its comparison raises
-    if pairs is not None:
-        try:
-            for x, y in pairs:
-                x, y = float(x), float(y)
-                if x != x or y != y:
-                    return False
-                if x in (float("inf"), float("-inf")) or y in (float("inf"), float("-inf")):
-                    if x != y:
-                        return False
-                elif not abs(x - y) <= atol + rtol * abs(y):
-                    return False
-            return True
-        except OverflowError:
-            pass
-    import numpy as np
-    return bool(np.allclose(a, b, rtol=rtol, atol=atol))
-def _fcx_eq(a, b):
-    cmp = globals().get("__fc_cmp__")
-    return cmp("==", a, b) if cmp is not None else a == b
-'''
-
-
-_EVALPLUS_CHECK = '''
-import io as _fcx_io, signal as _fcx_signal, sys as _fcx_sys
-class _FcxTimeout(Exception):
-    pass
-def _fcx_alarm(signum, frame):
-    raise _FcxTimeout("Timed out!")
-class _FcxSink(_fcx_io.StringIO):
-    def read(self, *args, **kwargs):
-        raise OSError
-    def readline(self, *args, **kwargs):
-        raise OSError
-    def readlines(self, *args, **kwargs):
-        raise OSError
-    def readable(self, *args, **kwargs):
-        return False
-def _fcx_is_floats(x):
-    if isinstance(x, float):
-        return True
-    if isinstance(x, (list, tuple)) and x:
-        return all(isinstance(i, float) for i in x)
-    np = _fcx_sys.modules.get("numpy")
-    if np is not None and isinstance(x, np.ndarray):
-        return x.dtype == np.float64 or x.dtype == np.float32
-    return False
-def _fcx_evalplus(dataset, entry_point, inputs, expected, limits, atol):
-    fn = globals().get(entry_point)
-    assert fn is not None, f"entry point {entry_point!r} is not defined"
-    _fcx_signal.signal(_fcx_signal.SIGALRM, _fcx_alarm)
-    for i, inp in enumerate(inputs):
-        sink = _FcxSink()
-        saved = (_fcx_sys.stdout, _fcx_sys.stderr, _fcx_sys.stdin)
-        _fcx_sys.stdout = _fcx_sys.stderr = _fcx_sys.stdin = sink
-        _fcx_signal.setitimer(_fcx_signal.ITIMER_REAL, limits[i])
-        try:
-            out = fn(*inp)
-        finally:
-            _fcx_signal.setitimer(_fcx_signal.ITIMER_REAL, 0)
-            _fcx_sys.stdout, _fcx_sys.stderr, _fcx_sys.stdin = saved
-        exp = expected[i]
-        exact_match = _fcx_eq(out, exp)
-        if dataset == "mbpp":
-            if "are_equivalent" == entry_point:
-                exact_match = exact_match or True
-            elif "sum_div" == entry_point:
-                exact_match = exact_match or out == 0
-            elif "surface_Area" == entry_point:
-                exact_match = exact_match or abs(out - _surface_Area(*inp)) <= atol
-            elif "digit_distance_nums" == entry_point:
-                exact_match = exact_match or out == _digit_distance_nums(*inp)
-            elif entry_point in MBPP_OUTPUT_SET_EQ_TASKS:
-                exact_match = set(out) == set(exp)
-            elif entry_point in MBPP_OUTPUT_NOT_NONE_TASKS:
-                if isinstance(out, bool):
-                    exact_match = out == exp
-                else:
-                    exact_match = exp == (out is not None)
-        if dataset == "humaneval":
-            if "find_zero" == entry_point:
-                assert abs(_poly(*inp, out)) <= atol, f"test {i}: |poly(x)| > atol"
-                continue
-        if atol == 0 and _fcx_is_floats(exp):
-            atol = 1e-6
-        if not exact_match and atol != 0:
-            assert type(out) == type(exp), f"test {i}: output type differs"
-            if isinstance(exp, (list, tuple)):
-                assert len(out) == len(exp), f"test {i}: output length differs"
-            assert _fcx_allclose(out, exp, 1e-07, atol), f"test {i}: not close"
-        else:
-            assert exact_match, f"test {i}: wrong output"
-'''
-
-
 def _special_oracle_source() -> str:
     """evalplus' own special-oracle module (``evalplus.eval._special_oracle``), read from the installed package."""
     import importlib.util
@@ -282,9 +177,9 @@ def evalplus_tests(dataset: str, entry_point: str, inputs: Sequence[Any], expect
     if not (len(inputs) == len(expected) == len(time_limits)):
         raise ValueError("inputs, expected outputs and time limits differ in length")
     return "\n".join([
-        _LOADER, _special_oracle_source(), _COMPARE, _EVALPLUS_CHECK,
-        f"_fcx_evalplus({dataset!r}, {entry_point!r}, {embed_value(list(inputs))}, {embed_value(list(expected))},"
-        f" {list(time_limits)!r}, {float(atol)!r})",
+        _texts("loader"), _special_oracle_source(), _texts("evalplus_check"),
+        programs.call("_fcx_evalplus", repr(dataset), repr(entry_point), embed_value(list(inputs)),
+                      embed_value(list(expected)), repr([float(t) for t in time_limits]), repr(float(atol))),
     ])
 
 
@@ -304,21 +199,10 @@ def evalplus_job(dataset: str, solution: str, entry_point: str, inputs: Sequence
 
 
 # --------------------------------------------------------------------------------------------------- LCB
-#: The import header LCB puts before every program (``testing_util.run_test``), plus an alarm of LCB's load
-#: timeout: the program's top level must finish within it (LCB's ``signal.alarm`` around loading the module).
-LCB_IMPORT_HEADER = (
-    "from string import *\nfrom re import *\nfrom datetime import *\nfrom collections import *\n"
-    "from heapq import *\nfrom bisect import *\nfrom copy import *\nfrom math import *\nfrom random import *\n"
-    "from statistics import *\nfrom itertools import *\nfrom functools import *\nfrom operator import *\n"
-    "from io import *\nfrom sys import *\nfrom json import *\nfrom builtins import *\nfrom typing import *\n"
-    "import string\nimport re\nimport datetime\nimport collections\nimport heapq\nimport bisect\nimport copy\n"
-    "import math\nimport random\nimport statistics\nimport itertools\nimport functools\nimport operator\n"
-    "import io\nimport sys\nimport json\nsys.setrecursionlimit(6*10**5)\n"
-)
-
-
-def _load_alarm(timeout_s: int) -> str:
-    return f"import signal as _fcx_sig0\n_fcx_sig0.alarm({int(timeout_s)})\n"
+def lcb_import_header() -> str:
+    """The import header LCB puts before every program (``testing_util.run_test``; program module
+    ``lcb_import_header``)."""
+    return programs.source("lcb_import_header")
 
 
 def lcb_stdin_source(code: str) -> str:
@@ -348,118 +232,11 @@ def lcb_stdin_source(code: str) -> str:
 
 def lcb_program(code: str, fn_name: str | None, timeout_s: int = LCB_TIMEOUT_S) -> str:
     """The program LCB loads for ``code``: its import header, then the code (call-based) or the rewritten code
-    (stdin). The load alarm is ours (see :data:`LCB_IMPORT_HEADER`); the tests cancel it first."""
+    (stdin). It opens with LCB's load alarm (program module ``lcb_load_alarm``): the header and the program's top
+    level must finish within ``timeout_s``; the tests cancel the alarm first."""
     body = code if fn_name else lcb_stdin_source(code)
-    return _load_alarm(timeout_s) + LCB_IMPORT_HEADER + body
-
-
-_LCB_CHECK = '''
-import io as _fcx_io, json as _fcx_json, signal as _fcx_signal, sys as _fcx_sys, builtins as _fcx_builtins
-_fcx_signal.alarm(0)
-class _FcxTimeout(Exception):
-    pass
-def _fcx_alarm(signum, frame):
-    raise _FcxTimeout("timeout")
-def _fcx_int_like(v):
-    return isinstance(v, int) or (isinstance(v, str) and v.isdigit())
-def _fcx_strip_eq(s1, s2):
-    return s1.strip() == s2.strip()
-def _fcx_stdout_ok(raw, expected):
-    output = raw.splitlines()
-    if _fcx_strip_eq("\\n".join(output), expected):
-        return True
-    if _fcx_strip_eq("\\n".join(o.strip() for o in output), expected):
-        return True
-    if output == [expected]:
-        return True
-    exp_lines = [x.strip() for x in expected.split("\\n") if len(x)]
-    if output == [exp_lines] or output == exp_lines:
-        return True
-    output = [o for o in output if len(o)]
-    if output == [exp_lines] or output == exp_lines:
-        return True
-    try:
-        if not all(_fcx_int_like(a) and _fcx_int_like(b) for a, b in zip(output, exp_lines)):
-            out_f = [float(e) for e in output]
-            exp_f = [float(e) for e in exp_lines]
-            if len(out_f) == len(exp_f):
-                return _fcx_allclose(out_f, exp_f, 1e-05, 1e-08)
-    except Exception:
-        pass
-    return False
-def _fcx_call_ok(got, exp):
-    if isinstance(got, tuple):
-        got = list(got)
-    ok = _fcx_eq(got, exp)
-    if isinstance(exp, list) and exp:
-        ok = ok or _fcx_eq(got, exp[0])
-    try:
-        if isinstance(got[0], tuple):
-            ok = ok or _fcx_eq([list(x) for x in got], exp[0])
-    except Exception:
-        pass
-    return ok
-def _fcx_json_fix(args, exp):
-    try:
-        if isinstance(args[0], dict):
-            args = [{int(k): v for k, v in args[0].items()}]
-    except Exception:
-        pass
-    try:
-        if isinstance(exp, dict):
-            exp = [{int(k): v for k, v in exp.items()}]
-    except Exception:
-        pass
-    try:
-        if isinstance(exp[0], dict):
-            exp = [{int(k): v for k, v in exp[0].items()}]
-    except Exception:
-        pass
-    return args, exp
-def _fcx_lcb(fn_name, has_solution_class, inputs, outputs, timeout):
-    _fcx_signal.signal(_fcx_signal.SIGALRM, _fcx_alarm)
-    if fn_name is not None:
-        _fcx_signal.alarm(timeout)
-        try:
-            owner = globals()["Solution"]() if has_solution_class else None
-        finally:
-            _fcx_signal.alarm(0)
-        method = getattr(owner, fn_name) if owner is not None else globals().get(fn_name)
-    else:
-        method = globals().get("code")
-    assert method is not None, "unable to extract code"
-    for i, (inp, out) in enumerate(zip(inputs, outputs)):
-        if fn_name is not None:
-            args = [_fcx_json.loads(line) for line in inp.split("\\n")]
-            exp = _fcx_json.loads(out)
-            args, exp = _fcx_json_fix(args, exp)
-            _fcx_signal.alarm(timeout)
-            try:
-                got = method(*args)
-            except _FcxTimeout:
-                raise AssertionError(f"test {i}: time limit exceeded") from None
-            finally:
-                _fcx_signal.alarm(0)
-            assert _fcx_call_ok(got, exp), f"test {i}: wrong answer"
-        else:
-            saved = (_fcx_sys.stdin, _fcx_sys.stdout, _fcx_builtins.open)
-            captured = _fcx_io.StringIO()
-            _fcx_sys.stdin = _fcx_io.StringIO(inp)
-            _fcx_sys.stdout = captured
-            _fcx_builtins.open = lambda *args, **kwargs: _fcx_io.StringIO(inp)
-            _fcx_signal.alarm(timeout)
-            try:
-                try:
-                    method()
-                except SystemExit:
-                    pass
-            except _FcxTimeout:
-                raise AssertionError(f"test {i}: time limit exceeded") from None
-            finally:
-                _fcx_signal.alarm(0)
-                _fcx_sys.stdin, _fcx_sys.stdout, _fcx_builtins.open = saved
-            assert _fcx_stdout_ok(captured.getvalue(), out), f"test {i}: wrong answer"
-'''
+    return "\n".join([_texts("lcb_load_alarm"), programs.call("_fcx_arm_load_alarm", repr(int(timeout_s))),
+                      lcb_import_header(), body])
 
 
 def lcb_tests(inputs: Sequence[str], outputs: Sequence[str], fn_name: str | None, has_solution_class: bool,
@@ -467,9 +244,9 @@ def lcb_tests(inputs: Sequence[str], outputs: Sequence[str], fn_name: str | None
     """The sandbox test suite reproducing LCB's ``run_test`` for one problem's test cases."""
     if len(inputs) != len(outputs):
         raise ValueError(f"{len(inputs)} test inputs but {len(outputs)} outputs")
-    return "\n".join([_LOADER, _COMPARE, _LCB_CHECK,
-                      f"_fcx_lcb({fn_name!r}, {bool(has_solution_class)!r}, {embed_value(list(inputs))}, "
-                      f"{embed_value(list(outputs))}, {int(timeout_s)})"])
+    return "\n".join([_texts("loader"), _texts("lcb_check"),
+                      programs.call("_fcx_lcb", repr(fn_name), repr(bool(has_solution_class)),
+                                    embed_value(list(inputs)), embed_value(list(outputs)), repr(int(timeout_s)))])
 
 
 def lcb_job(code: str, inputs: Sequence[str], outputs: Sequence[str], fn_name: str | None,

@@ -79,6 +79,11 @@ def fuseeval_copy(name: str, version: str, *, sha256: str | None = None, git_blo
     return DataFile(file, f"{FUSEEVAL_EVALPLUS}/{file}", sha256=sha256, git_blob=git_blob)
 
 Shown = Literal["base", "plus"]
+#: The two test sets, in the order a sample's chain runs them (plus only after base passed).
+PARTS = ("base", "plus")
+#: A sample's plus verdict when its base tests failed: the plus tests are not run, as evalplus' plus figure
+#: (base and plus passed) is already decided.
+PLUS_SKIPPED = "skipped: base tests failed"
 
 
 def evalplus_prompt(task_prompt: str, family: Family) -> Prompt:
@@ -293,12 +298,12 @@ class EvalPlusTask(Task):
                     ctx: ScoreContext) -> list[ItemResult]:
         """Sanitize every response and run its base and plus tests in the sandbox (one batch for all items)."""
         truth = self.expected_outputs(items, ctx)
-        jobs, where, solutions = [], [], []
+        chains, where, solutions = [], [], []
         for i, (raw, resps) in enumerate(zip(items, responses, strict=True)):
             item = self.problem(raw)
             exp = truth[item["task_id"]]
             suites = {}
-            for part in ("base", "plus"):
+            for part in PARTS:
                 limits = code_exec.evalplus_time_limits(exp[f"{part}_time"], self.min_time_limit,
                                                         self.gt_time_limit_factor)
                 suites[part] = code_exec.evalplus_tests(self.dataset, item["entry_point"], item[f"{part}_input"],
@@ -306,17 +311,20 @@ class EvalPlusTask(Task):
             sols = [sanitize(completion_text(r), item["entry_point"]) for r in resps]
             solutions.append(sols)
             for j, sol in enumerate(sols):
-                for part in ("base", "plus"):
-                    jobs.append(code_exec.evalplus_job(
-                        self.dataset, sol, item["entry_point"], item[f"{part}_input"], exp[part], item["atol"],
-                        exp[f"{part}_time"], self.min_time_limit, self.gt_time_limit_factor, tests=suites[part]))
-                    where.append((i, j, part))
+                chains.append([code_exec.evalplus_job(
+                    self.dataset, sol, item["entry_point"], item[f"{part}_input"], exp[part], item["atol"],
+                    exp[f"{part}_time"], self.min_time_limit, self.gt_time_limit_factor, tests=suites[part])
+                    for part in PARTS])
+                where.append((i, j))
         pool = code_exec.sandbox_pool(ctx.resources, **ctx.options.get("sandbox", {}))
         verdicts: list[list[dict[str, str]]] = [[{} for _ in r] for r in responses]
-        for (i, j, part), res in zip(where, code_exec.run_jobs(pool, jobs), strict=True):
-            verdicts[i][j][part] = res.status
-            if not res.passed:
-                verdicts[i][j][f"{part}_detail"] = res.detail[-400:]
+        for (i, j), ran in zip(where, code_exec.run_chains(pool, chains), strict=True):
+            for part, res in zip(PARTS, ran, strict=False):
+                verdicts[i][j][part] = res.status
+                if not res.passed:
+                    verdicts[i][j][f"{part}_detail"] = res.detail[-400:]
+            if len(ran) < len(PARTS):  # the base tests failed: the plus tests were not run (see code_exec)
+                verdicts[i][j]["plus"] = PLUS_SKIPPED
         out = []
         for sols, vs in zip(solutions, verdicts, strict=True):
             n = len(vs)

@@ -16,8 +16,9 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 from fusechat.sandbox.limits import Limits
@@ -116,6 +117,47 @@ def ensure_bytecode() -> int:
     return compiled
 
 
+#: Where pools claim their sandbox uids: one file per uid, ``flock``-ed by the pool that uses the uid, for the
+#: pool's lifetime (the kernel drops the lock when the pool's process dies).
+UID_LOCK_DIR = "/tmp/fusechat_sandbox_uids"
+#: How far above ``uid_base`` a pool looks for free uids.
+UID_SEARCH = 1024
+
+
+def claim_uids(uid_base: int, n: int, locks: list[int]) -> list[int]:
+    """The first ``n`` uids from ``uid_base`` up that no other pool holds; their lock descriptors go to ``locks``.
+
+    Two pools on one machine (two scoring runs, the same test module in two pytest-xdist workers) must never share
+    a sandbox uid: a worker's clean-up kills every process of its uid (``kill(-1)`` as that uid), which would kill
+    the other pool's running program, and each would see the other's programs as processes its own job left.
+    """
+    import fcntl
+
+    os.makedirs(UID_LOCK_DIR, mode=0o700, exist_ok=True)
+    uids: list[int] = []
+    for uid in range(uid_base, uid_base + UID_SEARCH):
+        if len(uids) == n:
+            break
+        fd = os.open(os.path.join(UID_LOCK_DIR, str(uid)), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another pool holds this uid: try the next one
+            os.close(fd)
+            continue
+        uids.append(uid)
+        locks.append(fd)
+    if len(uids) < n:
+        release_uids(locks)
+        raise RuntimeError(f"no {n} free sandbox uids in {uid_base}..{uid_base + UID_SEARCH - 1}")
+    return uids
+
+
+def release_uids(locks: list[int]) -> None:
+    """Give the claimed uids back (close their lock descriptors)."""
+    while locks:
+        os.close(locks.pop())
+
+
 def _error_result(detail: str) -> dict:
     return {"passed": False, "status": "error", "duration_s": 0.0, "detail": detail}
 
@@ -123,10 +165,10 @@ def _error_result(detail: str) -> dict:
 class _Worker:
     """The pool's handle on one worker process (started on creation, usable after :meth:`wait_ready`)."""
 
-    def __init__(self, slot: int, limits: Limits, uid_base: int, netns: bool) -> None:
+    def __init__(self, slot: int, limits: Limits, uid: int, netns: bool) -> None:
         # -S: the worker needs only the standard library and this repository (PYTHONPATH); the directories the
         # sandboxed programs may import from are handed over explicitly.
-        conf = {"slot": slot, "uid_base": uid_base, "limits": limits.to_dict(), "netns": netns,
+        conf = {"slot": slot, "uid": uid, "limits": limits.to_dict(), "netns": netns,
                 "site_dirs": _site_dirs()}
         cmd = [sys.executable, "-S", "-c", "from fusechat.sandbox.worker import main; main()", json.dumps(conf)]
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": _REPO_ROOT,
@@ -180,7 +222,9 @@ class _Worker:
 class SandboxPool:
     """``workers`` pre-started worker processes, each running one sandboxed child per job through its zygote.
 
-    Worker ``i`` runs its programs as uid ``uid_base + i``; the uids must be otherwise unused on the machine.
+    Each worker runs its programs as its own uid, the first free ones from ``uid_base`` up: the pool claims them
+    (:func:`claim_uids`) for its lifetime, so no other pool on the machine uses them; they must be otherwise
+    unused on the machine.
     A worker that dies is replaced and its jobs reported with status ``"error"``. Thread-safe: ``run`` and
     ``run_many`` may be called from several threads.
     """
@@ -188,15 +232,22 @@ class SandboxPool:
     def __init__(self, workers: int = 2, limits: Limits | None = None, uid_base: int = 64000,
                  network_namespace: bool = True) -> None:
         self.limits = limits or Limits()
-        self._uid_base = uid_base
+        self._uid_locks: list[int] = []
+        self.uids = claim_uids(uid_base, workers, self._uid_locks)
         self._netns = network_namespace
         self._free: queue.Queue[int] = queue.Queue()
         ensure_bytecode()
         # Start every worker first, then wait for them: their start-ups overlap.
-        self._workers: list[_Worker] = [_Worker(i, self.limits, uid_base, network_namespace) for i in range(workers)]
-        for w in self._workers:
-            w.wait_ready()
-            self._free.put(w.slot)
+        self._workers: list[_Worker] = []
+        try:
+            for i in range(workers):
+                self._workers.append(_Worker(i, self.limits, self.uids[i], network_namespace))
+            for w in self._workers:
+                w.wait_ready()
+                self._free.put(w.slot)
+        except BaseException:
+            self.close()  # the workers started so far, and the uids
+            raise
         self.isolation = self._workers[0].isolation if workers else {}
 
     def __enter__(self) -> SandboxPool:
@@ -212,34 +263,36 @@ class SandboxPool:
         for w in self._workers:
             w.close()
         self._workers = []
+        release_uids(self._uid_locks)
 
     def _replace(self, slot: int) -> _Worker:
         self._workers[slot].close()
-        self._workers[slot] = _Worker(slot, self.limits, self._uid_base, self._netns).wait_ready()
+        self._workers[slot] = _Worker(slot, self.limits, self.uids[slot], self._netns).wait_ready()
         return self._workers[slot]
 
-    def _drive(self, slot: int, jobs: list[CodeJob], take: Callable[[], int | None],
+    def _drive(self, slot: int, jobs: list[CodeJob], schedule: _Schedule,
                results: list[SandboxResult | None]) -> None:
-        """Run jobs from ``take`` on worker ``slot``, keeping up to PIPELINE_DEPTH of them queued there."""
+        """Run jobs from ``schedule`` on worker ``slot``, keeping up to PIPELINE_DEPTH of them queued there."""
         worker = self._workers[slot]
         pending: deque[int] = deque()
-        more = True
         while True:
             try:
-                while more and len(pending) < PIPELINE_DEPTH:
-                    i = take()
+                while len(pending) < PIPELINE_DEPTH:
+                    i = schedule.take(wait=not pending)
                     if i is None:
-                        more = False
                         break
                     pending.append(i)
                     worker.send(jobs[i])
                 if not pending:
                     return
                 raw = worker.receive()
-                results[pending.popleft()] = SandboxResult(**raw, isolation=worker.isolation)
+                i = pending.popleft()
+                results[i] = SandboxResult(**raw, isolation=worker.isolation)
+                schedule.done(i, results[i].passed)
             except (RuntimeError, OSError, ValueError) as exc:
                 for i in pending:  # every job queued at the dead worker is reported, none is lost
                     results[i] = SandboxResult(**_error_result(f"pool: {exc}"), isolation=worker.isolation)
+                    schedule.done(i, False)
                 pending.clear()
                 worker = self._replace(slot)
 
@@ -249,19 +302,25 @@ class SandboxPool:
 
     def run_many(self, jobs: Iterable[CodeJob]) -> list[SandboxResult]:
         """Run ``jobs`` on all free workers at once; results in input order."""
-        jobs = list(jobs)
-        results: list[SandboxResult | None] = [None] * len(jobs)
-        order = iter(range(len(jobs)))
-        lock = threading.Lock()
+        return [chain[0] for chain in self.run_chains([[job] for job in jobs])]
 
-        def take() -> int | None:
-            with lock:
-                return next(order, None)
+    def run_chains(self, chains: Iterable[Sequence[CodeJob]]) -> list[list[SandboxResult]]:
+        """Run chains of jobs on all free workers at once: a chain's next job runs only once its previous job has
+        passed (EvalPlus' plus tests after its base tests: a sample that failed the base tests has failed the
+        plus figure, whatever the plus tests say). Per chain, the results of the jobs that ran, in chain order
+        (shorter than the chain when one did not pass)."""
+        jobs: list[CodeJob] = []
+        index_chains: list[list[int]] = []
+        for chain in chains:
+            index_chains.append(list(range(len(jobs), len(jobs) + len(chain))))
+            jobs.extend(chain)
+        results: list[SandboxResult | None] = [None] * len(jobs)
+        schedule = _Schedule(index_chains)
 
         def drive() -> None:
             slot = self._free.get()
             try:
-                self._drive(slot, jobs, take, results)
+                self._drive(slot, jobs, schedule, results)
             finally:
                 self._free.put(slot)
 
@@ -274,7 +333,37 @@ class SandboxPool:
                 t.start()
             for t in threads:
                 t.join()
-        return [r for r in results if r is not None]
+        return [[r for r in (results[i] for i in chain) if r is not None] for chain in index_chains]
+
+
+class _Schedule:
+    """The job indices the pool's driving threads take: ready jobs in order; a chain's next job becomes ready when
+    its previous one passed. A thread with nothing queued at its worker waits while jobs are still running
+    elsewhere (one of them may release a follow-up), so the follow-ups of the last chains use every worker."""
+
+    def __init__(self, chains: list[list[int]]) -> None:
+        self._cond = threading.Condition()
+        self._ready: deque[int] = deque(chain[0] for chain in chains if chain)
+        self._next = {a: b for chain in chains for a, b in pairwise(chain)}
+        self._running = 0
+
+    def take(self, wait: bool) -> int | None:
+        """The next ready job; None when there is none (after waiting for the running ones when ``wait``)."""
+        with self._cond:
+            while wait and not self._ready and self._running:
+                self._cond.wait()
+            if not self._ready:
+                return None
+            self._running += 1
+            return self._ready.popleft()
+
+    def done(self, i: int, passed: bool) -> None:
+        """Job ``i`` ended; release its chain's next job when it passed."""
+        with self._cond:
+            self._running -= 1
+            if passed and i in self._next:
+                self._ready.append(self._next[i])
+            self._cond.notify_all()
 
 
 def run_program(program: str, tests: str = "", timeout_s: float = 10.0, entry_point: str | None = None,

@@ -9,6 +9,7 @@ that the zygote does not hold ``ast`` (about 1.5 MB that every fork and exit wou
 from __future__ import annotations
 
 import ast
+import functools
 from typing import Any
 
 from fusechat.sandbox.harness import TESTS_FILENAME
@@ -61,12 +62,38 @@ class _AssertRewriter:
                     self.rewrite(stmt)
 
 
-def rewrite_tests(source: str) -> tuple[Any, int]:
-    """Compile ``source`` with asserts rewritten; return (code object, number of assert statements).
-
-    No ``__future__`` flags are inherited from this module: the tests compile as they would on their own.
-    """
+def _rewrite_whole(source: str) -> tuple[Any, int]:
+    """``source`` parsed, its asserts rewritten, compiled: (code object, number of assert statements)."""
     tree = ast.parse(source, TESTS_FILENAME)
     rw = _AssertRewriter()
     rw.rewrite(tree)
     return compile(tree, TESTS_FILENAME, "exec", dont_inherit=True), rw.count
+
+
+#: The last few suite bodies compiled (the worker's, across jobs): the suites of one benchmark share their body
+#: (the harness modules) and differ only in their last line (the call with the test data).
+_rewrite_body = functools.lru_cache(maxsize=8)(_rewrite_whole)
+
+
+def rewrite_tests(source: str) -> tuple[tuple[Any, ...], int]:
+    """Compile ``source`` with asserts rewritten; return (code objects to execute in order, number of asserts).
+
+    A suite whose last line is a lone expression at column 0 (the benchmarks' generated call, holding the test
+    data) is compiled in two parts: the body before it (rewritten through the AST, and cached, so the suites of
+    one benchmark compile their shared body once) and the expression (compiled straight from source: an
+    expression holds no assert statement, and parsing a large data literal into Python AST objects cost four
+    times as much). Executing the two in order is executing the suite: both parts parse on their own, so the cut
+    lies between two complete statements. Any other suite is compiled whole. No ``__future__`` flags are
+    inherited from this module: the tests compile as they would on their own.
+    """
+    body, newline, last = source.rstrip("\n").rpartition("\n")
+    if newline and last and not last[0].isspace():
+        try:  # the same line numbers as in the whole suite
+            tail = compile("\n" * (body.count("\n") + 1) + last, TESTS_FILENAME, "eval", dont_inherit=True)
+            head, count = _rewrite_body(body)
+        except (SyntaxError, ValueError):
+            pass  # not a lone expression after complete statements: compiled whole below
+        else:
+            return (head, tail), count
+    code, count = _rewrite_whole(source)
+    return (code,), count

@@ -9,7 +9,8 @@ Samples: per task, the canonical solution and two broken variants (wrong answer,
 exception, wrong type, endless loop), all sanitized by ``evalplus.sanitize`` first so both sides get the same
 code. Each sample is checked on the base and the plus tests by both sides:
 
-* ours: ``code_exec.evalplus_job`` in a ``SandboxPool`` (``--workers``); time includes starting and stopping it;
+* ours: ``code_exec.evalplus_job`` chains (base, then plus when base passed: ``code_exec.run_chains``, as the
+  HumanEval+/MBPP+ tasks score) in a ``SandboxPool`` (``--workers``); time includes starting and stopping it;
 * theirs: ``evalplus.evaluate.evaluate(dataset, samples=<jsonl>, parallel=--workers)`` (library call), timed
   around the call. Its non-daemon "stucking checker" thread sleeps in 20 s steps and outlives the call, so the
   process exits up to 20 s after the last round; that wait is not counted.
@@ -89,23 +90,26 @@ def _samples(dataset: str, problems: dict[str, dict], seed: int) -> list[tuple[s
 
 def run_ours(dataset: str, problems: dict, truth: dict, samples: list, workers: int) -> tuple[list, float]:
     from evaluation import code_exec
+    from evaluation.tasks._evalplus import PARTS
     from fusechat.sandbox import SandboxPool
 
-    jobs, suites = [], {}
+    chains, suites = [], {}
     for tid, _kind, sol in samples:
         prob, exp = problems[tid], truth[tid]
-        for part in ("base", "plus"):
+        for part in PARTS:
             if (tid, part) not in suites:
                 limits = code_exec.evalplus_time_limits(exp[f"{part}_time"])
                 suites[tid, part] = code_exec.evalplus_tests(dataset, prob["entry_point"], prob[f"{part}_input"],
                                                              exp[part], prob["atol"], limits)
-            jobs.append(code_exec.evalplus_job(dataset, sol, prob["entry_point"], prob[f"{part}_input"], exp[part],
-                                               prob["atol"], exp[f"{part}_time"], tests=suites[tid, part]))
+        chains.append([code_exec.evalplus_job(dataset, sol, prob["entry_point"], prob[f"{part}_input"], exp[part],
+                                              prob["atol"], exp[f"{part}_time"], tests=suites[tid, part])
+                       for part in PARTS])
     t0 = time.perf_counter()
     with SandboxPool(workers=workers, limits=code_exec.CODE_EVAL_LIMITS) as pool:
-        res = pool.run_many(jobs)
+        ran = code_exec.run_chains(pool, chains)
     elapsed = time.perf_counter() - t0
-    verdicts = [(res[2 * i].passed, res[2 * i].passed and res[2 * i + 1].passed) for i in range(len(samples))]
+    # as the HumanEval+/MBPP+ tasks score: plus counts only when base passed (plus is run only then)
+    verdicts = [(rs[0].passed, all(r.passed for r in rs) and len(rs) == len(PARTS)) for rs in ran]
     print(f"  ours    {dataset}: {len(samples)} samples in {elapsed:.2f}s")
     return verdicts, elapsed
 

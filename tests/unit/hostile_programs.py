@@ -68,6 +68,10 @@ HOSTILE: list[tuple[str, str, str, set[str]]] = [
      "def f():\n    return [Eq(), Eq()]\n", "assert f() == [1, 2]\n", FAIL),
     ("always_true_bool", "class T:\n    def __bool__(self):\n        return True\n"
      "def is_prime(n):\n    return T()\n", "assert is_prime(7)\nassert not is_prime(8)\n", FAIL),
+    ("always_equal_metaclass_posing_as_int",  # the type claims to equal and hash as int: must not pass as built-in
+     "class Meta(type):\n    def __eq__(cls, other):\n        return True\n    __hash__ = lambda cls: hash(int)\n"
+     "class Eq(metaclass=Meta):\n    def __eq__(self, other):\n        return True\n"
+     "def add(a, b):\n    return [Eq()]\n", "assert add(1, 2) == [3]\n", FAIL),
     ("dynamic_type_eq", "Eq = type('Eq', (), {'__eq__': lambda s, o: True})\ndef add(a, b):\n    return Eq()\n",
      TESTS_ADD, FAIL),
     ("override_check", "def candidate(*a):\n    return 0\ndef check(c):\n    pass\n",

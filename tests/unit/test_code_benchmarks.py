@@ -13,7 +13,7 @@ import jinja2
 import numpy as np
 import pytest
 
-from evaluation import code_exec
+from evaluation import code_exec, sandbox_programs
 from evaluation.tasks import all_tasks
 from evaluation.tasks._evalplus import (
     CHAT_PREFILL,
@@ -243,16 +243,13 @@ def test_lcb_stdin_rewrite() -> None:
     list(range(200_000)),
 ])
 def test_embed_value_round_trip(value: list) -> None:
-    ns: dict = {}
-    exec(code_exec._LOADER, ns)  # noqa: S102 - our own loader source
-    back = eval(code_exec.embed_value(value), ns)  # noqa: S307 - our own data expression
+    ns = vars(sandbox_programs.link("loader"))
+    back = eval(code_exec.embed_value(value), dict(ns))  # noqa: S307 - our own data expression
     assert repr(back) == repr(value) and [type(x) for x in back] == [type(x) for x in value]
 
 
 def test_sandbox_allclose_matches_numpy() -> None:
-    ns: dict = {}
-    exec(code_exec._COMPARE, ns)  # noqa: S102 - defines helpers only
-    allclose = ns["_fcx_allclose"]
+    allclose = sandbox_programs.link("compare")._fcx_allclose
     rng = random.Random(0)
     specials = [0.0, -0.0, 1e-7, float("inf"), float("-inf"), float("nan"), 1, True, 10**20]
     for _ in range(2000):

@@ -28,14 +28,16 @@ UID_BASE = 64000
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox is Linux-only")
 
 
-def _sandbox_uid_processes() -> list[str]:
+def _sandbox_uid_processes(uids: list[int]) -> list[str]:
+    """Processes of ``uids`` (a pool's: another pool on the machine, say under another xdist worker, has others)."""
+    wanted = set(uids)
     out = []
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
             continue
         try:
             st = d.stat()
-            if UID_BASE <= st.st_uid < UID_BASE + 16:
+            if st.st_uid in wanted:
                 out.append(f"{d.name} uid={st.st_uid} {(d / 'cmdline').read_bytes()[:80]!r}")
         except OSError:
             continue
@@ -48,10 +50,11 @@ def pool():
     try:
         with SandboxPool(workers=2, limits=Limits(nproc=12, memory_mb=512, cgroup_memory_mb=1024),
                          uid_base=UID_BASE) as p:
+            uids = p.uids
             yield p
     finally:
         os.environ.pop("FC_TEST_SECRET", None)
-    assert not _sandbox_uid_processes()
+    assert not _sandbox_uid_processes(uids)
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +159,7 @@ def test_hostile(pool, victim, name):
     assert res.status in allowed, (name, res.status, res.detail)
     assert elapsed < timeout + 3.0, (name, elapsed)
     assert not res.leftover_processes
-    assert not _sandbox_uid_processes(), name
+    assert not _sandbox_uid_processes(pool.uids), name
     assert victim_file.read_text() == "precious" and sorted(p.name for p in victim.iterdir()) == ["keep.txt"]
     for path in (Path(mark + "_tmp"), Path(mark + "_daemon"), Path("/etc") / markname, REPO / markname):
         assert not path.exists(), path
@@ -205,7 +208,27 @@ def test_zygote_death_is_reported_and_replaced():
         again = pool.run(CodeJob(program=GOOD_ADD, tests=TESTS_ADD, timeout_s=5))
         assert again.passed, again
         assert _zygote_pid(pool._workers[0].proc.pid) != zygote
-    assert not _sandbox_uid_processes()
+        uids = pool.uids
+    assert not _sandbox_uid_processes(uids)
+
+
+def test_pools_never_share_a_uid():
+    """Two pools from one uid base (two scoring runs, one test module under two xdist workers) get distinct uids:
+    one pool's clean-up, which kills every process of its uid, must not kill the other's running program."""
+    leave = ("import subprocess, time\nsubprocess.Popen(['sleep', '30'], start_new_session=True)\n"
+             "time.sleep(0.3)\n" + GOOD_ADD)
+    with SandboxPool(workers=1, uid_base=UID_BASE + 8) as a, SandboxPool(workers=1, uid_base=UID_BASE + 8) as b:
+        assert a.uids != b.uids and a.isolation["sandbox_uid"] != b.isolation["sandbox_uid"] or not a.isolation["root"]
+        slow = threading.Thread(target=lambda: out.append(b.run(CodeJob(
+            program="import time\ntime.sleep(1.5)\n" + GOOD_ADD, tests=TESTS_ADD, timeout_s=5))))
+        out: list = []
+        slow.start()
+        time.sleep(0.3)
+        assert a.run(CodeJob(program=leave, tests=TESTS_ADD, timeout_s=5)).passed  # its clean-up kills a's uid
+        slow.join()
+        assert out[0].status == "passed", out[0]
+        uids = a.uids + b.uids
+    assert not _sandbox_uid_processes(uids)
 
 
 def test_pipelined_jobs_survive_a_dead_worker(monkeypatch):

@@ -144,6 +144,29 @@ def test_programs_and_tests_do_not_inherit_future_flags():
     """This module and the harness use ``from __future__ import annotations``; programs must not."""
     prog = "def f(x: int) -> int:\n    return x\nA = f.__annotations__\n"
     assert harness.run(prog, "assert A['x'] is int\n", None)["status"] == "passed"
-    code, _ = rewrite_tests("def g(y: int):\n    pass\nassert g.__annotations__['y'] is int\n")
+    codes, _ = rewrite_tests("def g(y: int):\n    pass\nassert g.__annotations__['y'] is int\n")
     ns: dict = {"__fc_truth__": bool, "__fc_cmp__": lambda op, a, b: a is b if op == "is" else a == b}
-    exec(code, ns)
+    for code in codes:
+        exec(code, ns)
+
+
+def test_rewrite_compiles_a_trailing_call_apart_with_the_same_meaning():
+    """A suite ending in a lone expression (the benchmarks' call with the test data) compiles as a cached body
+    plus that expression; line numbers, assert counts and the namespace are those of the whole suite. Any other
+    suite (a statement last, an indented last line, one line) compiles whole."""
+    suite = "def run(x):\n    assert x == 1\n    return 1 / (x - 1)\n\nrun(1)\n"
+    codes, n = rewrite_tests(suite)
+    assert len(codes) == 2 and n == 1
+    assert rewrite_tests(suite.replace("run(1)", "run(2)"))[0][0] is codes[0]  # the shared body, compiled once
+    ns: dict = {"__fc_truth__": bool, "__fc_cmp__": lambda op, a, b: a == b}
+    with pytest.raises(ZeroDivisionError) as info:
+        for code in codes:
+            exec(code, ns)
+    tb, lines = info.value.__traceback__, []
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<tests>":
+            lines.append(tb.tb_lineno)
+        tb = tb.tb_next
+    assert lines == [5, 3]
+    for whole in ("x = 1\nassert x == 1\n", "def f():\n    pass\n    f()\n", "y = 2\nx = 3\n", "f()\n"):
+        assert len(rewrite_tests(whole)[0]) == 1, whole
