@@ -1,0 +1,67 @@
+"""Judged-benchmark rules (evaluation/tasks/arena_hard.py, mt_bench.py, alignbench.py, alpacaeval2.py) stated at the
+cases mutation testing found unpinned: MT-Bench's rating type, AlignBench's score range and category means,
+AlpacaEval's position coin and the length-controlled GLM's per-instruction difficulty lookup."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from evaluation.tasks import alignbench as ab
+from evaluation.tasks import mt_bench as mt
+from evaluation.tasks.alpacaeval2 import is_switched, synthetic_df_gamed, win_rates
+
+
+def test_mt_bench_rating_is_int_only_when_written_without_a_point() -> None:
+    """FastChat ``ast.literal_eval`` of the bracketed text: "[[7]]" is the int 7, "[[7.0]]" the float 7.0."""
+    assert type(mt.parse_rating("Rating: [[7]]")) is int and mt.parse_rating("[[7]]") == 7
+    assert type(mt.parse_rating("Rating: [[7.0]]")) is float and mt.parse_rating("[[7.0]]") == 7.0
+    assert mt.parse_rating("[[6.5]]") == 6.5 and mt.parse_rating("[[11]]") is None
+
+
+def test_mt_bench_mean_of_no_ratings_is_none() -> None:
+    assert mt._mean([]) is None and mt._mean([4, 6]) == 5.0
+
+
+def test_alignbench_score_range_is_closed_one_to_ten() -> None:
+    assert ab.parse_judgment("{'事实正确性': 2, '综合得分': 1}") == ({"事实正确性": 2, "综合得分": 1}, 1)
+    assert ab.parse_judgment("{'综合得分': 10}")[1] == 10
+    assert ab.parse_judgment("{'综合得分': 0}")[1] is None and ab.parse_judgment("{'综合得分': 11}")[1] is None
+
+
+def test_alignbench_overall_needs_both_groups() -> None:
+    """总分 = mean of the 中文语言 and 中文推理 group means; a group with no scored category is None, and so is 总分;
+    one score per question, never silently truncated."""
+    only_language = ab.category_scores(["基本任务", "中文理解"], [6.0, 8.0])
+    assert only_language["中文语言"] == 7.0 and only_language["中文推理"] is None and only_language["总分"] is None
+    empty = ab.category_scores([], [])
+    assert empty["中文语言"] is None and empty["总分"] is None and len(empty["missing"]) == 8
+    both = ab.category_scores(["基本任务", "数学计算", "逻辑推理"], [6.0, 2.0, 4.0])
+    assert both["总分"] == (6.0 + 3.0) / 2
+    with pytest.raises(ValueError):
+        ab.category_scores(["基本任务", "中文理解"], [6.0])
+
+
+def test_alpacaeval_position_coin_depends_on_instruction_and_seed() -> None:
+    """alpaca_eval's seeded coin shows the model first for some instructions and second for others."""
+    coins = [is_switched(f"instruction {i}") for i in range(40)]
+    assert 5 < sum(coins) < 35
+    assert [is_switched(f"instruction {i}", seed=1) for i in range(40)] != coins
+
+
+def test_length_controlled_win_rate_looks_difficulty_up_by_position(tmp_path) -> None:
+    """The GLM takes each instruction's difficulty from df_gamed by the item's benchmark index (the frame's index),
+    so the same preferences at other positions give another LC win rate; the raw win rate does not move."""
+    n = 16
+    rng = random.Random(5)
+    base = ["b" * rng.randint(100, 400) for _ in range(n)]
+    model = ["m" * rng.randint(100, 400) for _ in range(n)]
+    prefs = [1.0 + 1.0 / (1.0 + math.exp(-(len(m) - len(b)) / 60.0)) for m, b in zip(model, base, strict=True)]
+    path = tmp_path / "df_gamed.csv"
+    synthetic_df_gamed(2 * n).to_csv(path, index=False)
+    first = win_rates(prefs, range(n), model, base, path)
+    later = win_rates(prefs, range(n, 2 * n), model, base, path)
+    assert later["win_rate"] == pytest.approx(first["win_rate"])
+    assert later["length_controlled_winrate"] != pytest.approx(first["length_controlled_winrate"])
