@@ -67,6 +67,12 @@ TARGETS: dict[str, Target] = {
     "livebench": Target(tuple(f"evaluation/livebench/{m}.py" for m in (
         "_boxed", "aggregate", "coding", "data_analysis", "instruction_following", "language", "mathematics",
         "reasoning")), (f"{U}test_livebench_scorers.py", f"{U}test_rules_livebench.py")),
+    # the same, in two halves that each fit a working session on a busy machine
+    "livebench_math": Target(("evaluation/livebench/_boxed.py", "evaluation/livebench/mathematics.py"),
+                             (f"{U}test_livebench_scorers.py", f"{U}test_rules_livebench.py")),
+    "livebench_other": Target(tuple(f"evaluation/livebench/{m}.py" for m in (
+        "aggregate", "coding", "data_analysis", "instruction_following", "language", "reasoning")),
+        (f"{U}test_livebench_scorers.py", f"{U}test_rules_livebench.py")),
     "judged": Target(tuple(f"evaluation/tasks/{m}.py" for m in ("arena_hard", "mt_bench", "alignbench", "alpacaeval2")),
                      (f"{U}test_judged_pairwise.py", f"{U}test_judged_mt_alignbench.py", f"{U}test_rules_judged.py"),
                      # the judges' verdict parsers, Bradley-Terry and the win-rate arithmetic; not the tasks' wiring
