@@ -65,3 +65,16 @@ def test_length_controlled_win_rate_looks_difficulty_up_by_position(tmp_path) ->
     later = win_rates(prefs, range(n, 2 * n), model, base, path)
     assert later["win_rate"] == pytest.approx(first["win_rate"])
     assert later["length_controlled_winrate"] != pytest.approx(first["length_controlled_winrate"])
+
+
+def test_arena_hard_battle_table_for_every_verdict_in_both_games() -> None:
+    """Upstream ``get_battles_from_row``: game 1 shows the baseline as A, game 2 as B; ">>" weighs 3."""
+    from evaluation.tasks.arena_hard import battles_from_games
+
+    game1 = {"A>>B": ["baseline"] * 3, "A>B": ["baseline"], "A=B": ["tie"], "B>A": ["model"], "B>>A": ["model"] * 3}
+    game2 = {"A>>B": ["model"] * 3, "A>B": ["model"], "A=B": ["tie"], "B>A": ["baseline"], "B>>A": ["baseline"] * 3}
+    for verdict, want in game1.items():
+        assert battles_from_games([(verdict, None)]) == want
+    for verdict, want in game2.items():
+        assert battles_from_games([(None, verdict)]) == want
+    assert battles_from_games([("a>b", "b>>a")]) == []  # the labels are case-sensitive
