@@ -96,3 +96,9 @@ def test_check_response_grades_once_per_answer_and_gold(monkeypatch: pytest.Monk
     t.start()
     t.join()
     assert out == [ma.Verdict("correct", "11")] and calls[-1] == ("11", "11", None)
+
+
+def test_single_item_score_is_the_batch_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ma, "check_many", lambda pairs, **kw: [ma.Verdict("incorrect", "3") for _ in pairs])
+    r = get_task("gsm8k").score({"question": "q", "answer": "#### 4"}, ["\\boxed{3}"], ScoreContext())
+    assert (r.score, r.extracted, r.detail["gold"], r.detail["status"]) == (0.0, "3", "4", "incorrect")
