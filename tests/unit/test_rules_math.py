@@ -102,3 +102,22 @@ def test_single_item_score_is_the_batch_verdict(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(ma, "check_many", lambda pairs, **kw: [ma.Verdict("incorrect", "3") for _ in pairs])
     r = get_task("gsm8k").score({"question": "q", "answer": "#### 4"}, ["\\boxed{3}"], ScoreContext())
     assert (r.score, r.extracted, r.detail["gold"], r.detail["status"]) == (0.0, "3", "4", "incorrect")
+
+
+def test_is_equivalent_passes_its_timeout_to_math_verify(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caller's budget (None in worker processes, whose pool enforces its own) reaches both math-verify calls;
+    math-verify's own default (5 s, signal-based) would break outside the main thread."""
+    import math_verify
+
+    seen = []
+    monkeypatch.setattr(math_verify, "parse", lambda s, parsing_timeout=5: seen.append(("parse", parsing_timeout)) or [s])
+    monkeypatch.setattr(math_verify, "verify",
+                        lambda g, p, timeout_seconds=5: seen.append(("verify", timeout_seconds)) or g == p)
+    assert ma.is_equivalent("1", "1", timeout_s=None) and not ma.is_equivalent("1", "2", timeout_s=3)
+    assert seen == [("parse", None), ("parse", None), ("verify", None), ("parse", 3), ("parse", 3), ("verify", 3)]
+
+
+def test_unparseable_answers_compare_as_cleaned_strings() -> None:
+    """When math-verify parses nothing from either side, the cleaned strings decide."""
+    assert ma.is_equivalent("\\\\", "\\\\.") is True
+    assert ma.is_equivalent("\\\\", "7") is False
