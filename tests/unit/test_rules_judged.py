@@ -78,3 +78,22 @@ def test_arena_hard_battle_table_for_every_verdict_in_both_games() -> None:
     for verdict, want in game2.items():
         assert battles_from_games([(None, verdict)]) == want
     assert battles_from_games([("a>b", "b>>a")]) == []  # the labels are case-sensitive
+
+
+def test_arena_hard_ci_over_win_rates_when_some_resamples_are_one_sided() -> None:
+    """show_result.py's bootstrap: all battles resampled together from one seeded stream, 2.5 / 97.5 percentiles;
+    where a resample has one outcome only (an infinite Elo), the percentiles are taken over win rates."""
+    import numpy as np
+
+    from evaluation.tasks import arena_hard as ah
+
+    battles = ["model"] * 3 + ["baseline"] * 3 + ["tie"]
+    frame = ah.battle_frame({"m": battles})
+    state = np.random.RandomState(19)  # a stream with one all-won and one all-lost resample among 40
+    rates = [ah.win_rate(ah.mle_elo(frame.sample(frac=1.0, replace=True, random_state=state))["m"])
+             for _ in range(40)]
+    assert rates.count(100.0) == 1 and rates.count(0.0) == 1  # infinite draws at both ends, no tail saturated
+    got = ah.joint_bt({"m": battles}, rounds=40, seed=19)["m"]
+    assert got["ci_low"] == pytest.approx(float(np.percentile(rates, 2.5)))
+    assert got["ci_high"] == pytest.approx(float(np.percentile(rates, 97.5)))
+    assert got["rounds"] == 40 and got["n_battles"] == 7
