@@ -55,3 +55,10 @@ def test_loader_uses_marshal_and_pickle_only_where_marshal_cannot() -> None:
 
     assert tag([float("nan")]) == b"M" and tag(complex(1, 2)) == b"M"
     assert tag(range(3)) == b"P"  # marshal raises ValueError on a range: pickle
+
+
+def test_a_set_with_a_non_finite_member_is_not_a_literal_and_pickled_values_round_trip() -> None:
+    assert code_exec.embed_value({float("nan")}).startswith("_fcx_load(")
+    ns: dict = {}
+    exec(code_exec._LOADER, ns)  # noqa: S102 - our own loader source
+    assert eval(code_exec.embed_value(range(3)), ns) == range(3)  # noqa: S307 - our own data expression
