@@ -97,3 +97,23 @@ def test_arena_hard_ci_over_win_rates_when_some_resamples_are_one_sided() -> Non
     assert got["ci_low"] == pytest.approx(float(np.percentile(rates, 2.5)))
     assert got["ci_high"] == pytest.approx(float(np.percentile(rates, 97.5)))
     assert got["rounds"] == 40 and got["n_battles"] == 7
+
+
+def test_alpacaeval_single_logprob_entry_is_the_empty_list_only_when_more_were_asked() -> None:
+    from evaluation.judge import JudgeReply
+    from evaluation.tasks.alpacaeval2 import shown_preference
+
+    lone = JudgeReply("m", ({"m": -0.1},))
+    assert shown_preference(lone, asked_top_logprobs=1) == pytest.approx(1.0)  # one asked, one given: real
+    assert shown_preference(lone, asked_top_logprobs=2) is None  # the client's stand-in for an empty list
+
+
+def test_arena_hard_all_lost_is_minus_infinity_and_the_frame_is_upstreams() -> None:
+    from evaluation.tasks import arena_hard as ah
+
+    assert ah.bt_elo(["baseline"] * 3) == -math.inf and ah.win_rate(ah.bt_elo(["baseline"] * 3)) == 0.0
+    assert ah.bt_elo(["model"] * 3) == math.inf
+    frame = ah.battle_frame({"m": ["model", "baseline", "tie"]})
+    assert frame.to_dict("records") == [{"model_a": ah.BASELINE, "model_b": "m", "winner": w}
+                                        for w in ("model_b", "model_a", "tie")]
+    assert list(ah.battle_frame({}).columns) == ["model_a", "model_b", "winner"]
