@@ -112,7 +112,7 @@ def test_arena_hard_all_lost_is_minus_infinity_and_the_frame_is_upstreams() -> N
     from evaluation.tasks import arena_hard as ah
 
     assert ah.bt_elo(["baseline"] * 3) == -math.inf and ah.win_rate(ah.bt_elo(["baseline"] * 3)) == 0.0
-    assert ah.bt_elo(["model"] * 3) == math.inf
+    assert ah.bt_elo(["model"] * 3) == math.inf and ah.win_rate(math.inf) == 100.0
     frame = ah.battle_frame({"m": ["model", "baseline", "tie"]})
     assert frame.to_dict("records") == [{"model_a": ah.BASELINE, "model_b": "m", "winner": w}
                                         for w in ("model_b", "model_a", "tie")]

@@ -82,3 +82,10 @@ def test_amc_option_value_from_the_question_text() -> None:
     assert m.choice_value(text, "B") == "7" and m.choice_value(text, "E") == "FAILURE"
     q = {"task": "math_comp", "subtask": "amc_12a", "ground_truth": "B", "turns": [text]}
     assert m.score(q, "so the value is 7") == 1.0 and m.score(q, "so the value is 9") == 0.0
+
+
+def test_amc_ground_truth_letters_a_to_e_inclusive_and_order_after_the_last_answer() -> None:
+    from evaluation.livebench import mathematics as m
+
+    assert m.score_multiple_choice("A", "AAAAA", "") == 1.0 and m.score_multiple_choice("E", "EEEEE", "") == 1.0
+    assert m.extract_expression_order("draft 1, 2\nAnswer: 3, 4") == [3, 4]
