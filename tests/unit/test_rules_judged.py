@@ -113,6 +113,7 @@ def test_arena_hard_all_lost_is_minus_infinity_and_the_frame_is_upstreams() -> N
 
     assert ah.bt_elo(["baseline"] * 3) == -math.inf and ah.win_rate(ah.bt_elo(["baseline"] * 3)) == 0.0
     assert ah.bt_elo(["model"] * 3) == math.inf and ah.win_rate(math.inf) == 100.0
+    assert ah.mle_elo(ah.battle_frame({"m": ["model"] * 2}))[ah.BASELINE] == ah.INIT  # the baseline stays at 1000
     frame = ah.battle_frame({"m": ["model", "baseline", "tie"]})
     assert frame.to_dict("records") == [{"model_a": ah.BASELINE, "model_b": "m", "winner": w}
                                         for w in ("model_b", "model_a", "tie")]
