@@ -50,3 +50,15 @@ def test_scores_and_verdicts_must_line_up() -> None:
 def test_no_responses_is_no_groups() -> None:
     """An empty scores table (every prompt dropped upstream) groups to nothing rather than failing."""
     assert candidates_by_prompt(*tables([])) == ({}, 0)
+
+
+def test_candidates_keep_input_order_within_a_prompt_on_a_large_table() -> None:
+    """Input order is kept inside each prompt's group at any table size (a stable sort: numpy's default sort keeps
+    order only on the short arrays a small test uses)."""
+    import random
+
+    rng = random.Random(0)
+    rows = [(f"p{rng.randrange(3)}", "A", i, float(i), "x") for i in range(300)]
+    groups, _ = candidates_by_prompt(*tables(rows))
+    for pid, cands in groups.items():
+        assert [c.sample_index for c in cands] == [r[2] for r in rows if r[0] == pid]
