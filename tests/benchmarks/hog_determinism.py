@@ -8,10 +8,17 @@ loaded machine cannot turn a slow answer into a timeout; every stage is seeded. 
 left out of the comparison (it records wall times, peak memory and the run directory); every other file of the
 two folders is compared, and a file in one run only counts as a difference.
 
+Each run has its own stage cache (``run.stage_cache``), so neither reuses the other's outputs. ``--share-upstream``
+gives the loaded run the quiet run's outputs of the stages before verification (prompt selection, sampling,
+reward scoring: model work, no grader) in its cache, so only verification and the build, the stages a grader's
+limit can change, run twice (minutes instead of the whole sampling stage again on a loaded 2-core box).
+``--seed-cache DIR`` does the same for both runs from the stage cache of an earlier smoke run.
+
 Last line: ``identical=<true|false> files=<n> hog_procs=<n>`` (``files``: files compared in the two folders).
 
-Run: ``python tests/benchmarks/hog_determinism.py [--hog-procs 4] [--work DIR] [--keep] [key=value ...]``
-(overrides go to both runs; the default hog is two busy processes per core).
+Run: ``python tests/benchmarks/hog_determinism.py [--hog-procs 4] [--share-upstream] [--seed-cache DIR]
+[--work DIR] [--keep] [key=value ...]`` (overrides go to both runs; the default hog is two busy processes per
+core).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ sys.path.insert(0, str(REPO))
 from fusechat.stages import STAGES  # noqa: E402
 
 COMPARED = ("verify_answers", "build_sft_dpo")
+UPSTREAM = ("select_prompts", "sample_responses", "score_rewards")
 LAST_STAGE = "build_sft_dpo"
 IGNORED = {"manifest.json"}
 
@@ -41,10 +49,24 @@ def _spin() -> None:  # pragma: no cover - a CPU hog
         pass
 
 
+def cache_of(run_dir: Path) -> Path:
+    """The run's own stage cache (``run.stage_cache``), next to it."""
+    return run_dir.with_name(run_dir.name + ".stage_cache")
+
+
+def seed_upstream(src_cache: Path, dst_cache: Path) -> None:
+    """Copy the stage-cache entries of the stages before verification from ``src_cache`` into ``dst_cache`` (the
+    run then links to them as reused, by fingerprint, and computes verification and the build itself)."""
+    for stage in UPSTREAM:
+        if (src_cache / stage).is_dir():
+            shutil.copytree(src_cache / stage, dst_cache / stage, symlinks=True, dirs_exist_ok=True)
+
+
 def run_data_stages(run_dir: Path, overrides: list[str]) -> float:
-    """The smoke recipe's stages up to the build, into ``run_dir``; wall seconds. Exits on a failed stage."""
+    """The smoke recipe's stages up to the build, into ``run_dir`` with its own stage cache; wall seconds. Exits on
+    a failed stage."""
     cmd = [sys.executable, "-m", "fusechat.pipeline", "--recipe", str(REPO / "recipes" / "smoke.yaml"),
-           f"run.dir={run_dir}", "--until", LAST_STAGE, *overrides]
+           f"run.dir={run_dir}", f"run.stage_cache={cache_of(run_dir)}", "--until", LAST_STAGE, *overrides]
     t0 = time.monotonic()
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
                           env={**os.environ, "PYTHONWARNINGS": "ignore"})
@@ -77,15 +99,25 @@ def main() -> None:
     ap.add_argument("--hog-procs", type=int, default=2 * (os.cpu_count() or 1))
     ap.add_argument("--work", type=Path, default=None, help="folder for the two run dirs (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the run dirs")
+    ap.add_argument("--share-upstream", action="store_true",
+                    help="the loaded run reuses the quiet run's stages before verification")
+    ap.add_argument("--seed-cache", type=Path, default=None,
+                    help="stage cache of an earlier smoke run: both runs reuse its stages before verification")
     ap.add_argument("overrides", nargs="*")
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="hog_determinism_"))
     quiet, loaded = work / "quiet", work / "loaded"
     for d in (quiet, loaded):
         shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(cache_of(d), ignore_errors=True)
     try:
+        if args.seed_cache:
+            for d in (quiet, loaded):
+                seed_upstream(args.seed_cache, cache_of(d))
         wall_quiet = run_data_stages(quiet, args.overrides)
         print(f"quiet run: {wall_quiet:.1f} s", flush=True)
+        if args.share_upstream:
+            seed_upstream(cache_of(quiet), cache_of(loaded))
         hogs = [mp.get_context("fork").Process(target=_spin, daemon=True) for _ in range(args.hog_procs)]
         for h in hogs:
             h.start()
