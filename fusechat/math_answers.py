@@ -46,6 +46,15 @@ GSM8K_REFERENCE = r"####\s*\$?\s*(" + _NUM + ")"
 WALL_FACTOR = 20.0
 MIN_WALL_S = 60.0
 _POLL_S = 0.05
+#: "the answer is …": the reference pattern (``re.findall`` with IGNORECASE | MULTILINE). Its lazy answer
+#: followed by ``\s*`` rescans a blank run once per character, so one long blank run costs quadratic time;
+#: :func:`answer_is_matches` finds the same matches in linear time.
+ANSWER_IS_REFERENCE = r"(?:answer is|answer:|答案是)\s*:?\s*(\$[^$\n]+\$|[^\n]+?)\s*(?:\.\s|\.$|$|\n)"
+_ANSWER_IS_PREFIX = re.compile(r"answer is|answer:|答案是", re.IGNORECASE)
+_BLANKS = re.compile(r"\s*")
+_BLANK = re.compile(r"\s")
+_STOP = re.compile(r"\.(?=\s|\Z)|\n")
+_DOLLAR_OR_NEWLINE = re.compile(r"[$\n]")
 STATUSES = ("correct", "incorrect", "no_answer", "error", "timeout")
 CONVENTIONS = ("boxed", "gsm8k", "answer_is", "last_number")
 
@@ -84,6 +93,92 @@ def _last_boxed(text: str) -> str | None:
     return None
 
 
+def _is_blank(text: str, i: int) -> bool:
+    return _BLANK.match(text, i) is not None
+
+
+def _stop_end(text: str, p: int) -> int | None:
+    """Where the reference pattern's tail ``\\s*(?:\\.\\s|\\.$|$|\\n)`` ends when tried at ``p`` (None: no match).
+
+    ``\\s*`` is greedy, so the blank run from ``p`` is taken whole first: at its end ``q``, ``.`` + blank, ``.`` at
+    the end of the text, or the end of the text; failing those, it gives back characters until a ``$`` (before a
+    newline) matches, i.e. it stops before the run's last newline.
+    """
+    q = _BLANKS.match(text, p).end()
+    n = len(text)
+    if q == n:
+        return n
+    if text[q] == ".":
+        if q + 1 == n:
+            return q + 1
+        if _is_blank(text, q + 1):
+            return q + 2
+    k = text.rfind("\n", p, q)
+    return k if k >= 0 else None
+
+
+def _answer_at(text: str, e: int) -> tuple[str, int] | None:
+    """The reference pattern after its prefix, tried at ``e``: (captured answer, end of match) or None."""
+    n = len(text)
+    a = _BLANKS.match(text, e).end()
+    s: int | None
+    if a < n and text[a] == ":":
+        b = _BLANKS.match(text, a + 1).end()
+        if b < n:
+            s = b
+        else:  # the greedy split ends the text: the last non-newline blank after the colon, else the colon
+            s = _last_not_newline(text, a + 1, b)
+            s = s if s >= 0 else a
+    elif a < n:
+        s = a
+    else:  # the blanks reach the end of the text: the answer starts at their last non-newline character
+        s = _last_not_newline(text, e, a)
+        if s < 0:
+            return None
+    if text[s] == "$":  # first alternative: $…$ on one line, then the tail
+        c = _DOLLAR_OR_NEWLINE.search(text, s + 1)
+        if c is not None and c.group() == "$" and c.start() > s + 1:
+            end = _stop_end(text, c.end())
+            if end is not None:
+                return text[s:c.end()], end
+    # lazy [^\n]+?: the first p > s where the tail matches: the blanks before the first "." + blank (or "." that
+    # ends the text) in the line, else the blanks that end the line (or the text)
+    stop = _STOP.search(text, s + 1)
+    q = stop.start() if stop else len(text)
+    p = q
+    while p - 1 > s and _is_blank(text, p - 1):
+        p -= 1
+    end = _stop_end(text, p)
+    assert end is not None  # the tail always matches at a stop dot or at the blanks that end the line
+    return text[s:p], end
+
+
+def _last_not_newline(text: str, lo: int, hi: int) -> int:
+    """The last index in ``[lo, hi)`` whose character is not a newline, or -1."""
+    j = hi - 1
+    while j >= lo and text[j] == "\n":
+        j -= 1
+    return j if j >= lo else -1
+
+
+def answer_is_matches(text: str) -> list[str]:
+    """``re.findall(ANSWER_IS_REFERENCE, text, flags=re.IGNORECASE | re.MULTILINE)`` in linear time.
+
+    The same prefix search; at each prefix the reference pattern's backtracking order is followed in closed form
+    (``_answer_at``), and the next search starts where the match ended, as ``findall`` does.
+    """
+    out: list[str] = []
+    pos = 0
+    while (m := _ANSWER_IS_PREFIX.search(text, pos)) is not None:
+        got = _answer_at(text, m.end())
+        if got is None:
+            pos = m.start() + 1
+            continue
+        out.append(got[0])
+        pos = got[1]
+    return out
+
+
 def _clean(ans: str) -> str:
     ans = ans.strip().strip("$").strip()
     ans = re.sub(r"^\\\(|\\\)$", "", ans).strip()
@@ -105,8 +200,7 @@ def extract_answer(text: str, convention: str = "auto") -> str | None:
             m = _GSM8K.findall(text)
             found = m[-1].replace(",", "") if m else None
         elif conv == "answer_is":
-            m = re.findall(r"(?:answer is|answer:|答案是)\s*:?\s*(\$[^$\n]+\$|[^\n]+?)\s*(?:\.\s|\.$|$|\n)", text,
-                           flags=re.IGNORECASE | re.MULTILINE)
+            m = answer_is_matches(text)
             found = m[-1] if m else None
         else:  # last_number
             m = re.findall(_NUM, text)

@@ -4,7 +4,8 @@ cores; per task items/s, and where an upstream scorer runs here, its speed on th
 
 Sets (``--scale`` multiplies every count; the real data is not needed):
 
-* ``math``: MATH's 5,000 test problems, ~2,400-character reasoning ending in ``\\boxed{}`` (half right);
+* ``math``: MATH's 5,000 test problems, ~2,400-character reasoning ending in ``\\boxed{}`` (half right, in an
+  equivalent form: ``i+g`` for the gold ``g+i``; every item's gold distinct, so the verdict cache grades all 5,000);
 * ``mmlu_pro``: 12,032 questions, ~1,500-character chain of thought ending "The answer is (X)";
 * ``livecodebench``: ``--lcb-problems`` problems (default 880: release_v5 before the date window, an upper bound
   of the 2408-2411 window) × n = 10 samples, each problem with its base and 6 plus tests;
@@ -56,8 +57,14 @@ def _math(n: int, rng: random.Random) -> tuple[Any, list, list]:
     items = task.synthetic(rng, n)
     resp = []
     for i, it in enumerate(items):
-        gold = task.gold(it)
-        ans = gold if i % 2 == 0 else f"{gold}+1"
+        # the synthetic problems have a few dozen distinct answers; MATH's 5,000 have thousands, so each item's
+        # gold gets its own term (else the verdict cache would grade 130 pairs, not 5,000)
+        base = task.gold(it)
+        gold = f"{base}+{i}"
+        k = it["solution"].rfind(base)
+        it["solution"] = it["solution"][:k] + gold + it["solution"][k + len(base):]
+        assert task.gold(it) == gold
+        ans = f"{i}+{base}" if i % 2 == 0 else f"{base}+{i + 1}"  # right: an equivalent form, not the same text
         resp.append([f"{_pad(2400)}\nSo the final answer is $\\boxed{{{ans}}}$."])
     return task, items, resp
 

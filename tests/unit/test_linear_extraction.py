@@ -11,7 +11,7 @@ import re
 import time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from evaluation.livebench.mathematics import normalize_final_answer
@@ -22,7 +22,7 @@ from evaluation.tasks._mc import (
     extract_choice,
     last_lone_letter,
 )
-from fusechat.math_answers import GSM8K_REFERENCE, extract_answer
+from fusechat.math_answers import ANSWER_IS_REFERENCE, GSM8K_REFERENCE, answer_is_matches, extract_answer
 
 
 def _tokens(*pieces: str) -> st.SearchStrategy[str]:
@@ -59,6 +59,8 @@ _LATEX = _tokens("\\text{", "\\textbf{", "\\overline{", "\\boxed{", "{", "}", "$
                  "\\frac", "\\sqrt", "ab", " ", "\\")
 _MC = _tokens("answer:", "Answer:", "answer is ", "(", ")", "A", "B", "J", "K", " ", "\n", "\t", "x", "nswer:",
               "a", ".", "é")
+_ANSWER_IS = _tokens("answer is", "answer:", "ANSWER IS ", "answer i\u017f", "答案是", ":", "$", ".", " ", "\n",
+                     "\t", "\r", "\u00a0", "\x1c", "\u2028", "x", "5", "answer", " is")
 _GSM = _tokens("####", "#", " ", "\n", "$", "-", "1", "23", ",", ".", "5", "x")
 
 
@@ -86,6 +88,19 @@ def test_gsm8k_hashes_are_upstreams(text: str) -> None:
                                              .strip() or None if found else None)
 
 
+@settings(max_examples=1500, deadline=None)
+@given(_ANSWER_IS)
+@example("answer is $x. y$. then")  # the $…$ alternative wins over the lazy answer's first stop
+@example("answer is $x$y. z")  # … and gives way to it when its tail does not match
+@example("Answer: 5.\nthe answer is 7")  # the last of several matches
+@example("answer is 5 \n . next answer is 6")  # the tail's blanks cross a newline to a stop dot
+@example("answer:  :\n \n")  # blanks to the end of the text: the answer is the last non-newline blank
+@example("answer is\n\n")  # … or there is none
+@example("answer is x" + " " * 50 + "y.")
+def test_answer_is_matches_are_upstreams(text: str) -> None:
+    assert answer_is_matches(text) == re.findall(ANSWER_IS_REFERENCE, text, flags=re.IGNORECASE | re.MULTILINE)
+
+
 MB = 1_000_000
 _HOSTILE = {
     "normalize $": lambda: normalize_final_answer("\\boxed{$" * (MB // 8)),
@@ -97,6 +112,9 @@ _HOSTILE = {
     "mc stage 3": lambda: extract_choice("A " * (MB // 2)),
     "gsm8k blanks": lambda: extract_answer("####" + " " * MB, "gsm8k"),
     "gsm8k hashes": lambda: extract_answer("#### " * (MB // 5), "gsm8k"),
+    "answer is blanks": lambda: extract_answer("the answer is x" + " " * MB + "y", "answer_is"),
+    "answer is sentences": lambda: extract_answer("the answer is x. " * (MB // 17), "answer_is"),
+    "answer is dollars": lambda: extract_answer("answer is $" + "x. " * (MB // 3), "answer_is"),
 }
 
 
