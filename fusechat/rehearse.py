@@ -6,13 +6,15 @@ What is kept from the recipe (everything that concerns launching): the SFT launc
 for ``sft.num_gpus > 1`` runs ``llamafactory-cli train`` under torchrun with ``FORCE_TORCHRUN``), the preference
 launcher (``accelerate launch --config_file training/configs/accelerate_zero3.yaml``, as ``recipes/run_target.sh``
 and the SLURM ``dpo.sbatch``), the DeepSpeed ZeRO-3 file ``sft.deepspeed``, the chat template, the loss and its
-settings, the checkpoint choice, per-device batch and the gradient accumulation the recipe's global batch implies
-(capped so that the few hundred rows give at least 2 SFT and 3 preference optimiser steps), and the evaluation
-stage on the vLLM backend in the generation environment.
+settings, the checkpoint choice, SFT packing, per-device batch and the gradient accumulation the recipe's global batch
+implies (lowered, accumulation first, so that the tiny world's few rows give at least 2 SFT and 3 preference
+optimiser steps: :func:`batch_plan`), and the evaluation stage on the vLLM backend in the generation environment.
 
 What is substituted: the model (the tiny world's model of the target's family: Llama for ``llama3``, Qwen for
 ``qwen``, Gemma for ``gemma2``), the data (the tiny world's, built by the smoke recipe's data stages), the world size
-(2 CPU processes over gloo, so the batch is per-device × accumulation × 2), the lengths (256 tokens), the save grid
+(2 CPU processes over gloo, so the batch is per-device × accumulation × 2), the lengths (256 tokens; a packing SFT's
+block halved further until its packed blocks, counted by LLaMA-Factory's own packing, give 2 steps:
+:func:`packing_block`), the save grid
 (every step, so there are at least three checkpoints), bf16 (off: CPU; ``--mixed_precision no`` on the accelerate
 line, the only flag the GPU line does not have) and the evaluation (a few items of one benchmark, the preference
 model only).
