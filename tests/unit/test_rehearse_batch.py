@@ -31,6 +31,7 @@ def _steps(section: dict, examples: int) -> int:
 def test_batch_plan_lowers_accumulation_before_per_device_batch() -> None:
     assert batch_plan(2, 8, 14, 3, 1) == (2, 1)      # 14 rows / (2 x 2) = 3 steps at accumulation 1
     assert batch_plan(2, 8, 64, 3, 1) == (2, 5)      # 64 / (2 x 2 x 5) = 3.2
+    assert batch_plan(8, 2, 16, 2, 1) == (4, 1)      # 16 blocks: 4 per process per step gives 2 steps
     assert batch_plan(8, 2, 4, 2, 1) == (1, 1)       # 4 blocks: only 1 per process per step gives 2 steps
     assert batch_plan(8, 2, 1000, 2, 1) == (8, 2)    # enough rows: the recipe's own values
 
