@@ -6,13 +6,15 @@ What is kept from the recipe (everything that concerns launching): the SFT launc
 for ``sft.num_gpus > 1`` runs ``llamafactory-cli train`` under torchrun with ``FORCE_TORCHRUN``), the preference
 launcher (``accelerate launch --config_file training/configs/accelerate_zero3.yaml``, as ``recipes/run_target.sh``
 and the SLURM ``dpo.sbatch``), the DeepSpeed ZeRO-3 file ``sft.deepspeed``, the chat template, the loss and its
-settings, the checkpoint choice, per-device batch and the gradient accumulation the recipe's global batch implies
-(capped so that the few hundred rows give at least 2 SFT and 3 preference optimiser steps), and the evaluation
-stage on the vLLM backend in the generation environment.
+settings, the checkpoint choice, SFT packing, per-device batch and the gradient accumulation the recipe's global batch
+implies (lowered, accumulation first, so that the tiny world's few rows give at least 2 SFT and 3 preference
+optimiser steps: :func:`batch_plan`), and the evaluation stage on the vLLM backend in the generation environment.
 
 What is substituted: the model (the tiny world's model of the target's family: Llama for ``llama3``, Qwen for
 ``qwen``, Gemma for ``gemma2``), the data (the tiny world's, built by the smoke recipe's data stages), the world size
-(2 CPU processes over gloo, so the batch is per-device × accumulation × 2), the lengths (256 tokens), the save grid
+(2 CPU processes over gloo, so the batch is per-device × accumulation × 2), the lengths (256 tokens; a packing SFT's
+block halved further until its packed blocks, counted by LLaMA-Factory's own packing, give 2 steps:
+:func:`packing_block`), the save grid
 (every step, so there are at least three checkpoints), bf16 (off: CPU; ``--mixed_precision no`` on the accelerate
 line, the only flag the GPU line does not have) and the evaluation (a few items of one benchmark, the preference
 model only).
@@ -32,6 +34,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +51,8 @@ TINY_BY_TEMPLATE = {"llama3": "Llama-3.1-8B-Instruct", "qwen": "Qwen2.5-72B-Inst
                     "gemma": "gemma-2-27b-it"}
 MAX_LENGTH, MAX_PROMPT_LENGTH = 256, 192
 MIN_SFT_STEPS, MIN_PREF_STEPS = 2, 3
+#: The shortest packing block the rehearsal scales a packing SFT to (tokens).
+MIN_BLOCK = 32
 EVAL_BENCHMARK, EVAL_ITEMS = "gsm8k", 3
 
 
@@ -55,21 +60,77 @@ class RehearsalError(RuntimeError):
     """The rehearsal cannot go on; the message names the step and what to look at."""
 
 
-def accumulation(per_device: int, recipe_accum: int, rows: int, min_steps: int, epochs: float) -> int:
-    """The recipe's accumulation, lowered (never raised) until ``rows`` give ``min_steps`` optimiser steps."""
+def batch_plan(per_device: int, recipe_accum: int, examples: int, min_steps: int, epochs: float) -> tuple[int, int]:
+    """(per-device batch, accumulation) for ``examples`` training examples to give ``min_steps`` optimiser steps on
+    :data:`WORLD_SIZE` processes: the recipe's values, the accumulation lowered first (never raised), then the
+    per-device batch (only when one example per process per step at accumulation 1 would still be too many)."""
+    def steps(pd: int, acc: int) -> int:
+        return math.floor(examples * epochs / (pd * WORLD_SIZE * acc))
+
     for acc in range(recipe_accum, 0, -1):
-        if math.floor(rows * epochs / (per_device * WORLD_SIZE * acc)) >= min_steps:
-            return acc
-    return 1
+        if steps(per_device, acc) >= min_steps:
+            return per_device, acc
+    for pd in range(per_device - 1, 0, -1):
+        if steps(pd, 1) >= min_steps:
+            return pd, 1
+    return 1, 1
 
 
-def stage_accumulation(cfg: Any, rows: int | None, min_steps: int) -> int:
-    """A training stage's (``sft`` or ``dpo``) gradient accumulation as its recipe implies it (global batch over
-    per-device batch × GPUs), lowered by :func:`accumulation` when the rehearsal's row count is known."""
+def stage_batch(cfg: Any, examples: int | None, min_steps: int) -> tuple[int, int]:
+    """A training stage's (``sft`` or ``dpo``) per-device batch and gradient accumulation as its recipe implies them
+    (global batch over per-device batch × GPUs), lowered by :func:`batch_plan` when the rehearsal's count of training
+    examples (rows, or packed blocks for a packing SFT) is known."""
     acc = cfg.global_batch_size // (cfg.per_device_train_batch_size * cfg.num_gpus)
-    if rows is None:
-        return acc
-    return accumulation(cfg.per_device_train_batch_size, acc, rows, min_steps, cfg.num_train_epochs)
+    if examples is None:
+        return cfg.per_device_train_batch_size, acc
+    return batch_plan(cfg.per_device_train_batch_size, acc, examples, min_steps, cfg.num_train_epochs)
+
+
+def packed_blocks(rows_file: Path, model_path: str, template: str, block_len: int, train_on_prompt: bool) -> int:
+    """How many ``block_len``-token blocks LLaMA-Factory's packing (``packing: true``) makes of the SFT rows: its own
+    ``PackedSupervisedDatasetProcessor`` (each row encoded with the family template and cut to ``block_len``, then
+    greedy knapsack into blocks) on the rows in LLaMA-Factory's sharegpt layout, so the count is the number of
+    training examples the SFT launch will see."""
+    from llamafactory.data.processor.supervised import PackedSupervisedDatasetProcessor
+    from llamafactory.data.template import get_template_and_fix_tokenizer
+    from llamafactory.hparams import DataArguments
+    from transformers import AutoTokenizer
+
+    data_args = DataArguments(template=template, cutoff_len=block_len, packing=True, train_on_prompt=train_on_prompt)
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    tmpl = get_template_and_fix_tokenizer(tokenizer, data_args)
+    roles = {"human": "user", "gpt": "assistant", "system": "system"}
+    examples: dict[str, list[Any]] = {k: [] for k in ("_prompt", "_response", "_system", "_tools", "_images",
+                                                      "_videos", "_audios")}
+    for line in rows_file.open(encoding="utf-8"):
+        if not line.strip():
+            continue
+        turns = [{"role": roles[t["from"]], "content": t["value"]} for t in json.loads(line)["conversations"]]
+        system = next((t["content"] for t in turns if t["role"] == "system"), "")
+        turns = [t for t in turns if t["role"] != "system"]
+        examples["_prompt"].append(turns[:-1])
+        examples["_response"].append(turns[-1:])
+        examples["_system"].append(system)
+        examples["_tools"].append("")
+        for k in ("_images", "_videos", "_audios"):
+            examples[k].append(None)
+    proc = PackedSupervisedDatasetProcessor(template=tmpl, tokenizer=tokenizer, processor=None, data_args=data_args)
+    return len(proc.preprocess_dataset(examples)["input_ids"])
+
+
+def packing_block(cfg: Any, count: Callable[[int], int]) -> tuple[int, int]:
+    """The rehearsal's packing block length and the blocks the SFT rows fill: the recipe's ``cutoff_len`` capped at
+    :data:`MAX_LENGTH`, halved (not below :data:`MIN_BLOCK`) until ``count(block_len)`` blocks give
+    :data:`MIN_SFT_STEPS` steps under :func:`batch_plan` (the tiny world's few SFT rows fill one or two full-size
+    blocks). ``count`` is :func:`packed_blocks` for the rehearsal's rows."""
+    block = min(cfg.cutoff_len, MAX_LENGTH)
+    while True:
+        blocks = count(block)
+        per_device, acc = stage_batch(cfg, blocks, MIN_SFT_STEPS)
+        steps = math.floor(blocks * cfg.num_train_epochs / (per_device * WORLD_SIZE * acc))
+        if steps >= MIN_SFT_STEPS or block // 2 < MIN_BLOCK:
+            return block, blocks
+        block //= 2
 
 
 def tiny_model(recipe: Recipe) -> str:
@@ -86,8 +147,11 @@ def smoke_base(recipe: Recipe) -> dict[str, Any]:
     return yaml.safe_load((REPO_ROOT / "recipes" / name).read_text())
 
 
-def rehearsal_tree(recipe: Recipe, name: str, sft_rows: int | None, pref_rows: int | None) -> dict[str, Any]:
-    """The rehearsal recipe: the smoke data on the tiny world, the real recipe's sft/dpo launch settings."""
+def rehearsal_tree(recipe: Recipe, name: str, sft_examples: int | None, pref_rows: int | None,
+                   sft_block: int | None = None) -> dict[str, Any]:
+    """The rehearsal recipe: the smoke data on the tiny world, the real recipe's sft/dpo launch settings.
+    ``sft_examples``: the SFT's training examples (rows, or packed blocks of ``sft_block`` tokens when the recipe
+    packs: :func:`packing_block`)."""
     base = smoke_base(recipe)
     tree: dict[str, Any] = {k: base[k] for k in ("world", "data", "plan") if k in base}
     tree["run"] = {"name": f"rehearse-{name}", "dir": str(REPO_ROOT / "runs" / "rehearse" / name), "seed": recipe.run.seed,
@@ -98,18 +162,18 @@ def rehearsal_tree(recipe: Recipe, name: str, sft_rows: int | None, pref_rows: i
                                                                      "target_max_new_tokens", "target_batch_size")})
         tree["wrpo"] = wrpo
     sft = recipe.sft.model_dump(mode="json", exclude_none=True)
-    s_acc = stage_accumulation(recipe.sft, sft_rows, MIN_SFT_STEPS)
+    s_pd, s_acc = stage_batch(recipe.sft, sft_examples, MIN_SFT_STEPS)
     sft.update(model=tiny_model(recipe), num_gpus=WORLD_SIZE, bf16=False,
-               cutoff_len=min(recipe.sft.cutoff_len, MAX_LENGTH), learning_rate=base["sft"]["learning_rate"],
-               global_batch_size=recipe.sft.per_device_train_batch_size * WORLD_SIZE * s_acc)
+               cutoff_len=sft_block or min(recipe.sft.cutoff_len, MAX_LENGTH), learning_rate=base["sft"]["learning_rate"],
+               per_device_train_batch_size=s_pd, global_batch_size=s_pd * WORLD_SIZE * s_acc)
     # LLaMA-Factory tokenises with 16 worker processes when num_gpus > 1: one per core here (not a launch setting)
     sft["extra"] = {**sft.get("extra", {}), "preprocessing_num_workers": 1}
     tree["sft"] = sft
     dpo = recipe.dpo.model_dump(mode="json", exclude_none=True)
-    d_acc = stage_accumulation(recipe.dpo, pref_rows, MIN_PREF_STEPS)
+    d_pd, d_acc = stage_batch(recipe.dpo, pref_rows, MIN_PREF_STEPS)
     dpo.update(num_gpus=WORLD_SIZE, bf16=False, max_length=min(recipe.dpo.max_length, MAX_LENGTH),
                max_prompt_length=min(recipe.dpo.max_prompt_length, MAX_PROMPT_LENGTH), save_steps=1,
-               global_batch_size=recipe.dpo.per_device_train_batch_size * WORLD_SIZE * d_acc)
+               per_device_train_batch_size=d_pd, global_batch_size=d_pd * WORLD_SIZE * d_acc)
     if recipe.dpo.checkpoint_choice == "best_of_last_two":  # enough held-out rows to score checkpoints
         dpo["checkpoint_heldout_fraction"] = max(recipe.dpo.checkpoint_heldout_fraction, 0.1)
     tree["dpo"] = dpo
@@ -188,9 +252,17 @@ def rehearse(recipe_path: str, overrides: list[str], gen_python: str) -> str:
     sft_in = "wrpo_split" if recipe.wrpo is not None else "export"
     from data_construction.export import SFT_NAME
 
-    sft_rows = _count(run_dir / stages_for(rehearsal)[sft_in].folder / "llamafactory" / f"{SFT_NAME}.jsonl")
+    sft_file = run_dir / stages_for(rehearsal)[sft_in].folder / "llamafactory" / f"{SFT_NAME}.jsonl"
+    sft_rows = _count(sft_file)
+    sft_examples, sft_block = sft_rows, None
+    if recipe.sft.packing:  # the SFT trains on packed blocks, not rows (WRPO's Target-SFT: 2,048-token blocks)
+        from fusechat.tiny_world import resolve, settings_from
+
+        model_path = resolve(rehearsal.sft.model, settings_from(rehearsal.world))
+        sft_block, sft_examples = packing_block(recipe.sft, lambda n: packed_blocks(
+            sft_file, model_path, recipe.sft.template, n, recipe.sft.train_on_prompt))
     # batch arithmetic needs the row counts: the SFT section now, the preference section after its data exists
-    tree = rehearsal_tree(recipe, name, sft_rows, None)
+    tree = rehearsal_tree(recipe, name, sft_examples, None, sft_block)
     rpath.write_text(yaml.safe_dump(tree, sort_keys=False))
     env = {**_env(), "NPROC_PER_NODE": str(WORLD_SIZE)}  # LLaMA-Factory's torchrun: one process per "GPU"
     times["sft"] = _run("sft", [py, "training/01_sft.py", "--recipe", str(rpath)], run_dir, env)
@@ -206,7 +278,7 @@ def rehearse(recipe_path: str, overrides: list[str], gen_python: str) -> str:
     held = recipe.dpo.checkpoint_choice == "best_of_last_two"
     train_rows = pref_rows - (max(1, round(pref_rows * max(recipe.dpo.checkpoint_heldout_fraction, 0.1)))
                               if held else 0)
-    tree = rehearsal_tree(recipe, name, sft_rows, train_rows)
+    tree = rehearsal_tree(recipe, name, sft_examples, train_rows, sft_block)
     rpath.write_text(yaml.safe_dump(tree, sort_keys=False))
     accelerate = str(Path(py).with_name("accelerate"))
     times["preference"] = _run("preference", [
@@ -233,6 +305,9 @@ def rehearse(recipe_path: str, overrides: list[str], gen_python: str) -> str:
     if sft_steps < MIN_SFT_STEPS or pref_steps < MIN_PREF_STEPS:
         raise RehearsalError(f"too few optimiser steps: sft {sft_steps}, preference {pref_steps}")
     summary = {"recipe": name, "rows": {"sft": sft_rows, "preference": pref_rows},
+               "sft_packing": {"block_len": sft_block, "blocks": sft_examples} if sft_block else None,
+               "sft_per_device": tree["sft"]["per_device_train_batch_size"],
+               "pref_per_device": tree["dpo"]["per_device_train_batch_size"],
                "sft_global_batch": tree["sft"]["global_batch_size"], "pref_global_batch": tree["dpo"]["global_batch_size"],
                "seconds": {k: round(v, 1) for k, v in times.items()}, "eval_generate": gen_m.get("stats"),
                "sft_manifest": sft_m.get("stats"), "saved_parameters": n_params}

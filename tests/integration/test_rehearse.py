@@ -66,5 +66,7 @@ def test_chosen_model_answers_through_the_eval_stage(target: tuple[re.Match, dic
 
 
 def test_wrpo_under_zero3(wrpo: tuple[re.Match, dict]) -> None:
-    m, _ = wrpo
+    m, summary = wrpo
     assert m.group(4) == "wrpo" and int(m.group(3)) >= 3 and m.group(5).startswith("last")
+    # the Target-SFT packs (WRPO run_sft.py): its steps count packed blocks, scaled to give 2 steps
+    assert int(m.group(2)) >= 2 and summary["sft_packing"]["blocks"] >= 2
