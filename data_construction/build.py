@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from data_construction.pairing import Candidate, build
-from data_construction.release import quotas_for
+from data_construction.release import quotas_for  # also the build stage's hook (fusechat/stages.py HOOKS)
 from data_construction.scoring import SCORE_FILE
 from data_construction.selection import PROMPT_FILE
 from data_construction.verification import VERDICT_FILE

@@ -20,10 +20,9 @@ from data_construction.build import DPO_FILE, SFT_FILE
 from data_construction.sampling import RESPONSE_FILE
 from data_construction.selection import PROMPT_FILE
 from fusechat.io import read_parquet, write_json, write_jsonl
+from fusechat.run_layout import DPO_NAME, SFT_NAME
 from fusechat.stage import Counts, StageContext, StageError, StageResult, atomic_write_text
 
-SFT_NAME = "fusechat3_sft"
-DPO_NAME = "fusechat3_dpo"
 ROLE_TO_SHAREGPT = {"user": "human", "assistant": "gpt", "system": "system"}
 
 

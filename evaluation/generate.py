@@ -22,7 +22,6 @@ prefill, responses, finish reasons, decoding), ``models.json`` and ``benchmarks.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -30,23 +29,22 @@ from typing import Any
 
 from tqdm import tqdm
 
-from data_construction.sampling import chunk_seed
 from evaluation.data import DataError, Items, default_data_dir, load_items
 from evaluation.families import FamilyError, detect_family, render, stop_strings
-from evaluation.tasks import all_tasks, get_task
+from evaluation.tasks import (
+    all_tasks,
+    get_task,
+    training_formats,  # noqa: F401 - the eval_generate stage's hook (fusechat/stages.py)
+)
 from evaluation.tasks.base import Decoding, Task
 from fusechat.generation import load_generator
 from fusechat.io import read_jsonl, write_jsonl
 from fusechat.recipe import REPO_ROOT, EvalBenchmarkConfig, EvalConfig
+from fusechat.run_layout import MODEL_SUBDIR, chunk_seed, slug
 from fusechat.stage import Counts, StageContext, StageError, StageResult
 from fusechat.tiny_world import TinyWorldSettings, settings_from
-from training.sft import MODEL_SUBDIR
 
 ITEMS_DIR = "items"
-
-
-def slug(label: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("_")
 
 
 def model_path(ref: str, ctx: StageContext, world: TinyWorldSettings) -> str:

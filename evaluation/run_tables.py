@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 
-from evaluation.generate import slug
+from evaluation.layout import infer_role  # noqa: F401 - the eval_tables stage's hook (fusechat/stages.py HOOKS)
 from evaluation.render import write_run_table
+from fusechat.run_layout import slug
 from fusechat.stage import Counts, StageContext, StageResult
 
 

@@ -32,12 +32,13 @@ from typing import Any
 from evaluation import metrics as metrics_mod
 from evaluation import registry, score_guard
 from evaluation.data import default_data_dir
-from evaluation.generate import ITEMS_DIR, selected_benchmarks, slug
+from evaluation.generate import ITEMS_DIR, selected_benchmarks
 from evaluation.judge import JUDGE_OPTION, Judge, JudgeStats
 from evaluation.tasks.base import ScoreContext, Task
 from fusechat import __version__
 from fusechat.depths import provenance as column_provenance
 from fusechat.io import read_jsonl, write_jsonl
+from fusechat.run_layout import slug
 from fusechat.stage import Counts, StageContext, StageError, StageResult
 
 FALLBACK_SEED = 12345

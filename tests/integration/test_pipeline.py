@@ -94,8 +94,8 @@ def test_results_table_shows_every_row_from_the_metrics_files(smoke_run: Path) -
     SFT and DPO; results.md lists every paper row and its cells are exactly the metrics files' values, and the
     average is their mean over all 14 benchmarks."""
     from evaluation import registry
-    from evaluation.generate import slug
     from evaluation.tasks import all_tasks
+    from fusechat.run_layout import slug
 
     table = Path(manifest(smoke_run, "eval_tables")["stats"]["table"])
     text = table.read_text()
@@ -144,7 +144,7 @@ def test_judged_benchmarks_are_real_measurements_with_their_cost_recorded(smoke_
             assert st["calls"] + st["cache_hits"] > 0 and st["failed"] == 0, (label, task)
     totals = stats["judge_totals"]
     assert totals["calls"] + totals["cache_hits"] >= 3 * 4
-    from evaluation.generate import slug
+    from fusechat.run_layout import slug
 
     scores = smoke_run / STAGES["eval_score"].folder
     labels = list(stats["judge"])

@@ -16,7 +16,7 @@ from conftest import REPO
 
 from evaluation import metrics as metrics_mod
 from evaluation import registry
-from evaluation.generate import slug
+from fusechat.run_layout import slug
 from fusechat.stages import WRPO_STAGES
 
 SMOKE_WRPO = REPO / "recipes" / "smoke_wrpo.yaml"

@@ -174,7 +174,7 @@ def test_run_table_labels_each_reproduced_column_with_its_depth(tmp_path: Path) 
 
 
 def test_wrpo_report_names_the_depth_of_each_row_of_this_run() -> None:
-    from training.wrpo_report import render
+    from evaluation.wrpo_report import render
 
     m = {"model": "Target-SFT-WRPO", "depth": "released_data", "revision": "AALF/ultrafeedback_wrpo@newest",
          "benchmarks": {}, "protocol": {}}

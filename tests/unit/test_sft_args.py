@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from data_construction.export import SFT_NAME, dataset_info
+from data_construction.export import dataset_info
 from fusechat.recipe import REPO_ROOT, load_recipe
+from fusechat.run_layout import SFT_NAME
 from fusechat.stage import StageError
 from training.sft import grad_accum, llamafactory_args
 

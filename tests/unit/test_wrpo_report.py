@@ -1,4 +1,4 @@
-"""The WRPO table (``training.wrpo_report``) from ``eval_score``'s metrics files: eval.models entries become paper
+"""The WRPO table (``evaluation.wrpo_report``) from ``eval_score``'s metrics files: eval.models entries become paper
 rows by their reference (@sft, @dpo, the target's own path), cells are the metrics values at the benchmark's
 precision, "—" where a benchmark was not evaluated, and failed/unparsable judgments and the judge cost are listed
 under the table. The WRPO stage table runs FuseChat-3.0's evaluation stages unchanged."""
@@ -9,13 +9,12 @@ import json
 from pathlib import Path
 
 from evaluation import metrics as metrics_mod
-from evaluation import registry
-from evaluation.generate import slug
+from evaluation import registry, wrpo_report
 from fusechat.pipeline import WRPO_SCRIPTS
 from fusechat.recipe import load_recipe
+from fusechat.run_layout import slug
 from fusechat.stage import StageContext
 from fusechat.stages import STAGES, WRPO_STAGES
-from training import wrpo_report
 
 REPO = Path(__file__).resolve().parents[2]
 

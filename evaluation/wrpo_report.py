@@ -21,10 +21,10 @@ from typing import Any
 
 from evaluation import metrics as metrics_mod
 from evaluation import registry
-from evaluation.generate import slug
 from evaluation.layout import judge_lines
 from fusechat.depths import column_tag
 from fusechat.recipe import REPO_ROOT, Recipe
+from fusechat.run_layout import slug
 from fusechat.stage import Counts, StageContext, StageResult
 
 REPORTED = REPO_ROOT / "results" / "reported" / "fusechat3_tables.csv"
