@@ -34,7 +34,7 @@ from data_construction.sources import RowError, UndecodableRow
 from fusechat.depths import revision_shown
 from fusechat.io import write_json, write_jsonl
 from fusechat.run_layout import DPO_NAME, SFT_NAME
-from fusechat.stage import Counts, StageContext, StageError, StageResult, atomic_write_text
+from fusechat.stage_runner import Counts, StageContext, StageError, StageResult, atomic_write_text
 from fusechat.tiny_world import settings_from
 
 SHAREGPT_TO_ROLE = {"human": "user", "gpt": "assistant", "system": "system"}

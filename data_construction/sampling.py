@@ -29,7 +29,7 @@ from fusechat.generation import SamplingParams, load_generator
 from fusechat.io import parquet_readable, read_parquet, write_parquet
 from fusechat.recipe import SourceModelConfig
 from fusechat.run_layout import chunk_seed
-from fusechat.stage import Counts, StageContext, StageResult
+from fusechat.stage_runner import Counts, StageContext, StageResult
 from fusechat.tiny_world import resolve, settings_from
 
 RESPONSE_FILE = "responses.parquet"

@@ -23,7 +23,7 @@ from data_construction.scoring import SCORE_FILE
 from data_construction.selection import PROMPT_FILE
 from fusechat.io import read_parquet, write_json, write_jsonl, write_parquet
 from fusechat.run_layout import SFT_NAME
-from fusechat.stage import Counts, StageContext, StageResult
+from fusechat.stage_runner import Counts, StageContext, StageResult
 
 WS_FILE = "ws.parquet"
 WS_SCHEMA = pa.schema([

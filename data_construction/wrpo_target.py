@@ -23,7 +23,7 @@ from fusechat.generation import SamplingParams, load_generator
 from fusechat.io import read_parquet, write_parquet
 from fusechat.reward import RewardScorer
 from fusechat.run_layout import MODEL_SUBDIR, chunk_seed
-from fusechat.stage import Counts, StageContext, StageResult
+from fusechat.stage_runner import Counts, StageContext, StageResult
 from fusechat.tiny_world import resolve, settings_from
 
 TARGET_FILE = "target_responses.parquet"

@@ -22,7 +22,7 @@ One file per evaluated model::
      "protocol": {"harness": "fusechat-eval 0.1.0", "judge": null,
                   "decoding": {"temperature": 0.0, "max_new_tokens": 2048}}}
 
-Rules (``validate``): benchmark keys are registry ids (``evaluation.registry``); ``value`` is a finite number
+Rules (``validate``): benchmark keys are registry ids (``evaluation.paper_rows``); ``value`` is a finite number
 inside the benchmark's scale, or ``null`` for "not measured" (never replaced by 0); ``scale`` when given must
 match the registry; ``role`` is one of the registry's roles (or a WRPO group). In v2 every measured cell names
 its ``task``, ``task_version`` and ``protocol`` (v2 = v1 + those fields). Errors name the file.
@@ -35,7 +35,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from evaluation import registry
+from evaluation import paper_rows
 
 SCHEMA = "fusechat-metrics/v2"
 SCHEMA_V1 = "fusechat-metrics/v1"
@@ -53,7 +53,7 @@ JSON_SCHEMA: dict[str, Any] = {
         "model_path": {"type": ["string", "null"]},
         "run": {"type": ["string", "null"]},
         "smoke": {"type": "boolean"},
-        "table": {"type": ["string", "null"], "description": "reported table id (evaluation.registry)"},
+        "table": {"type": ["string", "null"], "description": "reported table id (evaluation.paper_rows)"},
         "role": {"type": ["string", "null"], "description": "base | tulu3 | sft | instruct | WRPO group"},
         "depth": {"enum": ["released_models", "released_data", "rebuild"],
                   "description": "where the number comes from (fusechat/depths.py): the released model, a model "
@@ -62,7 +62,7 @@ JSON_SCHEMA: dict[str, Any] = {
                                                                 "data's (depth 2); null: built here"},
         "benchmarks": {
             "type": "object",
-            "propertyNames": {"enum": list(registry.BENCHMARKS)},
+            "propertyNames": {"enum": list(paper_rows.BENCHMARKS)},
             "additionalProperties": {
                 "type": "object",
                 "required": ["value"],
@@ -70,7 +70,7 @@ JSON_SCHEMA: dict[str, Any] = {
                     "value": {"type": ["number", "null"]},
                     "n": {"type": ["integer", "null"], "minimum": 0},
                     "metric": {"type": "string"},
-                    "scale": {"enum": [registry.PERCENT, registry.TEN_POINT]},
+                    "scale": {"enum": [paper_rows.PERCENT, paper_rows.TEN_POINT]},
                     "judge": {"type": ["string", "null"]},
                     "data_version": {"type": ["string", "null"]},
                     "stderr": {"type": ["number", "null"]},
@@ -105,7 +105,7 @@ JSON_SCHEMA: dict[str, Any] = {
     },
 }
 
-_ROLES = set(registry.ROLES) | {"source_target", "collective", "preference_optimization", "ours"}
+_ROLES = set(paper_rows.ROLES) | {"source_target", "collective", "preference_optimization", "ours"}
 
 
 class MetricsError(ValueError):
@@ -130,8 +130,8 @@ def validate(obj: Any, where: str = "<metrics>") -> dict[str, Any]:
             errs.append(f"{key} must be a string or null")
     if "smoke" in obj and not isinstance(obj["smoke"], bool):
         errs.append("smoke must be true/false")
-    if obj.get("table") is not None and obj["table"] not in registry.RESULT_TABLES:
-        errs.append(f"table {obj['table']!r} is not a reported table ({', '.join(registry.RESULT_TABLES)})")
+    if obj.get("table") is not None and obj["table"] not in paper_rows.RESULT_TABLES:
+        errs.append(f"table {obj['table']!r} is not a reported table ({', '.join(paper_rows.RESULT_TABLES)})")
     if "depth" in obj and obj["depth"] not in ("released_models", "released_data", "rebuild"):
         errs.append(f"depth {obj['depth']!r} is not one of released_models, released_data, rebuild")
     if obj.get("revision") is not None and not isinstance(obj["revision"], str):
@@ -143,10 +143,10 @@ def validate(obj: Any, where: str = "<metrics>") -> dict[str, Any]:
         errs.append("benchmarks must be an object {benchmark id: {value: ...}}")
         benches = {}
     for bid, cell in benches.items():
-        if bid not in registry.BENCHMARKS:
-            errs.append(f"benchmarks.{bid}: unknown benchmark id (registry: {', '.join(registry.BENCHMARKS)})")
+        if bid not in paper_rows.BENCHMARKS:
+            errs.append(f"benchmarks.{bid}: unknown benchmark id (registry: {', '.join(paper_rows.BENCHMARKS)})")
             continue
-        spec = registry.BENCHMARKS[bid]
+        spec = paper_rows.BENCHMARKS[bid]
         if not isinstance(cell, dict) or "value" not in cell:
             errs.append(f"benchmarks.{bid}: must be an object with a 'value' (null when not measured)")
             continue
@@ -197,7 +197,7 @@ def make(model: str, benchmarks: dict[str, float | None], *, harness: str, judge
     task, version and protocol from the task when one produces the row, else marked as imported numbers)."""
     cells = {}
     for b, v in benchmarks.items():
-        spec = registry.get(b)
+        spec = paper_rows.get(b)
         cells[b] = {"value": v, "metric": spec.metric, "scale": spec.scale, "task": spec.task or b,
                     "task_version": _task_version(spec.task), "protocol": {"source": harness}}
     obj = {"schema": SCHEMA, "model": model, **extra, "benchmarks": cells,

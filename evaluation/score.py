@@ -30,7 +30,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from evaluation import metrics as metrics_mod
-from evaluation import registry, score_guard
+from evaluation import paper_rows, score_guard
 from evaluation.data import default_data_dir
 from evaluation.generate import ITEMS_DIR, selected_benchmarks
 from evaluation.judge import JUDGE_OPTION, Judge, JudgeStats
@@ -39,7 +39,7 @@ from fusechat import __version__
 from fusechat.depths import provenance as column_provenance
 from fusechat.io import read_jsonl, write_jsonl
 from fusechat.run_layout import slug
-from fusechat.stage import Counts, StageContext, StageError, StageResult
+from fusechat.stage_runner import Counts, StageContext, StageError, StageResult
 
 FALLBACK_SEED = 12345
 
@@ -156,7 +156,7 @@ def _run(ctx: StageContext, stack: ExitStack) -> StageResult:
                 raise StageError(f"{task.id} ({label}): cannot aggregate the verdicts: "
                                  f"{score_guard.one_line(exc)}") from None
             for row_id, value in rows.items():
-                spec = registry.get(row_id)
+                spec = paper_rows.get(row_id)
                 metrics["benchmarks"][row_id] = {
                     "value": value, "n": len(results), "metric": spec.metric, "scale": spec.scale,
                     "judge": spec.judge, "data_version": _data_version(prov), "task": task.id,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from fusechat.depths import DEPTH_LABELS, DEPTH_NUMBER, revision_shown
-from fusechat.stages import RELEASED_DATA_STAGES, STAGES, stage_hook
+from fusechat.stage_table import RELEASED_DATA_STAGES, STAGES, stage_hook
 
 _FOLDERS = {**{k: v.folder for k, v in STAGES.items()}, **{k: v.folder for k, v in RELEASED_DATA_STAGES.items()}}
 

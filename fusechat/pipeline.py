@@ -21,7 +21,7 @@ from fusechat.envhint import missing_module_exit
 try:
     from fusechat.cli import load_or_exit
     from fusechat.recipe import REPO_ROOT
-    from fusechat.stages import STAGES, stages_for
+    from fusechat.stage_table import STAGES, stages_for
 except ModuleNotFoundError as _exc:  # e.g. the system python instead of the project's environment
     missing_module_exit(_exc, "python -m fusechat.pipeline")
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from fusechat.recipe import REPO_ROOT, Recipe
-from fusechat.stages import stage_hook
+from fusechat.stage_table import stage_hook
 
 SAMPLE = 500  # prompts per (model, domain) tokenised for the input-token mean (seeded sample)
 

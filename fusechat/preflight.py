@@ -26,7 +26,7 @@ from fusechat.envhint import missing_module_exit
 
 try:
     from fusechat.recipe import REPO_ROOT, Recipe
-    from fusechat.stages import stage_hook
+    from fusechat.stage_table import stage_hook
 except ModuleNotFoundError as _exc:  # the system python: say so in one line
     missing_module_exit(_exc, "python -m fusechat.preflight")
 

@@ -40,7 +40,7 @@ import yaml
 from fusechat.cli import load_or_exit
 from fusechat.recipe import REPO_ROOT, Recipe
 from fusechat.slurm import ACCELERATE_CONFIG
-from fusechat.stages import stage_hook, stages_for
+from fusechat.stage_table import stage_hook, stages_for
 
 WORLD_SIZE = 2
 #: The tiny world's model of each chat-template family (``sft.template``, LLaMA-Factory's name).

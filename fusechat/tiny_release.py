@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from fusechat.depths import TINY_RELEASE_REVISION, split_revision
-from fusechat.stages import stage_hook
+from fusechat.stage_table import stage_hook
 from fusechat.tiny_world import TinyWorldSettings, ensure_world, resolve
 from fusechat.tiny_world.build import SOURCE_MODELS, _lock, cache_root, world_key
 

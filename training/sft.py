@@ -25,7 +25,7 @@ import yaml
 
 from fusechat.recipe import REPO_ROOT, SFTConfig
 from fusechat.run_layout import MODEL_SUBDIR, SFT_NAME
-from fusechat.stage import Counts, StageContext, StageError, StageResult
+from fusechat.stage_runner import Counts, StageContext, StageError, StageResult
 from fusechat.tiny_world import resolve, settings_from
 from training.global_batch import (
     check_global_batch,

@@ -51,7 +51,7 @@ class TrainingFormats:
 
 
 def training_formats() -> TrainingFormats:
-    """The registry's public answer to the tiny world (``fusechat/stages.py`` hook ``training_formats``)."""
+    """The registry's public answer to the tiny world (``fusechat/stage_table.py`` hook ``training_formats``)."""
     from evaluation.tasks._math import INSTRUCTION, math_prompt
     from evaluation.tasks._mc import format_question
 

@@ -24,11 +24,11 @@ import random
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from evaluation.families import BOS_STRIPPED_FAMILIES
+from evaluation.family_prompts import BOS_STRIPPED_FAMILIES
 from evaluation.livebench import FUSEEVAL, UPSTREAM, UPSTREAM_COMMIT, coding, synthetic
 from evaluation.livebench.aggregate import Breakdown, breakdown
-from evaluation.livebench.registry import CATEGORY_TASKS, is_coding, score_question
 from evaluation.livebench.release import DEFAULT_RELEASE, in_release, select_release
+from evaluation.livebench.scorers import CATEGORY_TASKS, is_coding, score_question
 from evaluation.tasks.base import (
     FUSECHAT_TABLES,
     DataSpec,

@@ -38,7 +38,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from evaluation.families import BOS_STRIPPED_FAMILIES
+from evaluation.family_prompts import BOS_STRIPPED_FAMILIES
 from evaluation.judge import JudgeRequest, LocalVerdict, judge_for
 from evaluation.tasks._judged import STATUS_FAILED, STATUS_UNPARSABLE, ask, fill_format
 from evaluation.tasks._judged_files import SYNTHETIC_ID_BASE, all_synthetic, fetched_file, reward_rating

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fusechat.families import FAMILIES, Family
 from fusechat.recipe import REPO_ROOT
-from fusechat.stages import stage_hook
+from fusechat.stage_table import stage_hook
 from fusechat.tiny_world import synthetic as syn
+from fusechat.tiny_world.chat_formats import FAMILIES, Family
 
 BUILD_VERSION = 1
 SOURCE_MODELS: dict[str, dict[str, Any]] = {
@@ -78,7 +78,7 @@ def world_key(settings: TinyWorldSettings) -> str:
     """Content key: the builder's own source files, its settings and the transformers major version."""
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for p in sorted([*here.glob("*.py"), here.parent / "families.py"]):
+    for p in sorted(here.glob("*.py")):
         h.update(p.read_bytes())
     # the evaluation prompt formats the models learn (not the whole task files: scoring edits keep the world)
     example = {"question": "Q?", "choices": ["a", "b"]}

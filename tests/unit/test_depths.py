@@ -13,7 +13,7 @@ from fusechat import preflight as pf
 from fusechat.depths import column_tag, provenance, split_revision
 from fusechat.plan import DEPTH_RECIPES, make_plan
 from fusechat.recipe import RecipeError, load_recipe
-from fusechat.stages import RELEASED_DATA_STAGES, RELEASED_MODEL_STAGES, WRPO_STAGES, stages_for
+from fusechat.stage_table import RELEASED_DATA_STAGES, RELEASED_MODEL_STAGES, WRPO_STAGES, stages_for
 
 REPO = Path(__file__).resolve().parents[2]
 DEPTH_1_2 = sorted(str(p.relative_to(REPO)) for d in ("depth1", "depth2") for p in (REPO / "recipes" / d).glob("*.yaml")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fusechat.stages import (
+from fusechat.stage_table import (
     HOOKS,
     RELEASED_DATA_STAGES,
     RELEASED_MODEL_STAGES,

@@ -9,12 +9,12 @@ import json
 from pathlib import Path
 
 from evaluation import metrics as metrics_mod
-from evaluation import registry, wrpo_report
+from evaluation import paper_rows, wrpo_report
 from fusechat.pipeline import WRPO_SCRIPTS
 from fusechat.recipe import load_recipe
 from fusechat.run_layout import slug
-from fusechat.stage import StageContext
-from fusechat.stages import STAGES, WRPO_STAGES
+from fusechat.stage_runner import StageContext
+from fusechat.stage_table import STAGES, WRPO_STAGES
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -72,7 +72,7 @@ def test_rows_by_reference_cells_from_the_metrics_and_judge_notes(tmp_path: Path
     assert stats["rows"] == {"Target-SFT": "Target-SFT", "Target-SFT-WRPO": "Target-SFT-WRPO"}
     for name, m in (("Target-SFT (this run)", sft), ("Target-SFT-WRPO (this run)", pref)):
         vals = metrics_mod.values(m)
-        assert _row(text, f"| {name} |") == [registry.fmt(b, vals.get(b)) for b in registry.WRPO_METRICS]
+        assert _row(text, f"| {name} |") == [paper_rows.fmt(b, vals.get(b)) for b in paper_rows.WRPO_METRICS]
         assert _row(text, f"| {name} |")[2] == "—"  # Arena-Hard not in these metrics
     assert stats["cells"] == 10
     assert "- AlpacaEval-2 (LC %): 2 judgments failed (Target-SFT-WRPO)." in text

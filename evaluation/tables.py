@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 
-from evaluation.layout import infer_role  # noqa: F401 - the eval_tables stage's hook (fusechat/stages.py HOOKS)
+from evaluation.layout import infer_role  # noqa: F401 - the eval_tables stage's hook (fusechat/stage_table.py HOOKS)
 from evaluation.render import write_run_table
 from fusechat.run_layout import slug
-from fusechat.stage import Counts, StageContext, StageResult
+from fusechat.stage_runner import Counts, StageContext, StageResult
 
 
 def run(ctx: StageContext) -> StageResult:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fusechat.stage import StageSpec
+from fusechat.stage_runner import StageSpec
 
 if TYPE_CHECKING:
     from fusechat.recipe import Recipe
@@ -47,7 +47,7 @@ STAGES: dict[str, StageSpec] = {
         StageSpec("eval_score", "eval/02_scores", ("eval_generate",), ("eval.benchmarks", *_EVAL_JUDGE),
                   module="evaluation.score"),
         StageSpec("eval_tables", "eval/03_tables", ("eval_score",), ("run.smoke", "run.name", "eval.target_table"),
-                  module="evaluation.run_tables"),
+                  module="evaluation.tables"),
     ]
 }
 
