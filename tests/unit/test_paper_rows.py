@@ -81,7 +81,7 @@ def test_pipeline_metrics_shape_is_valid_and_roundtrips(tmp_path: Path) -> None:
     (("benchmarks", "gsm8k", "value"), 112.0, "outside the percent scale"),
     (("benchmarks", "gsm8k", "value"), float("nan"), "not a finite number"),
     (("benchmarks", "gsm8k", "value"), True, "not a finite number"),
-    (("benchmarks", "gsm8k", "scale"), "1-10", "the registry says 'percent'"),
+    (("benchmarks", "gsm8k", "scale"), "1-10", "the paper row says 'percent'"),
     (("benchmarks", "gsm8k", "n"), -1, "non-negative integer"),
     (("schema",), "fusechat-metrics/v0", "schema must be"),
     (("protocol", "harness"), None, "protocol.harness"),
