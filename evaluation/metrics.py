@@ -194,7 +194,8 @@ def _message(err: Any) -> str:
     else:
         field = {f.alias or name: f for name, f in MetricsFile.model_fields.items()}.get(str(loc[0]) if loc else "")
     why = field.description if field is not None and field.description else err["msg"]
-    return f"{'.'.join(map(str, loc))}: {why}" if loc else why
+    sep = ": " if loc[:1] == ("benchmarks",) and len(loc) > 1 else " "  # cells "benchmarks.<id>.n: …", else "model …"
+    return f"{'.'.join(map(str, loc))}{sep}{why}" if loc else why
 
 
 def validate(obj: Any, where: str = "<metrics>") -> dict[str, Any]:

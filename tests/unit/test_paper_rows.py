@@ -159,7 +159,11 @@ def test_the_tasks_rows_equal_the_independent_record_of_the_paper_rows() -> None
 
     declared = {r.id: r for t in all_tasks().values() for r in t.table_rows()}
     for rid, row in PAPER_ROWS.items():
-        assert declared[rid] == row, rid
+        b = paper_rows.get(rid)  # the row as the tables see it: the task's row, its gaps filled from the task
+        assert (b.display, b.tables, b.metric, b.scale, b.tolerance, b.tolerance_why, b.judge, b.category) == \
+            (row.display, row.tables, row.metric, row.scale, row.tolerance, row.tolerance_why, row.judge,
+             row.category), rid
+        assert declared[rid].order == row.order, rid
 
 
 def test_naming_a_row_that_is_not_a_task_in_a_recipe_says_why() -> None:
