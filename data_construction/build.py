@@ -16,12 +16,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from data_construction.pairing import Candidate, build
-from data_construction.release import quotas_for
+from data_construction.release import (
+    quotas_for,  # also the build stage's hook (fusechat/stage_table.py HOOKS)
+)
 from data_construction.scoring import SCORE_FILE
 from data_construction.selection import PROMPT_FILE
 from data_construction.verification import VERDICT_FILE
 from fusechat.io import read_parquet, write_parquet
-from fusechat.stage import Counts, StageContext, StageError, StageResult
+from fusechat.stage_runner import Counts, StageContext, StageError, StageResult
 
 SFT_FILE = "sft.parquet"
 DPO_FILE = "dpo.parquet"

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fusechat.recipe import Recipe, SourceModelConfig
-from fusechat.stage import StageError
+from fusechat.stage_runner import StageError
 from fusechat.tiny_world import resolve, settings_from
 
 REASON = "over_context_window"

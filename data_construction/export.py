@@ -20,10 +20,9 @@ from data_construction.build import DPO_FILE, SFT_FILE
 from data_construction.sampling import RESPONSE_FILE
 from data_construction.selection import PROMPT_FILE
 from fusechat.io import read_parquet, write_json, write_jsonl
-from fusechat.stage import Counts, StageContext, StageError, StageResult, atomic_write_text
+from fusechat.run_layout import DPO_NAME, SFT_NAME
+from fusechat.stage_runner import Counts, StageContext, StageError, StageResult, atomic_write_text
 
-SFT_NAME = "fusechat3_sft"
-DPO_NAME = "fusechat3_dpo"
 ROLE_TO_SHAREGPT = {"user": "human", "assistant": "gpt", "system": "system"}
 
 
@@ -157,7 +156,7 @@ def _build_stats(ctx: StageContext) -> dict[str, Any]:
     """The build stage's manifest stats (shortfalls, shared prompts); empty when unreadable."""
     import json
 
-    from fusechat.stage import MANIFEST
+    from fusechat.stage_runner import MANIFEST
 
     try:
         return json.loads((ctx.input("build_sft_dpo") / MANIFEST).read_text(encoding="utf-8")).get("stats", {})

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from fusechat.stage import StageError
+from fusechat.stage_runner import StageError
 
 # source key -> (SFT count, DPO count)
 SEED: dict[str, tuple[int, int]] = {

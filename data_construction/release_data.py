@@ -27,13 +27,14 @@ import re
 from collections import Counter
 from typing import Any
 
-from data_construction.export import DPO_NAME, SFT_NAME, dataset_info
+from data_construction.export import dataset_info
 from data_construction.release import RELEASES
 from data_construction.selection import iter_rows
 from data_construction.sources import RowError, UndecodableRow
 from fusechat.depths import revision_shown
 from fusechat.io import write_json, write_jsonl
-from fusechat.stage import Counts, StageContext, StageError, StageResult, atomic_write_text
+from fusechat.run_layout import DPO_NAME, SFT_NAME
+from fusechat.stage_runner import Counts, StageContext, StageError, StageResult, atomic_write_text
 from fusechat.tiny_world import settings_from
 
 SHAREGPT_TO_ROLE = {"human": "user", "gpt": "assistant", "system": "system"}

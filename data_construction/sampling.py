@@ -18,7 +18,6 @@ responses instead (``wrpo_release.py``) into the same output file.
 from __future__ import annotations
 
 import json
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,8 @@ from data_construction.selection import PROMPT_FILE
 from fusechat.generation import SamplingParams, load_generator
 from fusechat.io import parquet_readable, read_parquet, write_parquet
 from fusechat.recipe import SourceModelConfig
-from fusechat.stage import Counts, StageContext, StageResult
+from fusechat.run_layout import chunk_seed
+from fusechat.stage_runner import Counts, StageContext, StageResult
 from fusechat.tiny_world import resolve, settings_from
 
 RESPONSE_FILE = "responses.parquet"
@@ -38,10 +38,6 @@ RESPONSE_SCHEMA = pa.schema([
     ("finish_reason", pa.string()), ("prompt_tokens", pa.int32()), ("completion_tokens", pa.int32()),
     ("seed", pa.int64()), ("params", pa.string()),
 ])
-
-
-def chunk_seed(run_seed: int, model: str, chunk: int) -> int:
-    return (run_seed * 1_000_003 + zlib.crc32(model.encode()) + chunk * 7919) % (2**31)
 
 
 def _generate_chunk(gen, model: SourceModelConfig, prompts: list[dict[str, Any]], n: int, seed: int,

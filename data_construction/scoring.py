@@ -19,7 +19,7 @@ from data_construction.sampling import RESPONSE_FILE
 from data_construction.selection import PROMPT_FILE
 from fusechat.io import parquet_readable, read_parquet, write_parquet
 from fusechat.reward import RewardScorer
-from fusechat.stage import Counts, StageContext, StageResult
+from fusechat.stage_runner import Counts, StageContext, StageResult
 from fusechat.tiny_world import resolve, settings_from
 
 SCORE_FILE = "scores.parquet"

@@ -37,7 +37,7 @@ from data_construction.source_files import iter_file_rows, iter_hub_rows
 from data_construction.sources import MAPPERS, RowError, map_row
 from fusechat.io import write_parquet
 from fusechat.recipe import REPO_ROOT, Recipe, SourceConfig
-from fusechat.stage import Counts, StageContext, StageError, StageResult
+from fusechat.stage_runner import Counts, StageContext, StageError, StageResult
 from fusechat.tiny_world import TinyWorldSettings, resolve, settings_from
 
 CODE_PATTERNS = re.compile(

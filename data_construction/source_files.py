@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from data_construction.sources import UndecodableRow
-from fusechat.stage import StageError
+from fusechat.stage_runner import StageError
 
 WRONG_ENCODING_SHARE = 0.5
 """A file in which more than this share of rows is not UTF-8 is read as being in another encoding (an error)."""

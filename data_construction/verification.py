@@ -27,7 +27,7 @@ from data_construction.sampling import RESPONSE_FILE
 from data_construction.selection import PROMPT_FILE
 from fusechat.io import read_parquet, write_parquet
 from fusechat.math_answers import check_many
-from fusechat.stage import Counts, StageContext, StageResult
+from fusechat.stage_runner import Counts, StageContext, StageResult
 
 VERDICT_FILE = "verdicts.parquet"
 VERDICT_SCHEMA = pa.schema([

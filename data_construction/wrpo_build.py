@@ -27,7 +27,7 @@ from data_construction.selection import PROMPT_FILE
 from data_construction.wrpo_split import WS_FILE
 from data_construction.wrpo_target import TARGET_FILE
 from fusechat.io import read_parquet, write_jsonl, write_parquet
-from fusechat.stage import Counts, StageContext, StageResult
+from fusechat.stage_runner import Counts, StageContext, StageResult
 
 TRIPLE_FILE = "triples.parquet"
 TRIPLE_SCHEMA = pa.schema([

@@ -32,7 +32,7 @@ from data_construction.sampling import RESPONSE_FILE, RESPONSE_SCHEMA
 from data_construction.selection import PROMPT_FILE, iter_rows, normalise
 from data_construction.sources import RowError, map_wrpo_release
 from fusechat.io import read_parquet, write_parquet
-from fusechat.stage import Counts, StageContext, StageResult
+from fusechat.stage_runner import Counts, StageContext, StageResult
 from fusechat.tiny_world import settings_from
 
 ORIGIN = "release"

@@ -17,12 +17,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from data_construction.export import SFT_NAME, dataset_info, fetch_texts, sharegpt
+from data_construction.export import dataset_info, fetch_texts, sharegpt
 from data_construction.sampling import RESPONSE_FILE
 from data_construction.scoring import SCORE_FILE
 from data_construction.selection import PROMPT_FILE
 from fusechat.io import read_parquet, write_json, write_jsonl, write_parquet
-from fusechat.stage import Counts, StageContext, StageResult
+from fusechat.run_layout import SFT_NAME
+from fusechat.stage_runner import Counts, StageContext, StageResult
 
 WS_FILE = "ws.parquet"
 WS_SCHEMA = pa.schema([

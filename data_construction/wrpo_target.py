@@ -17,15 +17,14 @@ from typing import Any
 import pyarrow as pa
 from tqdm import tqdm
 
-from data_construction.sampling import chunk_seed
 from data_construction.selection import PROMPT_FILE
 from data_construction.wrpo_split import WS_FILE
 from fusechat.generation import SamplingParams, load_generator
 from fusechat.io import read_parquet, write_parquet
 from fusechat.reward import RewardScorer
-from fusechat.stage import Counts, StageContext, StageResult
+from fusechat.run_layout import MODEL_SUBDIR, chunk_seed
+from fusechat.stage_runner import Counts, StageContext, StageResult
 from fusechat.tiny_world import resolve, settings_from
-from training.sft import MODEL_SUBDIR
 
 TARGET_FILE = "target_responses.parquet"
 TARGET_MODEL = "target-sft"

@@ -1,6 +1,6 @@
 """Write the run's results table from the metrics."""
 
-from evaluation.run_tables import run
+from evaluation.tables import run
 from fusechat.cli import stage_main
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from evaluation import registry
+from evaluation import paper_rows
 from evaluation.render import _md_escape
 from evaluation.reported import ReportedCell, current_values, load_errata, load_reported, models_of
 
@@ -44,8 +44,8 @@ def _eq(a: float, b: float, tol: float) -> bool:
 def _audit_averages(cells: Sequence[ReportedCell]) -> list[Check]:
     """Every printed Average (current and superseded) vs the mean of its own column's printed cells."""
     out = []
-    for table in registry.AVERAGED_TABLES:
-        benches = registry.table_benchmarks(table)
+    for table in paper_rows.AVERAGED_TABLES:
+        benches = paper_rows.table_benchmarks(table)
         for model, _role in models_of(cells, table):
             variants = [("current", current_values(cells, table, model))]
             old = {c.benchmark: c.value for c in cells
@@ -53,14 +53,14 @@ def _audit_averages(cells: Sequence[ReportedCell]) -> list[Check]:
             if old:
                 variants.append(("superseded (seed blog)", {**variants[0][1], **old}))
             for status, vals in variants:
-                a = registry.average(vals, benches)
+                a = paper_rows.average(vals, benches)
                 stated = vals["average"]
                 assert a.value is not None
                 d = a.value - stated
                 readme = current_values(cells, table, model, readme=True)
                 note = f"over {a.n_present}/{a.n_expected} benchmarks"
                 if status == "current" and readme != vals:
-                    ar = registry.average(readme, benches)
+                    ar = paper_rows.average(readme, benches)
                     assert ar.value is not None
                     note += (f"; with README @bd8fe49 1-decimal MT-Bench/AlignBench cells: {ar.value:.3f} "
                              f"(Δ {ar.value - stated:+.3f})")
@@ -82,7 +82,7 @@ def _audit_claims(cells: Sequence[ReportedCell]) -> list[Check]:
     base = current_values(cells, t, "Llama3.1-8B-Instruct")
     fuse = current_values(cells, t, "FuseChat-Llama-3.1-8B-Instruct")
     tulu = current_values(cells, t, "Llama-3.1-Tulu-3-8B")
-    benches = registry.table_benchmarks(t)
+    benches = paper_rows.table_benchmarks(t)
     out = []
     for bench, stated, label in (("average", 6.8, "+6.8 average over 14 benchmarks"),
                                  ("alpacaeval2", 37.1, "+37.1 on AlpacaEval-2"),
@@ -90,19 +90,19 @@ def _audit_claims(cells: Sequence[ReportedCell]) -> list[Check]:
         d = fuse[bench] - base[bench]
         note = ""
         if bench == "average":
-            fa, ba = registry.average(fuse, benches).value, registry.average(base, benches).value
+            fa, ba = paper_rows.average(fuse, benches).value, paper_rows.average(base, benches).value
             assert fa is not None and ba is not None
             note = (f"from the printed averages {fuse[bench]:.1f} − {base[bench]:.1f}; from the cells "
                     f"{fa:.3f} − {ba:.3f} = {fa - ba:.3f}")
         out.append(Check("claims", "Llama-3.1-8B: FuseChat-Instruct − base", label, f"{stated:+.1f}", f"{d:+.2f}",
                          d - stated, _eq(d, stated, 0.05), note))
     beaten = [b for b in benches if fuse[b] <= tulu[b]]
-    names = [registry.get(b).display for b in beaten]
+    names = [paper_rows.get(b).display for b in beaten]
     out.append(Check("claims", "Llama-3.1-8B: FuseChat-Instruct vs Tulu-3-8B",
                      "better on every benchmark except GSM8K and GPQA-Diamond", "GSM8K, GPQA-Diamond",
                      ", ".join(names) or "none", None, beaten == ["gsm8k", "gpqa_diamond"],
                      "benchmarks where FuseChat-Instruct is not strictly higher"))
-    n = {table: len(registry.table_benchmarks(table)) for table in registry.AVERAGED_TABLES}
+    n = {table: len(paper_rows.table_benchmarks(table)) for table in paper_rows.AVERAGED_TABLES}
     out.append(Check("claims", "benchmark count", "14 benchmarks (13 for Llama-3.2-1B)", "14 / 13",
                      ", ".join(f"{k} {v}" for k, v in n.items()), None,
                      all(v == (13 if k == "llama32_1b" else 14) for k, v in n.items())))
@@ -112,7 +112,7 @@ def _audit_claims(cells: Sequence[ReportedCell]) -> list[Check]:
 def _audit_datasets(cells: Sequence[ReportedCell]) -> list[Check]:
     """Row sums (SFT + DPO = Total), column sums vs the Total row, the text's totals and ratio claims."""
     out = []
-    for table in registry.DATASET_TABLES:
+    for table in paper_rows.DATASET_TABLES:
         rows = {m: current_values(cells, table, m) for m, _ in models_of(cells, table)}
         total = rows.pop("Total")
         for name, v in rows.items():
@@ -122,7 +122,7 @@ def _audit_datasets(cells: Sequence[ReportedCell]) -> list[Check]:
                              "" if s == v["total"] else "the Total cell is corrected in the final version "
                              "(results/reported/errata.csv)"))
         row_gaps = sum(v["total"] - v["sft"] - v["dpo"] for v in rows.values())
-        for k in registry.DATASET_COLUMNS:
+        for k in paper_rows.DATASET_COLUMNS:
             s = sum(v[k] for v in rows.values())
             note = ""
             if s != total[k] and k == "total" and s - total[k] == row_gaps:
@@ -171,10 +171,10 @@ def _audit_wrpo(cells: Sequence[ReportedCell]) -> list[Check]:
                          "dropped unevenly between turns"))
     w = rows["Target-SFT-WRPO"]
     for b, stated in (("alpacaeval2", 55.9), ("arena_hard", 46.2)):
-        out.append(Check("wrpo", "Target-SFT-WRPO", f"abstract: {registry.get(b).display} = {stated}", f"{stated}",
+        out.append(Check("wrpo", "Target-SFT-WRPO", f"abstract: {paper_rows.get(b).display} = {stated}", f"{stated}",
                          f"{w[b]}", w[b] - stated, _eq(w[b], stated, 1e-9)))
     baselines = ["Target-FuseLLM", "Target-FuseChat", "Target-DPO", "Target-SimPO", "Target-IPO"]
-    losses = [f"{b}:{registry.get(k).display}" for b in baselines for k in registry.WRPO_METRICS
+    losses = [f"{b}:{paper_rows.get(k).display}" for b in baselines for k in paper_rows.WRPO_METRICS
               if w[k] <= rows[b][k]]
     out.append(Check("wrpo", "Target-SFT-WRPO vs fusion and preference-optimisation baselines",
                      "abstract: outperforms existing fusion methods and fine-tuning baselines", "on every metric",
@@ -239,7 +239,7 @@ def render_audit(checks: Sequence[Check]) -> str:
     approx = [c for c in checks if c.holds and c.approx]
     n_ok = len(checks) - len(bad) - len(approx)
     lines = ["# Audit of the paper's arithmetic", "",
-             "Generated by `python evaluation/make_tables.py --audit` from `results/reported/`; do not edit by hand.",
+             "Generated by `python evaluation/paper_tables.py --audit` from `results/reported/`; do not edit by hand.",
              "", f"**{len(checks)} checks: {n_ok} hold, {len(approx)} hold only within the rounding of the printed "
              f"cells, {len(bad)} do not.**", ""]
     for title, sel in (("What does not hold", bad), ("What holds only within cell rounding", approx)):

@@ -33,7 +33,7 @@ from evaluation.data import FETCH_FILE, ITEMS_FILE, DataError, default_data_dir,
 from evaluation.tasks import all_tasks, get_task
 from evaluation.tasks.base import DataFile, DataSpec, Task
 from fusechat.recipe import RecipeError
-from fusechat.stage import StageError
+from fusechat.stage_runner import StageError
 
 
 def download(spec: DataFile, dest: Path) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from evaluation import registry
+from evaluation import paper_rows
 from evaluation.reported import ReportedCell, current_values, load_reported, models_of
 
 
@@ -28,21 +28,21 @@ def render_figure(out: Path, table: str = "llama31_8b", reproduced: dict[str, fl
     roles = dict((r, m) for m, r in models_of(cells, table))
     base_name, fuse_name = roles["base"], roles["instruct"]
     base, fuse = current_values(cells, table, base_name), current_values(cells, table, fuse_name)
-    benches = [*registry.table_benchmarks(table), "average"]
+    benches = [*paper_rows.table_benchmarks(table), "average"]
 
     def scale(b: str) -> float:
-        return 10.0 if b != "average" and registry.get(b).scale == registry.TEN_POINT else 1.0
+        return 10.0 if b != "average" and paper_rows.get(b).scale == paper_rows.TEN_POINT else 1.0
 
     def label(b: str) -> str:
         if b == "average":
             return "Average"
-        return registry.get(b).display + (" (×10)" if scale(b) != 1.0 else "")
+        return paper_rows.get(b).display + (" (×10)" if scale(b) != 1.0 else "")
 
     series: list[tuple[str, dict[str, float | None], str, str | None]] = [
         (base_name, dict(base), "#9e9e9e", None), (fuse_name, dict(fuse), "#1f77b4", None)]
     if reproduced is not None:
         rep = dict(reproduced)
-        avg = registry.average(rep, registry.table_benchmarks(table))
+        avg = paper_rows.average(rep, paper_rows.table_benchmarks(table))
         rep["average"] = avg.value if avg.complete else None
         series.append((f"{fuse_name} ({reproduced_label})", rep, "#ff7f0e", "//"))
     plt.rcParams.update({"svg.hashsalt": "fusechat", "font.size": 8})

@@ -1,7 +1,7 @@
 """Evaluation generation (stage ``eval_generate``): every model of ``eval.models`` answers every item of every
 benchmark of ``eval.benchmarks`` (task ids of ``evaluation/tasks/``), under each task's own protocol.
 
-Per model: its prompt family (``evaluation/families.py``: config ``model_type`` or ``eval.families``); per task
+Per model: its prompt family (``evaluation/family_prompts.py``: config ``model_type`` or ``eval.families``); per task
 and item: ``task.prompt(item, family)`` rendered through the model's chat template (+ the assistant prefill;
 the stored response is prefill + continuation) and ``task.decoding_for(item, family)``. Items are grouped by
 decoding (so per-category temperatures and n samples work) and cut into fixed chunks of ``eval.batch_size`` in
@@ -22,7 +22,6 @@ prefill, responses, finish reasons, decoding), ``models.json`` and ``benchmarks.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -30,23 +29,22 @@ from typing import Any
 
 from tqdm import tqdm
 
-from data_construction.sampling import chunk_seed
 from evaluation.data import DataError, Items, default_data_dir, load_items
-from evaluation.families import FamilyError, detect_family, render, stop_strings
-from evaluation.tasks import all_tasks, get_task
+from evaluation.family_prompts import FamilyError, detect_family, render, stop_strings
+from evaluation.tasks import (
+    all_tasks,
+    get_task,
+    training_formats,  # noqa: F401 - the eval_generate stage's hook (fusechat/stage_table.py)
+)
 from evaluation.tasks.base import Decoding, Task
 from fusechat.generation import load_generator
 from fusechat.io import read_jsonl, write_jsonl
 from fusechat.recipe import REPO_ROOT, EvalBenchmarkConfig, EvalConfig
-from fusechat.stage import Counts, StageContext, StageError, StageResult
+from fusechat.run_layout import MODEL_SUBDIR, chunk_seed, slug
+from fusechat.stage_runner import Counts, StageContext, StageError, StageResult
 from fusechat.tiny_world import TinyWorldSettings, settings_from
-from training.sft import MODEL_SUBDIR
 
 ITEMS_DIR = "items"
-
-
-def slug(label: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("_")
 
 
 def model_path(ref: str, ctx: StageContext, world: TinyWorldSettings) -> str:
@@ -64,8 +62,7 @@ def model_path(ref: str, ctx: StageContext, world: TinyWorldSettings) -> str:
 def selected_benchmarks(cfg: EvalConfig) -> list[tuple[Task, EvalBenchmarkConfig]]:
     """(task, entry) for ``eval.benchmarks``: explicit entries, or every ('all') / every ground-truth task.
 
-    A name that is a paper-table row without a runnable task, or a further row of a task (``mt_bench_turn1``), is
-    an error saying so."""
+    A name that is a further table row of a task (``mt_bench_turn1``) is an error naming the task."""
     if isinstance(cfg.benchmarks, str):
         tasks = [t for t in all_tasks().values() if cfg.benchmarks == "all" or t.ground_truth]
         entries = [EvalBenchmarkConfig(name=t.id) for t in tasks]
@@ -78,12 +75,10 @@ def selected_benchmarks(cfg: EvalConfig) -> list[tuple[Task, EvalBenchmarkConfig
         try:
             out.append((get_task(entry.name).configured(entry.options), entry))
         except KeyError as exc:
-            from evaluation import registry
+            from evaluation import paper_rows
 
-            row = registry.BENCHMARKS.get(entry.name)
-            if row and row.pending:
-                why = f"{entry.name} is a paper-table row with no runnable task: {row.pending}"
-            elif row and row.task:
+            row = paper_rows.BENCHMARKS.get(entry.name)
+            if row and row.task:
                 why = f"{entry.name} is a table row of task {row.task!r}: name the task"
             else:
                 why = exc.args[0]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluation import metrics as metrics_mod
-from evaluation import registry
+from evaluation import paper_rows
 from evaluation.layout import (
     CSV_FIELDS,
     FLAG,
@@ -109,7 +109,7 @@ def write_all_tables(out_dir: Path, reproduced: dict[str, list[dict[str, Any]]] 
     paths: list[Path] = []
     index = ["# Results tables", "", GENERATED_NOTE, "",
              "Each table exists as `.md`, `.tex` (booktabs) and long-form `.csv`.", ""]
-    for table in [*registry.RESULT_TABLES, *registry.DATASET_TABLES]:
+    for table in [*paper_rows.RESULT_TABLES, *paper_rows.DATASET_TABLES]:
         grid = target_grid(table, reproduced.get(table, ()), cells)
         paths += write_grid(grid, out_dir, table)
         n = len(reproduced.get(table, ()))
@@ -129,7 +129,7 @@ def guess_lines(metrics: Sequence[dict[str, Any]]) -> list[str]:
             s = cell.get("summary") or {}
             if "random_fallback" not in s:
                 continue
-            lines.append(f"{registry.get(row_id).display}: {s['random_fallback']} answers "
+            lines.append(f"{paper_rows.get(row_id).display}: {s['random_fallback']} answers "
                          f"({s['random_fallback_share']:.1f}%) fell back to the seeded random guess, "
                          f"{s.get('random_fallback_correct', 0)} of them right ({m['model']}).")
     return lines
@@ -151,7 +151,7 @@ def write_run_table(metrics: list[dict[str, Any]], out_dir: Path, title: str, sm
         preamble = [SMOKE_BANNER, ""] if synthetic else []
     else:
         grid = target_grid(reported_table, metrics)
-        grid.title = f"{title} vs reported '{registry.RESULT_TABLES[reported_table][0]}'"
+        grid.title = f"{title} vs reported '{paper_rows.RESULT_TABLES[reported_table][0]}'"
         grid.generated = RUN_NOTE
         preamble = []
     grid.notes += judge_lines(metrics)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from evaluation import registry
+from evaluation import paper_rows
 
 REPO = Path(__file__).resolve().parents[1]
 REPORTED_CSV = REPO / "results" / "reported" / "fusechat3_tables.csv"
@@ -40,7 +40,7 @@ class ReportedCell:
 def load_reported(path: Path = REPORTED_CSV) -> list[ReportedCell]:
     """Read the reported-numbers CSV; errors name the file and line. ``printed`` must parse to ``value``."""
     out: list[ReportedCell] = []
-    known_tables = set(registry.RESULT_TABLES) | set(registry.DATASET_TABLES)
+    known_tables = set(paper_rows.RESULT_TABLES) | set(paper_rows.DATASET_TABLES)
     with Path(path).open(encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
         if tuple(reader.fieldnames or ()) != REPORTED_COLUMNS:
@@ -52,7 +52,7 @@ def load_reported(path: Path = REPORTED_CSV) -> list[ReportedCell]:
             if row["status"] not in STATUSES:
                 raise ValueError(f"{where}: status must be one of {STATUSES}")
             bench = row["benchmark"]
-            if row["table"] in registry.RESULT_TABLES and bench != "average" and bench not in registry.BENCHMARKS:
+            if row["table"] in paper_rows.RESULT_TABLES and bench != "average" and bench not in paper_rows.BENCHMARKS:
                 raise ValueError(f"{where}: unknown benchmark {bench!r}")
             try:
                 value = float(row["value"])

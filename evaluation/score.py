@@ -27,18 +27,21 @@ import json
 import random
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from evaluation import metrics as metrics_mod
-from evaluation import registry, score_guard
+from evaluation import paper_rows, score_guard
 from evaluation.data import default_data_dir
-from evaluation.generate import ITEMS_DIR, selected_benchmarks, slug
+from evaluation.generate import ITEMS_DIR, selected_benchmarks
 from evaluation.judge import JUDGE_OPTION, Judge, JudgeStats
 from evaluation.tasks.base import ScoreContext, Task
 from fusechat import __version__
 from fusechat.depths import provenance as column_provenance
 from fusechat.io import read_jsonl, write_jsonl
-from fusechat.stage import Counts, StageContext, StageError, StageResult
+from fusechat.run_layout import slug
+from fusechat.stage_runner import Counts, StageContext, StageError, StageResult
 
 FALLBACK_SEED = 12345
 
@@ -71,9 +74,105 @@ def judge_factory(cfg: Any, world: Any, stack: ExitStack) -> Callable[[Task], Ju
     return lambda task: make_judge(cfg, task, base_url, cache=cache, local_model=local_model)
 
 
-def _add(total: dict[str, int], stats: dict[str, int]) -> None:
-    for k, v in stats.items():
-        total[k] = total.get(k, 0) + v
+@dataclass
+class JudgeBook:
+    """Judge bookkeeping of the stage: per model and task what judging cost (calls, cache hits, tokens, failed,
+    unparsable), the judge model and its endpoint host, and the totals over the run (the manifest's ``judge`` and
+    ``judge_totals``)."""
+
+    log: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=lambda: JudgeStats().as_dict())
+
+    def record(self, label: str, task_id: str, judged: dict[str, Any]) -> None:
+        self.log.setdefault(label, {})[task_id] = {**judged["judge_stats"], "model": judged["judge_model"],
+                                                   "endpoint": judged["judge_endpoint"]}
+        for k, v in judged["judge_stats"].items():
+            self.totals[k] = self.totals.get(k, 0) + v
+
+    def judges_of(self, label: str) -> str | None:
+        """The metrics file's ``protocol.judge``: every judge model @ endpoint this model was judged by."""
+        return "; ".join(sorted({f"{j['model']} @ {j['endpoint']}" for j in self.log.get(label, {}).values()})) or None
+
+
+# ------------------------------------------------------------------------------------------------------ I/O
+def _generations(gen_dir: Path, folder: str, task: Task) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The task's items and one model's generations for them (a one-line error when they do not match)."""
+    items = read_jsonl(gen_dir / ITEMS_DIR / f"{task.id}.jsonl")
+    gens = read_jsonl(gen_dir / folder / f"{task.id}.jsonl")
+    if [g.get("index") for g in gens] != list(range(len(items))):
+        raise StageError(f"{gen_dir / folder / task.id}.jsonl: generations do not match the {len(items)} items")
+    return items, gens
+
+
+def _write_verdicts(gens: list[dict[str, Any]], results: list[Any], path: Path) -> None:
+    write_jsonl((score_guard.storable({"index": g["index"], "score": r.score, "extracted": r.extracted,
+                                       "detail": r.detail})
+                 for g, r in zip(gens, results, strict=True)), path)
+
+
+# --------------------------------------------------------------------------------------------------- scoring
+def _score(task: Task, items: list[dict[str, Any]], gens: list[dict[str, Any]], options: dict[str, Any]
+           ) -> tuple[list[Any], dict[str, Any]]:
+    """Score one model's answers to one task: the verdicts (an invalid response is a marked failure) and, for a
+    judged task, what the judge reported (``judge_stats``, ``judge_model``, ``judge_endpoint``)."""
+    sctx = ScoreContext(rng=random.Random(FALLBACK_SEED), options=options)
+    judged: dict[str, Any] = {}
+    responses, invalid = score_guard.checked_responses(task, gens)
+    try:
+        results = score_guard.score_batch(task, items, responses, sctx)
+        for i in invalid:
+            results[i] = score_guard.mark_invalid(task, results[i])
+        judge = sctx.resources.get("judge")  # read before close() clears the resources
+        if judge is not None:
+            judged = {"judge_stats": judge.stats.as_dict(), "judge_model": judge.model,
+                      "judge_endpoint": getattr(judge, "host", None)}
+    finally:
+        sctx.close()
+    return results, judged
+
+
+# ------------------------------------------------------------------------------------------- metrics building
+def _metrics_head(recipe: Any, label: str, info: dict[str, Any]) -> dict[str, Any]:
+    """One model's metrics file before its benchmarks (schema ``evaluation.metrics``)."""
+    cfg = recipe.eval
+    metrics: dict[str, Any] = {
+        "schema": metrics_mod.SCHEMA, "model": label, "model_path": info["path"], "run": recipe.run.name,
+        "smoke": recipe.run.smoke, "benchmarks": {},
+        # where the number comes from (fusechat/depths.py): released model / trained here on the released
+        # data / rebuilt here, and the model's or the data's revision
+        **column_provenance(recipe, cfg.models.get(label, "")),
+        "protocol": {"harness": f"fusechat-eval {__version__}", "judge": None, "family": info["family"],
+                     "decoding": {"per_task": "see benchmarks.<id>.protocol.decoding",
+                                  "max_new_tokens_cap": cfg.max_new_tokens}},
+    }
+    if cfg.target_table:
+        metrics["table"] = cfg.target_table
+    return metrics
+
+
+def _cells(task: Task, label: str, items: list[dict[str, Any]], results: list[Any], prov: dict[str, Any],
+           judged: dict[str, Any], failures: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """The metrics cells of the paper rows this task fills (``Task.aggregate_rows``), with the task's protocol, the
+    data copy used, its further figures (``Task.summary``), the judge's report and the scoring failures."""
+    try:
+        summary = task.summary(items, results)  # further figures (e.g. base and plus), once per task
+        rows = task.aggregate_rows(items, results)
+    except Exception as exc:  # noqa: BLE001 - one line naming the task, never a traceback
+        raise StageError(f"{task.id} ({label}): cannot aggregate the verdicts: "
+                         f"{score_guard.one_line(exc)}") from None
+    cells = {}
+    for row_id, value in rows.items():
+        spec = paper_rows.get(row_id)
+        cell = {"value": value, "n": len(results), "metric": spec.metric, "scale": spec.scale, "judge": spec.judge,
+                "data_version": _data_version(prov), "task": task.id, "task_version": task.version,
+                "protocol": task.protocol(), "data": prov}
+        if summary:
+            cell["summary"] = summary
+        cell.update(judged)
+        if failures:
+            cell["scoring_failures"] = failures
+        cells[row_id] = cell
+    return cells
 
 
 def run(ctx: StageContext) -> StageResult:
@@ -82,6 +181,8 @@ def run(ctx: StageContext) -> StageResult:
 
 
 def _run(ctx: StageContext, stack: ExitStack) -> StageResult:
+    """Every model x every selected task: read, score (judge bookkeeping), build the metrics cells; then the
+    tasks whose numbers depend on every model (Arena-Hard's joint bootstrap); then write the metrics files."""
     recipe = ctx.recipe
     cfg = recipe.eval
     gen_dir = ctx.input("eval_generate")
@@ -94,81 +195,30 @@ def _run(ctx: StageContext, stack: ExitStack) -> StageResult:
         from fusechat.tiny_world import settings_from
 
         factory = judge_factory(cfg.judge, settings_from(recipe.world), stack)
-    judge_log: dict[str, dict[str, Any]] = {}
-    judge_totals = JudgeStats().as_dict()
+    book = JudgeBook()
     scoring_log: dict[str, dict[str, dict[str, int]]] = {}
     n = 0
     scored: dict[str, dict[str, tuple[Any, Any]]] = {}  # task -> model -> (items, results), for joint aggregation
     all_metrics: dict[str, dict[str, Any]] = {}
     for label, info in index.items():
-        metrics: dict[str, Any] = {
-            "schema": metrics_mod.SCHEMA, "model": label, "model_path": info["path"], "run": recipe.run.name,
-            "smoke": recipe.run.smoke, "benchmarks": {},
-            # where the number comes from (fusechat/depths.py): released model / trained here on the released
-            # data / rebuilt here, and the model's or the data's revision
-            **column_provenance(recipe, cfg.models.get(label, "")),
-            "protocol": {"harness": f"fusechat-eval {__version__}", "judge": None, "family": info["family"],
-                         "decoding": {"per_task": "see benchmarks.<id>.protocol.decoding",
-                                      "max_new_tokens_cap": cfg.max_new_tokens}},
-        }
-        if cfg.target_table:
-            metrics["table"] = cfg.target_table
+        metrics = _metrics_head(recipe, label, info)
         for task, entry in tasks:
-            items = read_jsonl(gen_dir / ITEMS_DIR / f"{task.id}.jsonl")
-            gens = read_jsonl(gen_dir / info["folder"] / f"{task.id}.jsonl")
-            if [g.get("index") for g in gens] != list(range(len(items))):
-                raise StageError(f"{gen_dir / info['folder'] / task.id}.jsonl: generations do not match the "
-                                 f"{len(items)} items")
+            items, gens = _generations(gen_dir, info["folder"], task)
             options = {**entry.options, "data_dir": str(data_dir / task.id)}
             if task.judge_model and factory is not None:
                 options[JUDGE_OPTION] = factory
-            sctx = ScoreContext(rng=random.Random(FALLBACK_SEED), options=options)
-            judged: dict[str, Any] = {}
-            responses, invalid = score_guard.checked_responses(task, gens)
-            try:
-                results = score_guard.score_batch(task, items, responses, sctx)
-                for i in invalid:
-                    results[i] = score_guard.mark_invalid(task, results[i])
-                judge = sctx.resources.get("judge")  # read before close() clears the resources
-                if judge is not None:
-                    judged = {"judge_stats": judge.stats.as_dict(), "judge_model": judge.model,
-                              "judge_endpoint": getattr(judge, "host", None)}
-            finally:
-                sctx.close()
+            results, judged = _score(task, items, gens, options)
             if judged:
-                judge_log.setdefault(label, {})[task.id] = {**judged["judge_stats"], "model": judged["judge_model"],
-                                                            "endpoint": judged["judge_endpoint"]}
-                _add(judge_totals, judged["judge_stats"])
-            write_jsonl((score_guard.storable({"index": g["index"], "score": r.score, "extracted": r.extracted,
-                                               "detail": r.detail})
-                         for g, r in zip(gens, results, strict=True)),
-                        ctx.out_dir / slug(label) / f"{task.id}.verdicts.jsonl")
+                book.record(label, task.id, judged)
+            _write_verdicts(gens, results, ctx.out_dir / slug(label) / f"{task.id}.verdicts.jsonl")
             scored.setdefault(task.id, {})[label] = (items, results)
             failures = score_guard.counts(results)
             if failures:
                 scoring_log.setdefault(label, {})[task.id] = failures
-            prov = provenance[task.id]["data"]
-            try:
-                summary = task.summary(items, results)  # further figures (e.g. base and plus), once per task
-                rows = task.aggregate_rows(items, results)
-            except Exception as exc:  # noqa: BLE001 - one line naming the task, never a traceback
-                raise StageError(f"{task.id} ({label}): cannot aggregate the verdicts: "
-                                 f"{score_guard.one_line(exc)}") from None
-            for row_id, value in rows.items():
-                spec = registry.get(row_id)
-                metrics["benchmarks"][row_id] = {
-                    "value": value, "n": len(results), "metric": spec.metric, "scale": spec.scale,
-                    "judge": spec.judge, "data_version": _data_version(prov), "task": task.id,
-                    "task_version": task.version, "protocol": task.protocol(), "data": prov,
-                }
-                if summary:
-                    metrics["benchmarks"][row_id]["summary"] = summary
-                metrics["benchmarks"][row_id].update(judged)
-                if failures:
-                    metrics["benchmarks"][row_id]["scoring_failures"] = failures
+            metrics["benchmarks"].update(_cells(task, label, items, results, provenance[task.id]["data"], judged,
+                                                failures))
             n += len(results)
-        used = sorted({f"{j['model']} @ {j['endpoint']}" for j in judge_log.get(label, {}).values()})
-        metrics["protocol"]["judge"] = "; ".join(used) or None
+        metrics["protocol"]["judge"] = book.judges_of(label)
         all_metrics[label] = metrics
     for task, _ in tasks:  # tasks whose numbers depend on every model of the run (Arena-Hard's joint bootstrap)
         if hasattr(task, "aggregate_models") and len(scored.get(task.id, {})) > 1:
@@ -178,9 +228,9 @@ def _run(ctx: StageContext, stack: ExitStack) -> StageResult:
     for label, metrics in all_metrics.items():
         metrics_mod.write(metrics, ctx.out_dir / f"{slug(label)}.metrics.json")
     stats: dict[str, Any] = {"models": list(index), "benchmarks": [t.id for t, _ in tasks]}
-    if judge_log:
-        stats["judge"] = judge_log
-        stats["judge_totals"] = judge_totals
+    if book.log:
+        stats["judge"] = book.log
+        stats["judge_totals"] = book.totals
     if scoring_log:
         stats["scoring"] = scoring_log
     return StageResult([Counts("verdicts", n, n)], stats)

@@ -10,8 +10,8 @@ import sys
 from collections.abc import Callable
 
 from fusechat.recipe import Recipe, RecipeError, load_recipe
-from fusechat.stage import StageContext, StageError, StageResult, run_stage
-from fusechat.stages import stages_for
+from fusechat.stage_runner import StageContext, StageError, StageResult, run_stage
+from fusechat.stage_table import stages_for
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -20,9 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from evaluation.layout import infer_role
 from fusechat.depths import DEPTH_LABELS, DEPTH_NUMBER, revision_shown
-from fusechat.stages import RELEASED_DATA_STAGES, STAGES
+from fusechat.stage_table import RELEASED_DATA_STAGES, STAGES, stage_hook
 
 _FOLDERS = {**{k: v.folder for k, v in STAGES.items()}, **{k: v.folder for k, v in RELEASED_DATA_STAGES.items()}}
 
@@ -81,7 +80,7 @@ def table(runs: list[Path], by: str | None = None) -> str:
         folder = r / STAGES["eval_score"].folder
         for f in sorted(folder.glob("*.metrics.json")) if folder.exists() else []:
             m = json.loads(f.read_text())
-            row = m["model"] if by == "model" else (m.get("role") or infer_role(m["model"]))
+            row = m["model"] if by == "model" else (m.get("role") or stage_hook("infer_role")(m["model"]))
             d = m.get("depth")
             tag = f" (depth {DEPTH_NUMBER[d]}: {m['model']})" if by == "role" and d and d != run_depth else ""
             tag = tag or (f" ({m['model']})" if by == "role" else "")

@@ -7,7 +7,7 @@
   Isolates training from data construction.
 - ``rebuild`` (depth 3): the whole method, data construction included (the target recipes).
 
-A recipe names its depth in ``run.depth``; the stage table (``fusechat.stages.stages_for``), the plan, preflight,
+A recipe names its depth in ``run.depth``; the stage table (``fusechat.stage_table.stages_for``), the plan, preflight,
 the metrics files (``depth``, ``revision``) and the tables' column labels follow it. A model reference may pin a
 hub revision as ``owner/name@<revision>`` (resolved by ``huggingface_hub.snapshot_download``).
 """

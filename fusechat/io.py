@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 TEMP_NAME = re.compile(r"^\..+\.tmp-\d+$")
-"""The name of a temporary file written by this module (and ``fusechat.stage.atomic_write_text``)."""
+"""The name of a temporary file written by this module (and ``fusechat.stage_runner.atomic_write_text``)."""
 
 
 def temp_path(path: Path) -> Path:

@@ -21,7 +21,7 @@ from fusechat.envhint import missing_module_exit
 try:
     from fusechat.cli import load_or_exit
     from fusechat.recipe import REPO_ROOT
-    from fusechat.stages import STAGES, stages_for
+    from fusechat.stage_table import STAGES, stages_for
 except ModuleNotFoundError as _exc:  # e.g. the system python instead of the project's environment
     missing_module_exit(_exc, "python -m fusechat.pipeline")
 
@@ -52,7 +52,7 @@ WRPO_SCRIPTS: dict[str, str] = {
     "dpo": "training/02_dpo.py",
     "eval_generate": "evaluation/01_generate.py",
     "eval_score": "evaluation/02_score.py",
-    "wrpo_report": "training/03_wrpo_report.py",
+    "wrpo_report": "evaluation/04_wrpo_report.py",
 }
 #: Depth 2 (run.depth: released_data): the released data in the export's layout, instead of the data stages.
 RELEASE_DATA_SCRIPT = {"release_data": "data_construction/10_release_data.py"}

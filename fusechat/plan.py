@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from fusechat.recipe import REPO_ROOT, Recipe
+from fusechat.stage_table import stage_hook
 
 SAMPLE = 500  # prompts per (model, domain) tokenised for the input-token mean (seeded sample)
 
@@ -225,7 +226,7 @@ def _readable(recipe: Recipe) -> bool:
 
 def planned_prompts(recipe: Recipe) -> tuple[list[dict[str, Any]] | None, dict[str, tuple[str, int, str]]]:
     """The selected prompts when they can be computed here, and per source (domain, count, how it was known)."""
-    from data_construction.selection import select_prompts, source_cap
+    select_prompts, source_cap = stage_hook("select_prompts"), stage_hook("source_cap")
 
     if _readable(recipe):
         rows, _, _ = select_prompts(recipe)
@@ -376,7 +377,7 @@ def _plan_scoring(recipe: Recipe, plan: Plan, prompts_by_domain: Counter, rows: 
 
 def _expected_rows(recipe: Recipe, prompts_by_domain: Counter) -> tuple[dict[str, int], dict[str, int], str]:
     """SFT rows and DPO pairs per domain: the release table's targets, or (release none) an upper bound."""
-    from data_construction.release import quotas_for
+    quotas_for = stage_hook("quotas_for")
 
     names = [s.name for s in recipe.data.sources]
     domain_of = {s.name: s.domain for s in recipe.data.sources}
@@ -427,7 +428,7 @@ def _plan_eval(recipe: Recipe, plan: Plan) -> None:
     """Evaluation decoding: per model, every selected task's items x its samples x min(assumed answer tokens, the
     task's max new tokens). Items: the entry's / ``eval.limit``, else the task's expected item count (tiny world:
     its synthetic items)."""
-    from evaluation.generate import selected_benchmarks
+    selected_benchmarks = stage_hook("selected_benchmarks")
     from fusechat.depths import split_revision
 
     e = recipe.eval

@@ -26,6 +26,7 @@ from fusechat.envhint import missing_module_exit
 
 try:
     from fusechat.recipe import REPO_ROOT, Recipe
+    from fusechat.stage_table import stage_hook
 except ModuleNotFoundError as _exc:  # the system python: say so in one line
     missing_module_exit(_exc, "python -m fusechat.preflight")
 
@@ -64,7 +65,7 @@ def _hub_ids(recipe: Recipe) -> tuple[list[tuple[str, str | None]], list[tuple[s
         datasets.append((recipe.wrpo.release.path, recipe.wrpo.release.revision))
     if depth == "released_data" and recipe.released is not None:
         datasets += [(r.path, r.revision) for r in (recipe.released.sft, recipe.released.dpo) if is_hub(r.path)]
-    from evaluation.generate import selected_benchmarks
+    selected_benchmarks = stage_hook("selected_benchmarks")
 
     datasets += [(t.data.hub_id, t.data.revision) for t, entry in selected_benchmarks(recipe.eval)
                  if entry.path is None and t.data.hub_id]  # tasks read from the fetched cache
@@ -323,7 +324,7 @@ def check_envs(recipe: Recipe) -> list[Check]:
 def check_judge(recipe: Recipe) -> list[Check]:
     """The judged benchmarks need a judge: the local tiny one, or an endpoint whose key variable is set (the key
     itself is never printed)."""
-    from evaluation.generate import selected_benchmarks
+    selected_benchmarks = stage_hook("selected_benchmarks")
 
     try:
         judged = [t for t, _ in selected_benchmarks(recipe.eval) if t.judge_model]

@@ -36,7 +36,7 @@ class RunConfig(_Strict):
     seed: int = Field(42, description="Paper silent: seed of every split, order and sample of the run.")
     smoke: bool = Field(False, description="Marks outputs (tables) as a smoke run on the tiny world.")
     stage_cache: str | None = Field(
-        None, description="Shared content-addressed stage store (fusechat/stage.py); null = '.stage_cache' next to "
+        None, description="Shared content-addressed stage store (fusechat/stage_runner.py); null = '.stage_cache' next to "
         "the run directory, so sibling runs share upstream work.")
     depth: Literal["released_models", "released_data", "rebuild"] = Field(
         "rebuild", description="How deep the run checks the paper (fusechat/depths.py): 'released_models' evaluates "
@@ -327,7 +327,7 @@ class WRPOReleaseConfig(_Strict):
 
 class WRPODataConfig(_Strict):
     """WRPO data build (arXiv 2412.03187; https://github.com/SLIT-AI/WRPO commit e6f2867). A recipe with this
-    section runs the WRPO pipeline (``fusechat.stages.WRPO_STAGES``): UltraFeedback prompts, source responses
+    section runs the WRPO pipeline (``fusechat.stage_table.WRPO_STAGES``): UltraFeedback prompts, source responses
     (``data.sampling``: 5 per source model, T 0.8, top-p 0.95) scored by ArmoRM; y_ws = the best over all sources;
     ``sft_fraction`` of the prompts (seeded) go to SFT on y_ws; the SFT model samples ``target_samples`` per
     remaining prompt; ArmoRM picks y_wt (best) and y_l (worst); export chosen=[y_ws, y_wt], rejected=[y_l]."""

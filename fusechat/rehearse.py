@@ -43,7 +43,7 @@ import yaml
 from fusechat.cli import load_or_exit
 from fusechat.recipe import REPO_ROOT, Recipe
 from fusechat.slurm import ACCELERATE_CONFIG
-from fusechat.stages import stages_for
+from fusechat.stage_table import stage_hook, stages_for
 
 WORLD_SIZE = 2
 #: The tiny world's model of each chat-template family (``sft.template``, LLaMA-Factory's name).
@@ -250,7 +250,7 @@ def rehearse(recipe_path: str, overrides: list[str], gen_python: str) -> str:
                          run_dir)
     rehearsal = load_or_exit(str(rpath), [])
     sft_in = "wrpo_split" if recipe.wrpo is not None else "export"
-    from data_construction.export import SFT_NAME
+    from fusechat.run_layout import SFT_NAME
 
     sft_file = run_dir / stages_for(rehearsal)[sft_in].folder / "llamafactory" / f"{SFT_NAME}.jsonl"
     sft_rows = _count(sft_file)
@@ -361,8 +361,7 @@ def rehearse_slurm(recipe_path: str) -> str:
 
 def data_file_name(recipe: Recipe) -> str:
     """The WRPO build's preference file ``training.dpo.data_file`` reads for this recipe's loss."""
-    from training.losses import LOSSES
-
+    LOSSES = stage_hook("LOSSES")  # noqa: N806 - training.losses.LOSSES, asked of the dpo stage
     return "wrpo.jsonl" if LOSSES[recipe.dpo.loss].data == "multi_chosen" else "pairs.jsonl"
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from fusechat.depths import TINY_RELEASE_REVISION, split_revision
+from fusechat.stage_table import stage_hook
 from fusechat.tiny_world import TinyWorldSettings, ensure_world, resolve
 from fusechat.tiny_world.build import SOURCE_MODELS, _lock, cache_root, world_key
 
@@ -70,7 +71,7 @@ def release_root(settings: TinyWorldSettings | None = None) -> Path:
 
 def released_rows(settings: TinyWorldSettings) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The tiny SFT and DPO releases (module doc), from the tiny world's source rows."""
-    from data_construction.selection import iter_rows
+    iter_rows = stage_hook("iter_rows")
 
     names = list(SOURCE_MODELS)
     sft: list[dict[str, Any]] = []

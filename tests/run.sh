@@ -13,6 +13,7 @@ bash "$ROOT/tools/setup_env.sh"
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 cd "$ROOT"
 "$ROOT/.venv/bin/python" -m ruff check .
+"$ROOT/.venv/bin/lint-imports" --no-cache  # the layers contract in pyproject.toml (docs/architecture.md)
 args=()
 for a in "$@"; do
   if [[ "$a" == "--fast" ]]; then args+=(-m "not slow and not integration"); else args+=("$a"); fi

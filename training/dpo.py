@@ -36,12 +36,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fusechat.recipe import DPOConfig
-from fusechat.stage import Counts, StageContext, StageError, StageResult
+from fusechat.run_layout import MODEL_SUBDIR
+from fusechat.stage_runner import Counts, StageContext, StageError, StageResult
 from training.global_batch import check_global_batch as check_batch
 from training.global_batch import grad_accum, in_process_world_size, visible_accelerators
 from training.handbook_recipe import write_handbook_recipe
-from training.losses import LOSSES
-from training.sft import MODEL_SUBDIR
+from training.losses import LOSSES  # also the dpo stage's hook (fusechat/stage_table.py HOOKS)
 
 if TYPE_CHECKING:
     import torch

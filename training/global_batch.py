@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from fusechat.stage import StageError
+from fusechat.stage_runner import StageError
 
 
 def grad_accum(global_batch: int, per_device: int, num_gpus: int) -> int:

@@ -23,9 +23,9 @@ from typing import Any
 
 import yaml
 
-from data_construction.export import SFT_NAME
 from fusechat.recipe import REPO_ROOT, SFTConfig
-from fusechat.stage import Counts, StageContext, StageError, StageResult
+from fusechat.run_layout import MODEL_SUBDIR, SFT_NAME
+from fusechat.stage_runner import Counts, StageContext, StageError, StageResult
 from fusechat.tiny_world import resolve, settings_from
 from training.global_batch import (
     check_global_batch,
@@ -34,8 +34,6 @@ from training.global_batch import (
     llamafactory_world_size,
     visible_accelerators,
 )
-
-MODEL_SUBDIR = "model"
 
 
 def launch_world_size(cfg: SFTConfig, env: Mapping[str, str], devices: int) -> int:

@@ -16,7 +16,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from evaluation.livebench.registry import CATEGORY_TASKS
+from evaluation.livebench.scorers import CATEGORY_TASKS
 
 #: hub timestamps as a JSON round trip of the fetched rows writes them
 RELEASE = "2024-08-31T00:00:00"

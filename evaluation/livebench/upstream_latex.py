@@ -25,7 +25,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-from fusechat.stage import StageError
+from fusechat.stage_runner import StageError
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("_latex_worker.py")

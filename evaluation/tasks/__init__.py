@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from evaluation.tasks.base import Task
 
@@ -34,3 +37,22 @@ def get_task(task_id: str) -> Task:
     if task_id not in tasks:
         raise KeyError(f"unknown benchmark {task_id!r}; known: {', '.join(sorted(tasks))}")
     return tasks[task_id]
+
+
+@dataclass(frozen=True)
+class TrainingFormats:
+    """The evaluation's own prompt formats that the tiny world's models are trained on, so that their answers to the
+    synthetic benchmark items branch (some right, some wrong): the math tasks' instruction and per-family prompt
+    (Qwen2.5-Math CoT type) and the multiple-choice tasks' question layout."""
+
+    math_instruction: str
+    math_prompt: Callable[..., Any]
+    mc_question: Callable[[str, Sequence[str]], str]
+
+
+def training_formats() -> TrainingFormats:
+    """The registry's public answer to the tiny world (``fusechat/stage_table.py`` hook ``training_formats``)."""
+    from evaluation.tasks._math import INSTRUCTION, math_prompt
+    from evaluation.tasks._mc import format_question
+
+    return TrainingFormats(INSTRUCTION, math_prompt, format_question)

@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from evaluation.families import BOS_STRIPPED_FAMILIES
+from evaluation.family_prompts import BOS_STRIPPED_FAMILIES
 from evaluation.judge import JudgeRequest, LocalVerdict, judge_for
 from evaluation.tasks._judged import STATUS_FAILED, STATUS_UNPARSABLE, ask, fill_format
 from evaluation.tasks._judged_files import (

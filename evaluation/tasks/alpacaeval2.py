@@ -51,7 +51,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from evaluation.families import pairwise_prompt
+from evaluation.family_prompts import pairwise_prompt
 from evaluation.judge import JudgeReply, JudgeRequest, LocalVerdict, judge_for
 from evaluation.tasks._judged import (
     STATUS_FAILED,

@@ -148,7 +148,7 @@ class TableRow:
     """One reported number of the paper's tables that a task produces (most tasks produce exactly one, whose
     ``id`` is the task id; a judged task may add e.g. MT-Bench turn 1 and turn 2).
 
-    ``tables`` are the reported table ids (``evaluation.registry.RESULT_TABLES``) the row belongs to and
+    ``tables`` are the reported table ids (``evaluation.paper_rows.RESULT_TABLES``) the row belongs to and
     ``order`` its position there (the seed blog's row order); the paper-table layout is derived from these.
     ``None`` fields default to the task's own attribute."""
 

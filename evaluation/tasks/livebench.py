@@ -27,12 +27,12 @@ import random
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from evaluation.families import BOS_STRIPPED_FAMILIES
+from evaluation.family_prompts import BOS_STRIPPED_FAMILIES
 from evaluation.hub_revisions import Resolved, resolve
 from evaluation.livebench import FUSEEVAL, UPSTREAM, UPSTREAM_COMMIT, coding, synthetic
 from evaluation.livebench.aggregate import Breakdown, breakdown
-from evaluation.livebench.registry import CATEGORY_TASKS, is_coding, score_question
 from evaluation.livebench.release import DEFAULT_RELEASE, in_release, select_release
+from evaluation.livebench.scorers import CATEGORY_TASKS, is_coding, score_question
 from evaluation.tasks._fastchat import check_generator, fastchat_prompt
 from evaluation.tasks.base import (
     FUSECHAT_TABLES,

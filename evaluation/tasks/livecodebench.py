@@ -42,7 +42,7 @@ from typing import Any
 
 from evaluation import code_exec
 from evaluation.code_exec import LcbTest, decode_lcb_tests, encode_lcb_private
-from evaluation.families import llama3_text
+from evaluation.family_prompts import llama3_text
 from evaluation.tasks._code_synth import PROBLEMS, SynthProblem
 from evaluation.tasks.base import (
     TABLES_14,

@@ -40,7 +40,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from evaluation.families import BOS_STRIPPED_FAMILIES
+from evaluation.family_prompts import BOS_STRIPPED_FAMILIES
 from evaluation.judge import JudgeRequest, LocalVerdict, judge_for
 from evaluation.tasks._fastchat import HF_TOP_K, check_generator, fastchat_prompt
 from evaluation.tasks._judged import STATUS_FAILED, STATUS_UNPARSABLE, ask, fill_format

@@ -25,12 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evaluation.tasks._math import INSTRUCTION as MATH_INSTRUCTION
-from evaluation.tasks._math import math_prompt
-from evaluation.tasks._mc import format_question
-from fusechat.families import FAMILIES, Family
 from fusechat.recipe import REPO_ROOT
+from fusechat.stage_table import stage_hook
 from fusechat.tiny_world import synthetic as syn
+from fusechat.tiny_world.chat_formats import FAMILIES, Family
 
 BUILD_VERSION = 1
 SOURCE_MODELS: dict[str, dict[str, Any]] = {
@@ -80,11 +78,11 @@ def world_key(settings: TinyWorldSettings) -> str:
     """Content key: the builder's own source files, its settings and the transformers major version."""
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for p in sorted([*here.glob("*.py"), here.parent / "families.py"]):
+    for p in sorted(here.glob("*.py")):
         h.update(p.read_bytes())
     # the evaluation prompt formats the models learn (not the whole task files: scoring edits keep the world)
     example = {"question": "Q?", "choices": ["a", "b"]}
-    h.update(json.dumps([_mc_question(example), [math_prompt("Q?", f).messages for f in FAMILIES]]).encode())
+    h.update(json.dumps([_mc_question(example), [_formats().math_prompt("Q?", f).messages for f in FAMILIES]]).encode())
     from importlib.metadata import version
 
     h.update(json.dumps([BUILD_VERSION, settings.__dict__, version("transformers").split(".")[0]]).encode())
@@ -193,7 +191,7 @@ def _corpus(rng: random.Random, data: dict[str, list[dict[str, Any]]]) -> list[s
     texts += [r["problem"] + " " + r["generated_solution"] for r in data["openmathinstruct2"]]
     texts += [r["instruction"] + r["output"] for r in data["alpaca_gpt4_zh"]]
     texts += [_mc_question(it) + " " + syn.mc_response(it) for it in data["mmlu"]]
-    texts += [MATH_INSTRUCTION] * 20
+    texts += [_formats().math_instruction] * 20
     texts += [r["content"] + r["python"] for r in data["leetcode"]]
     texts += [r["instruction"] + r["response"] for r in data["self_oss_instruct"]]
     texts += [r["conversations"][0]["value"] for r in data["magpie_qwen2_zh"]]
@@ -206,8 +204,13 @@ def _corpus(rng: random.Random, data: dict[str, list[dict[str, Any]]]) -> list[s
     return texts
 
 
+def _formats() -> Any:
+    """The evaluation's prompt formats (``evaluation.tasks.TrainingFormats``), asked of the eval_generate stage."""
+    return stage_hook("training_formats")()
+
+
 def _mc_question(item: dict[str, Any]) -> str:
-    return format_question(item["question"], item["choices"])
+    return _formats().mc_question(item["question"], item["choices"])
 
 
 def _make_tokenizer(fam: Family, corpus: list[str], out: Path):
@@ -273,7 +276,7 @@ def _training_conversations(rng: random.Random, spec: dict[str, Any], data: dict
         for k in range(3):
             sol = syn.math_solution(row["problem"], int(row["expected_answer"]), rng.random() < spec["math_acc"], rng)
             # one of three in the evaluation harness's math prompt (Qwen2.5-Math CoT type of the family)
-            msgs = math_prompt(row["problem"], spec["family"]).messages if k == 0 and eval_formats else \
+            msgs = _formats().math_prompt(row["problem"], spec["family"]).messages if k == 0 and eval_formats else \
                 [{"role": "user", "content": row["problem"]}]
             convs.append([*msgs, {"role": "assistant", "content": sol}])
     for row in data["alpaca_gpt4_zh"]:

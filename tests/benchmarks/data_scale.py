@@ -211,8 +211,8 @@ def recipe_overrides(workdir: Path, scale: float, sources: dict[str, str], extra
 
 def _fake_upstream(workdir: Path, recipe) -> None:
     """Place the pre-generated response/score/verdict tables where the GPU stages would have written them."""
-    from fusechat.stage import MANIFEST
-    from fusechat.stages import STAGES
+    from fusechat.stage_runner import MANIFEST
+    from fusechat.stage_table import STAGES
 
     for stage, name, file in (("sample_responses", "responses", "responses.parquet"),
                               ("score_rewards", "scores", "scores.parquet"),
@@ -229,8 +229,8 @@ def timed(workdir: Path, scale: float, sources: dict[str, str], extra: list[str]
     """The measured part: select → build → export through the real stage runner (a fresh process)."""
     from data_construction import build, export, selection
     from fusechat.recipe import load_recipe
-    from fusechat.stage import run_stage
-    from fusechat.stages import STAGES
+    from fusechat.stage_runner import run_stage
+    from fusechat.stage_table import STAGES
 
     recipe = load_recipe(REPO_ROOT / "recipes" / "smoke.yaml", recipe_overrides(workdir, scale, sources, extra))
     _fake_upstream(workdir, recipe)

@@ -13,7 +13,7 @@ from conftest import FEW_BENCHMARKS, REPO, SMOKE, run_pipeline
 
 from fusechat.plan import make_plan
 from fusechat.recipe import load_recipe
-from fusechat.stages import STAGES
+from fusechat.stage_table import STAGES
 
 
 def manifest(run_dir: Path, stage: str) -> dict:

@@ -12,7 +12,7 @@ import pytest
 from conftest import FEW_BENCHMARKS, REPO, SMOKE, run_pipeline
 
 from fusechat.envlock import current_lock
-from fusechat.stages import STAGES
+from fusechat.stage_table import STAGES
 
 
 def manifest(run_dir: Path, stage: str) -> dict:
@@ -93,9 +93,9 @@ def test_results_table_shows_every_row_from_the_metrics_files(smoke_run: Path) -
     """End to end: every registered task (the four judged ones through the local tiny judge) was evaluated for base,
     SFT and DPO; results.md lists every paper row and its cells are exactly the metrics files' values, and the
     average is their mean over all 14 benchmarks."""
-    from evaluation import registry
-    from evaluation.generate import slug
+    from evaluation import paper_rows
     from evaluation.tasks import all_tasks
+    from fusechat.run_layout import slug
 
     table = Path(manifest(smoke_run, "eval_tables")["stats"]["table"])
     text = table.read_text()
@@ -110,7 +110,7 @@ def test_results_table_shows_every_row_from_the_metrics_files(smoke_run: Path) -
     scores = smoke_run / STAGES["eval_score"].folder
     ms = [json.loads((scores / f"{slug(m)}.metrics.json").read_text()) for m in recipe_models]
     produced = {r.id for t in all_tasks().values() for r in t.table_rows()}
-    layout = registry.table_benchmarks("llama31_8b")
+    layout = paper_rows.table_benchmarks("llama31_8b")
     assert len(layout) == 14 and set(layout) <= produced
     for m in ms:
         assert m["schema"] == "fusechat-metrics/v2" and set(m["benchmarks"]) == produced
@@ -119,12 +119,12 @@ def test_results_table_shows_every_row_from_the_metrics_files(smoke_run: Path) -
             assert cell["data"]["source"].startswith("tiny world")
             assert (cell["judge"] is None) == ("judge_stats" not in cell), bid
     for bid in [*layout, *sorted(produced - set(layout))]:
-        key = next(k for k in rows if k.startswith(registry.get(bid).display + " (synthetic"))
-        want = [registry.fmt(bid, m["benchmarks"].get(bid, {}).get("value")) for m in ms]
+        key = next(k for k in rows if k.startswith(paper_rows.get(bid).display + " (synthetic"))
+        want = [paper_rows.fmt(bid, m["benchmarks"].get(bid, {}).get("value")) for m in ms]
         assert rows[key] == want, bid
     avg = next(v for k, v in rows.items() if k.startswith("Average"))
     for cell, m in zip(avg, ms, strict=True):
-        a = registry.average({b: c["value"] for b, c in m["benchmarks"].items()}, layout)
+        a = paper_rows.average({b: c["value"] for b, c in m["benchmarks"].items()}, layout)
         assert cell == f"{a.value:.1f} (14/14 benchmarks)"  # every one of the 14 has a number
     # the tiny models are useful: neither all right nor all wrong across the ground-truth tasks
     gt = {t.id for t in all_tasks().values() if t.ground_truth}
@@ -144,7 +144,7 @@ def test_judged_benchmarks_are_real_measurements_with_their_cost_recorded(smoke_
             assert st["calls"] + st["cache_hits"] > 0 and st["failed"] == 0, (label, task)
     totals = stats["judge_totals"]
     assert totals["calls"] + totals["cache_hits"] >= 3 * 4
-    from evaluation.generate import slug
+    from fusechat.run_layout import slug
 
     scores = smoke_run / STAGES["eval_score"].folder
     labels = list(stats["judge"])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from conftest import REPO, SMOKE
 
-from fusechat.stages import STAGES
+from fusechat.stage_table import STAGES
 
 SMALL = ["data.sampling.batch_size=8", "data.scoring.chunk_rows=100"]
 

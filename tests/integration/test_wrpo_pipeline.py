@@ -15,9 +15,9 @@ import pytest
 from conftest import REPO
 
 from evaluation import metrics as metrics_mod
-from evaluation import registry
-from evaluation.generate import slug
-from fusechat.stages import WRPO_STAGES
+from evaluation import paper_rows
+from fusechat.run_layout import slug
+from fusechat.stage_table import WRPO_STAGES
 
 SMOKE_WRPO = REPO / "recipes" / "smoke_wrpo.yaml"
 
@@ -83,12 +83,12 @@ def test_table_has_the_wrpo_columns_and_ends_the_run(wrpo_run) -> None:
     for label, row in (("Target-SFT", "Target-SFT"), ("Target-SFT-WRPO", "Target-SFT-WRPO")):
         m = json.loads((score / f"{slug(label)}.metrics.json").read_text())
         vals = metrics_mod.values(m)
-        assert all(vals.get(b) is not None for b in registry.WRPO_METRICS), (label, vals)
+        assert all(vals.get(b) is not None for b in paper_rows.WRPO_METRICS), (label, vals)
         line = next(ln for ln in text.splitlines() if ln.startswith(f"| {row} (this run) |"))
         cells = [c.strip() for c in line.strip("|").split("|")][1:]
-        assert cells == [registry.fmt(b, vals[b]) for b in registry.WRPO_METRICS], (line, vals)
+        assert cells == [paper_rows.fmt(b, vals[b]) for b in paper_rows.WRPO_METRICS], (line, vals)
         assert f"- Judge for {label} (" in text
-    assert manifest(run_dir, "wrpo_report")["stats"]["cells"] == 2 * len(registry.WRPO_METRICS)
+    assert manifest(run_dir, "wrpo_report")["stats"]["cells"] == 2 * len(paper_rows.WRPO_METRICS)
 
 
 def test_released_source_responses_feed_the_same_stages(tmp_path: Path) -> None:

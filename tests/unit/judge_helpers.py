@@ -229,8 +229,8 @@ def write_toy_generations(run_dir: Path, task: Any, label: str, answers: list[st
     """A finished eval_generate folder for one model (``label``) and the toy judged task, one answer per item: what
     the scoring stage reads."""
     from fusechat.io import write_jsonl
-    from fusechat.stage import MANIFEST
-    from fusechat.stages import STAGES
+    from fusechat.stage_runner import MANIFEST
+    from fusechat.stage_table import STAGES
 
     gen = run_dir / STAGES["eval_generate"].folder
     items = [{"instruction": f"Question {i}?"} for i in range(len(answers))]

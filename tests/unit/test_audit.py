@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluation import registry
+from evaluation import paper_rows
 from evaluation.audit import audit_checks, render_audit
 from evaluation.reported import REPO, current_values, load_errata, load_reported, models_of
 
@@ -38,7 +38,7 @@ def test_every_cell_of_every_table_is_present_with_a_source(cells) -> None:
     assert per_table == {"llama31_8b": 60, "qwen25_7b": 45, "gemma2_9b": 47, "llama32_3b": 45, "llama32_1b": 42,
                          "dataset_seed": 27, "dataset_final": 27, "wrpo_main": 138}
     assert [r for _, r in models_of(cells, "llama31_8b")] == ["base", "tulu3", "sft", "instruct"]
-    assert {c.benchmark for c in cells if c.table == "llama32_1b"} == {*registry.PAPER_BENCHMARKS_1B, "average"}
+    assert {c.benchmark for c in cells if c.table == "llama32_1b"} == {*paper_rows.PAPER_BENCHMARKS_1B, "average"}
 
 
 def test_printed_precision_is_kept(cells) -> None:
@@ -54,7 +54,7 @@ def test_seed_blog_cells_form_each_printed_table_with_their_provenance(cells) ->
     """What the repository can check without a copy of the blog: every seed-blog result table is a full grid (each
     model has exactly one current cell per printed row, the average included), each cell's source names the blog and
     that table's title (except the cells an erratum replaced), and its printed text is the number it stores (so no cell was retyped with another value)."""
-    for table, (title, _) in registry.RESULT_TABLES.items():
+    for table, (title, _) in paper_rows.RESULT_TABLES.items():
         if table == "wrpo_main":
             continue
         seed = [c for c in cells if c.table == table and c.status == "current"]
@@ -62,7 +62,7 @@ def test_seed_blog_cells_form_each_printed_table_with_their_provenance(cells) ->
         assert all(f"table '{title}'" in c.source for c in blog), table
         corrected = {(c.model, c.benchmark) for c in cells if c.table == table and c.status == "superseded"}
         assert {(c.model, c.benchmark) for c in seed if c not in blog} == corrected, table  # only errata differ
-        rows = [*registry.table_benchmarks(table), "average"]
+        rows = [*paper_rows.table_benchmarks(table), "average"]
         for model, _ in models_of(cells, table):
             mine = sorted(c.benchmark for c in seed if c.model == model)
             assert mine == sorted(rows), (table, model)
@@ -140,9 +140,9 @@ def test_audit_summary_counts(checks) -> None:
 
 
 def test_committed_audit_equals_regenerated(checks, tmp_path: Path) -> None:
-    from evaluation.make_tables import main
+    from evaluation.paper_tables import main
 
     out = tmp_path / "audit.md"
     assert main(["--audit", "--audit-out", str(out)]) == 0
     committed = REPO / "results" / "audit.md"
-    assert out.read_bytes() == committed.read_bytes(), "results/audit.md drifted: run make_tables.py --audit"
+    assert out.read_bytes() == committed.read_bytes(), "results/audit.md drifted: run paper_tables.py --audit"

@@ -10,7 +10,7 @@ import pytest
 from data_construction.build import candidates_by_prompt
 from data_construction.pairing import build
 from fusechat.recipe import BuildConfig
-from fusechat.stage import StageError
+from fusechat.stage_runner import StageError
 
 
 def _tables(rows: list[tuple[str, str, int, float, str]]) -> tuple[pa.Table, pa.Table]:

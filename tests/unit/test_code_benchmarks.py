@@ -36,7 +36,7 @@ from evaluation.tasks.livecodebench import (
     problem_tests,
 )
 from evaluation.tasks.mbpp import MBPP
-from fusechat.families import FAMILIES
+from fusechat.tiny_world.chat_formats import FAMILIES
 
 HE_PROMPT = 'from typing import List\n\n\ndef add(a: int, b: int) -> int:\n    """ Add.\n    >>> add(1, 2)\n    3\n    """\n'
 

@@ -177,7 +177,7 @@ class _ScriptedGenerator:
     (continuing after the prefill, like a chat model), cut at the stop strings as vLLM would."""
 
     def __init__(self, family: str, answer) -> None:
-        from fusechat.families import FAMILIES
+        from fusechat.tiny_world.chat_formats import FAMILIES
 
         self.family, self.answer, self.fam = family, answer, FAMILIES[family]
 

@@ -13,7 +13,7 @@ from test_hostile_rows import HS2, UF, select
 
 from data_construction.context_window import ContextLimit, model_budget
 from fusechat.recipe import load_recipe
-from fusechat.stage import StageError
+from fusechat.stage_runner import StageError
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_WINDOW = 512  # max_position_embeddings of the tiny world's models

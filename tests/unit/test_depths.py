@@ -13,7 +13,7 @@ from fusechat import preflight as pf
 from fusechat.depths import column_tag, provenance, split_revision
 from fusechat.plan import DEPTH_RECIPES, make_plan
 from fusechat.recipe import RecipeError, load_recipe
-from fusechat.stages import RELEASED_DATA_STAGES, RELEASED_MODEL_STAGES, WRPO_STAGES, stages_for
+from fusechat.stage_table import RELEASED_DATA_STAGES, RELEASED_MODEL_STAGES, WRPO_STAGES, stages_for
 
 REPO = Path(__file__).resolve().parents[2]
 DEPTH_1_2 = sorted(str(p.relative_to(REPO)) for d in ("depth1", "depth2") for p in (REPO / "recipes" / d).glob("*.yaml")
@@ -174,7 +174,7 @@ def test_run_table_labels_each_reproduced_column_with_its_depth(tmp_path: Path) 
 
 
 def test_wrpo_report_names_the_depth_of_each_row_of_this_run() -> None:
-    from training.wrpo_report import render
+    from evaluation.wrpo_report import render
 
     m = {"model": "Target-SFT-WRPO", "depth": "released_data", "revision": "AALF/ultrafeedback_wrpo@newest",
          "benchmarks": {}, "protocol": {}}

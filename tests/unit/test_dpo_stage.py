@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from fusechat.recipe import load_recipe
-from fusechat.stage import StageContext, StageError
-from fusechat.stages import WRPO_STAGES
+from fusechat.stage_runner import StageContext, StageError
+from fusechat.stage_table import WRPO_STAGES
 from training import dpo
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,13 +12,13 @@ from typing import Any
 import jinja2
 import pytest
 
-from evaluation.families import FamilyError, detect_family, render, stop_strings
+from evaluation.family_prompts import FamilyError, detect_family, render, stop_strings
 from evaluation.generate import generate_task
 from evaluation.tasks import get_task
 from evaluation.tasks.base import DataSpec, Decoding, Prompt, Task
-from fusechat.families import FAMILIES
 from fusechat.generation import Completion, SamplingParams
 from fusechat.io import read_jsonl
+from fusechat.tiny_world.chat_formats import FAMILIES
 
 
 class FakeTokenizer:
@@ -183,7 +183,7 @@ def test_multi_turn_generation_rejects_n_samples(tmp_path: Path) -> None:
         def decoding_for(self, item: dict[str, Any], family: str) -> Decoding:
             return Decoding(n=2)
 
-    from fusechat.stage import StageError
+    from fusechat.stage_runner import StageError
 
     with pytest.raises(StageError, match="one answer per turn"):
         generate_task(lambda: FakeGenerator("llama3", []), TwoSamples(), TwoSamples().synthetic(random.Random(0), 1),

@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from evaluation.families import render
+from evaluation.family_prompts import render
 from evaluation.tasks import get_task
-from fusechat.families import FAMILIES
 from fusechat.generation import FIXED_DATE_STRING, pin_chat_date
+from fusechat.tiny_world.chat_formats import FAMILIES
 
 GOLDEN = json.loads((Path(__file__).parents[1] / "fixtures" / "fuseeval_prompts" / "golden.json").read_text())
 #: The Llama-3.2-Instruct template's structure: BOS, the date logic, a system header with "Cutting Knowledge Date"

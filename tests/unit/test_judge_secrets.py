@@ -16,8 +16,8 @@ from evaluation import score
 from evaluation.judge import local_server
 from evaluation.render import write_run_table
 from fusechat.recipe import REPO_ROOT, EvalBenchmarkConfig, load_recipe
-from fusechat.stage import MANIFEST, run_stage
-from fusechat.stages import STAGES
+from fusechat.stage_runner import MANIFEST, run_stage
+from fusechat.stage_table import STAGES
 
 TASK = ToyJudgedTask()
 LABEL = "Toy (tiny)"

@@ -16,8 +16,8 @@ from evaluation import score
 from evaluation.tasks.base import DataSpec, ItemResult, Prompt, ScoreContext, Task
 from fusechat.io import write_jsonl
 from fusechat.recipe import REPO_ROOT, EvalBenchmarkConfig, load_recipe
-from fusechat.stage import MANIFEST, run_stage
-from fusechat.stages import STAGES
+from fusechat.stage_runner import MANIFEST, run_stage
+from fusechat.stage_table import STAGES
 
 MODELS = {"A (tiny)": ("a", ["x", "xx", "xxx"]), "B (tiny)": ("b", ["yyyy", "y", "yy"])}
 

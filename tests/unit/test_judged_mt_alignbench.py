@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from paper_rows_record import PAPER_ROWS
 
 from evaluation.judge import JUDGE_OPTION, Judge, JudgeReply, JudgeRequest
 from evaluation.tasks import alignbench as ab
 from evaluation.tasks import get_task
 from evaluation.tasks import mt_bench as mt
 from evaluation.tasks._judged_files import JudgedDataError, reward_rating, reward_rating_vs_reference
-from evaluation.tasks._pending import PENDING
 from evaluation.tasks.base import DataFile, ScoreContext
 
 
@@ -36,10 +36,6 @@ class FakeJudge(Judge):
 
 def ctx_with(judge: Judge, **options: Any) -> ScoreContext:
     return ScoreContext(options={JUDGE_OPTION: lambda task: judge, **options})
-
-
-def pending_row(row_id: str) -> Any:
-    return next(p.row for p in PENDING if p.row.id == row_id)
 
 
 # ---------------------------------------------------------------------------------------------------- MT-Bench
@@ -74,11 +70,11 @@ def test_mt_bench_judge_prompt_choice_and_decoding() -> None:
     assert task.judge_model == "gpt-4-0125-preview" and task.max_model_len == 4096
 
 
-def test_table_rows_equal_the_pending_metadata() -> None:
+def test_table_rows_equal_the_paper_rows() -> None:
     mt_rows = get_task("mt_bench").table_rows()
     assert [r.id for r in mt_rows] == ["mt_bench_turn1", "mt_bench_turn2", "mt_bench"]
     for row in (*mt_rows, *get_task("alignbench").table_rows()):
-        assert row == pending_row(row.id), row.id
+        assert row == PAPER_ROWS[row.id], row.id
 
 
 def _mt_answers(items: list[dict[str, Any]]) -> list[list[str]]:

@@ -8,9 +8,10 @@ import random
 import warnings
 
 import pytest
+from paper_rows_record import PAPER_ROWS
 
 from evaluation.judge import JUDGE_OPTION, Judge, JudgeReply, JudgeRequest
-from evaluation.tasks import _pending, get_task
+from evaluation.tasks import get_task
 from evaluation.tasks.alpacaeval2 import (
     AlpacaEval2,
     judge_request,
@@ -186,17 +187,16 @@ def test_synthetic_items_have_the_real_schema():
     assert all(len(it["question_id"]) == 32 and it["turns"][0]["content"] for it in ah)
 
 
-def test_table_rows_equal_the_pending_metadata():
-    from evaluation import registry
+def test_table_rows_equal_the_paper_rows():
+    from evaluation import paper_rows
 
-    pending = {p.row.id: p.row for p in _pending.PENDING}
     for row_id in ("alpacaeval2", "alpacaeval2_wr", "arena_hard"):
-        b, p = registry.get(row_id), pending[row_id]
+        b, p = paper_rows.get(row_id), PAPER_ROWS[row_id]
         assert b.task is not None
         assert (b.display, b.tables, b.metric, b.scale, b.tolerance, b.tolerance_why, b.judge, b.category) == \
             (p.display, p.tables, p.metric, p.scale, p.tolerance, p.tolerance_why, p.judge, p.category)
     assert {r.id: r.order for t in (AE, AH) for r in t.table_rows()} == \
-        {i: pending[i].order for i in ("alpacaeval2", "alpacaeval2_wr", "arena_hard")}
+        {i: PAPER_ROWS[i].order for i in ("alpacaeval2", "alpacaeval2_wr", "arena_hard")}
 
 
 def test_options():

@@ -21,7 +21,7 @@ import pytest
 
 from evaluation.livebench import mathematics
 from evaluation.livebench._boxed import last_boxed
-from evaluation.livebench.registry import score_question
+from evaluation.livebench.scorers import score_question
 from evaluation.livebench.upstream_latex import worker_python
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "livebench" / "upstream_e84e548.jsonl.gz"

@@ -12,7 +12,7 @@ from evaluation.livebench import language as lang
 from evaluation.livebench import mathematics as m
 from evaluation.livebench import reasoning as rs
 from evaluation.livebench._boxed import last_boxed
-from evaluation.livebench.registry import CATEGORY_TASKS, score_question, scorer_for
+from evaluation.livebench.scorers import CATEGORY_TASKS, score_question, scorer_for
 
 AMC = ("What is $3 \\times 4$? $\\textbf{(A) }7\\qquad\\textbf{(B) }12\\qquad\\textbf{(C) }\\frac{1}{2}\\qquad"
        "\\textbf{(D) }14\\qquad\\textbf{(E) }15$ If you cannot determine ... write FFFFF.")

@@ -13,8 +13,8 @@ import pytest
 
 from evaluation.livebench import coding, synthetic
 from evaluation.livebench.aggregate import breakdown
-from evaluation.livebench.registry import CATEGORY_TASKS
 from evaluation.livebench.release import as_day, in_release, select_release
+from evaluation.livebench.scorers import CATEGORY_TASKS
 from evaluation.tasks import all_tasks
 from evaluation.tasks.base import ItemResult, ScoreContext
 from evaluation.tasks.livebench import TASK

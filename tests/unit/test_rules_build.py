@@ -10,7 +10,7 @@ import pytest
 
 from data_construction.build import candidates_by_prompt
 from data_construction.pairing import Candidate
-from fusechat.stage import StageError
+from fusechat.stage_runner import StageError
 
 
 def tables(rows: list[tuple[str, str, int, float, str]]) -> tuple[pa.Table, pa.Table]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fusechat.stage import StageError
+from fusechat.stage_runner import StageError
 from training.dpo import choose_checkpoint, heldout_split
 
 

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from data_construction import release as r
-from fusechat.stage import StageError
+from fusechat.stage_runner import StageError
 
 
 def test_tables_sum_to_the_published_totals() -> None:

@@ -19,8 +19,8 @@ from evaluation.render import write_run_table
 from evaluation.tasks.base import DataSpec, ItemResult, Prompt, ScoreContext, Task
 from fusechat.io import write_jsonl
 from fusechat.recipe import REPO_ROOT, EvalBenchmarkConfig, load_recipe
-from fusechat.stage import MANIFEST, run_stage
-from fusechat.stages import STAGES
+from fusechat.stage_runner import MANIFEST, run_stage
+from fusechat.stage_table import STAGES
 
 
 class HostileScorerTask(Task):

@@ -10,7 +10,7 @@ import pytest
 from data_construction.selection import looks_like_code, looks_like_math, select_prompts
 from fusechat.io import write_parquet
 from fusechat.recipe import load_recipe
-from fusechat.stage import StageError
+from fusechat.stage_runner import StageError
 
 REPO = Path(__file__).resolve().parents[2]
 

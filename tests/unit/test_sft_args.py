@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from data_construction.export import SFT_NAME, dataset_info
+from data_construction.export import dataset_info
 from fusechat.recipe import REPO_ROOT, load_recipe
-from fusechat.stage import StageError
+from fusechat.run_layout import SFT_NAME
+from fusechat.stage_runner import StageError
 from training.sft import grad_accum, llamafactory_args
 
 # blog "SFT" learning-rate table; the template is ours (the family's own LLaMA-Factory template)
@@ -74,8 +75,8 @@ def test_global_batch_must_divide() -> None:
 
 
 def _sft_context(tmp_path: Path, *overrides: str):
-    from fusechat.stage import StageContext
-    from fusechat.stages import STAGES
+    from fusechat.stage_runner import StageContext
+    from fusechat.stage_table import STAGES
 
     recipe = load_recipe(REPO_ROOT / "recipes" / "llama31_8b.yaml", [f"run.dir={tmp_path}", *overrides])
     data = tmp_path / "export" / "llamafactory"

@@ -16,7 +16,7 @@ import pytest
 
 from data_construction.source_files import iter_file_rows
 from data_construction.sources import RowError, UndecodableRow, map_row
-from fusechat.stage import StageError
+from fusechat.stage_runner import StageError
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD = [{"source": "sharegpt", "instruction": f"Describe river number {i} in simple words."} for i in range(4)]

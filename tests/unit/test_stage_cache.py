@@ -1,4 +1,4 @@
-"""The shared, content-addressed stage cache (fusechat/stage.py): reuse across run directories, no run deleting
+"""The shared, content-addressed stage cache (fusechat/stage_runner.py): reuse across run directories, no run deleting
 what another uses, --force into a new folder, copied runs and crashed partial folders kept."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from conftest import SMOKE
 
 from fusechat.recipe import load_recipe
-from fusechat.stage import Counts, StageContext, StageResult, StageSpec, run_stage
+from fusechat.stage_runner import Counts, StageContext, StageResult, StageSpec, run_stage
 
 REG = {
     "up": StageSpec("up", "data/01_up", (), ("data.build.sft_ratio",)),
@@ -99,7 +99,7 @@ def test_copied_run_and_crashed_partial_folder(tmp_path: Path) -> None:
 
 def test_compare_puts_runs_side_by_side(tmp_path: Path) -> None:
     from fusechat.compare import table
-    from fusechat.stages import STAGES
+    from fusechat.stage_table import STAGES
 
     for name, gap, score in (("base", 0.1, 61.0), ("gap02", 0.2, None)):
         run = tmp_path / name
@@ -125,7 +125,7 @@ def test_per_model_partial_runs_merge_to_the_unsharded_bytes(tmp_path: Path,
     from data_construction.selection import PROMPT_FILE
     from fusechat.generation import Completion
     from fusechat.io import write_parquet
-    from fusechat.stages import STAGES
+    from fusechat.stage_table import STAGES
 
     class Fake:
         def chat(self, convs, params):
@@ -168,7 +168,7 @@ def test_eval_generation_fingerprint_covers_every_eval_key_but_the_judge():
     """Answers depend on every eval key except the judge and the reported table; judgments on the judge's
     endpoint/model only. A new EvalConfig field must be placed in one of the two lists (else a stale cache)."""
     from fusechat.recipe import EvalConfig, load_recipe
-    from fusechat.stages import _EVAL_GEN, _EVAL_JUDGE, STAGES
+    from fusechat.stage_table import _EVAL_GEN, _EVAL_JUDGE, STAGES
 
     gen = {k.split(".", 1)[1] for k in _EVAL_GEN}
     assert set(EvalConfig.model_fields) - gen == {"judge", "target_table"}

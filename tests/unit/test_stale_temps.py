@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from fusechat.io import parquet_readable, read_parquet, remove_stale_temps, write_jsonl, write_parquet
 from fusechat.recipe import load_recipe
-from fusechat.stage import IN_PROGRESS, StageContext, StageResult, StageSpec, hash_folder, run_stage
+from fusechat.stage_runner import IN_PROGRESS, StageContext, StageResult, StageSpec, hash_folder, run_stage
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = StageSpec("export", "data/06_export", (), ())
@@ -27,7 +27,7 @@ def _body(ctx: StageContext) -> StageResult:
 def _killed_run(recipe, stage: StageSpec) -> Path:
     """A folder as an export killed mid-write leaves it: the in-progress marker of the same fingerprint and the
     temporaries of the killed process (pid 999999), at the top and in a chunk folder."""
-    from fusechat.stage import fingerprint
+    from fusechat.stage_runner import fingerprint
 
     out = recipe.run_dir / stage.folder
     (out / "llamafactory").mkdir(parents=True)
@@ -81,7 +81,7 @@ def test_sampling_merges_exactly_its_chunks_never_litter(tmp_path: Path) -> None
     Parquet file or a temporary in a chunk folder never becomes output."""
     from data_construction import sampling
     from data_construction.selection import PROMPT_FILE
-    from fusechat.stages import STAGES
+    from fusechat.stage_table import STAGES
 
     recipe = _recipe(tmp_path)
     prompts_dir = tmp_path / "prompts"

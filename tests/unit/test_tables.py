@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from evaluation import metrics, registry
+from evaluation import metrics, paper_rows
 from evaluation.layout import build_comparison, comparison_grid, infer_role, target_grid
-from evaluation.make_tables import collect_reproduced, main
+from evaluation.paper_tables import collect_reproduced, main
 from evaluation.render import render_csv, render_latex, render_markdown, write_run_table
 from evaluation.reported import REPO, load_reported
 
@@ -157,14 +157,14 @@ def test_run_table_cells_are_the_metrics_files_values(tmp_path: Path) -> None:
     text = write_run_table(loaded, tmp_path / "tables", "Results: smoke", True).read_text()
     header, rows = _md_rows(text)
     assert header[1:] == [m["model"] for m in loaded]
-    layout = registry.table_benchmarks("llama31_8b")
+    layout = paper_rows.table_benchmarks("llama31_8b")
     for bench in [*layout, "mmlu", "math500"]:
-        key = next(k for k in rows if k.startswith(registry.get(bench).display + " (synthetic"))
+        key = next(k for k in rows if k.startswith(paper_rows.get(bench).display + " (synthetic"))
         for cell, m in zip(rows[key], loaded, strict=True):
-            assert cell == registry.fmt(bench, metrics.values(m).get(bench)), (bench, m["model"])
+            assert cell == paper_rows.fmt(bench, metrics.values(m).get(bench)), (bench, m["model"])
     avg_key = next(k for k in rows if k.startswith("Average"))
     for cell, m in zip(rows[avg_key], loaded, strict=True):
-        a = registry.average(metrics.values(m), layout)
+        a = paper_rows.average(metrics.values(m), layout)
         assert cell == f"{a.value:.1f} ({a.n_present}/14 benchmarks)"
     assert [c.split("(")[1] for c in rows[avg_key]] == ["6/14 benchmarks)", "5/14 benchmarks)", "6/14 benchmarks)"]
 
@@ -190,7 +190,7 @@ def test_collect_reproduced_rules(tmp_path: Path, fixture_metrics) -> None:
 
 
 def test_cli_runs_as_a_script(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "evaluation/make_tables.py", "--reproduced", str(FIXTURES),
+    proc = subprocess.run([sys.executable, "evaluation/paper_tables.py", "--reproduced", str(FIXTURES),
                            "--out", str(tmp_path), "--no-figure"], cwd=REPO, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -210,4 +210,4 @@ def test_committed_tables_and_figure_equal_regenerated(tmp_path: Path) -> None:
     png = REPO / "results" / "figures" / "fusechat_llama31_8b.png"
     assert png.stat().st_size < 200_000
     assert (tmp_path / "figures" / png.name).read_bytes() == png.read_bytes(), "figure drifted"
-    assert len(new) == 3 * (len(registry.RESULT_TABLES) + len(registry.DATASET_TABLES)) + 1
+    assert len(new) == 3 * (len(paper_rows.RESULT_TABLES) + len(paper_rows.DATASET_TABLES)) + 1

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fusechat.recipe import RecipeError, load_recipe
-from fusechat.stage import StageError
+from fusechat.stage_runner import StageError
 from training.dpo import check_global_batch, choose_checkpoint, heldout_split, saved_steps, trl_config
 
 REPO = Path(__file__).resolve().parents[2]

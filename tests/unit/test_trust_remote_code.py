@@ -14,8 +14,8 @@ from data_construction import sampling
 from data_construction.selection import PROMPT_FILE
 from fusechat.io import write_parquet
 from fusechat.recipe import load_recipe
-from fusechat.stage import StageContext
-from fusechat.stages import WRPO_STAGES
+from fusechat.stage_runner import StageContext
+from fusechat.stage_table import WRPO_STAGES
 
 REPO = Path(__file__).resolve().parents[2]
 SMOKE_WRPO = REPO / "recipes" / "smoke_wrpo.yaml"

@@ -16,8 +16,8 @@ from data_construction.wrpo_split import WS_FILE
 from data_construction.wrpo_target import TARGET_FILE, TARGET_SCHEMA
 from fusechat.io import read_jsonl, read_parquet, write_parquet
 from fusechat.recipe import load_recipe
-from fusechat.stage import StageContext
-from fusechat.stages import WRPO_STAGES
+from fusechat.stage_runner import StageContext
+from fusechat.stage_table import WRPO_STAGES
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = ("m-a", "m-b")

@@ -15,8 +15,8 @@ from data_construction.selection import PROMPT_FILE
 from data_construction.sources import RowError, UndecodableRow, map_wrpo_release
 from fusechat.io import read_parquet, write_jsonl, write_parquet
 from fusechat.recipe import load_recipe
-from fusechat.stage import StageContext
-from fusechat.stages import WRPO_STAGES
+from fusechat.stage_runner import StageContext
+from fusechat.stage_table import WRPO_STAGES
 
 REPO = Path(__file__).resolve().parents[2]
 SMOKE_WRPO = REPO / "recipes" / "smoke_wrpo.yaml"

@@ -1,4 +1,4 @@
-"""The WRPO table (``training.wrpo_report``) from ``eval_score``'s metrics files: eval.models entries become paper
+"""The WRPO table (``evaluation.wrpo_report``) from ``eval_score``'s metrics files: eval.models entries become paper
 rows by their reference (@sft, @dpo, the target's own path), cells are the metrics values at the benchmark's
 precision, "—" where a benchmark was not evaluated, and failed/unparsable judgments and the judge cost are listed
 under the table. The WRPO stage table runs FuseChat-3.0's evaluation stages unchanged."""
@@ -9,13 +9,12 @@ import json
 from pathlib import Path
 
 from evaluation import metrics as metrics_mod
-from evaluation import registry
-from evaluation.generate import slug
+from evaluation import paper_rows, wrpo_report
 from fusechat.pipeline import WRPO_SCRIPTS
 from fusechat.recipe import load_recipe
-from fusechat.stage import StageContext
-from fusechat.stages import STAGES, WRPO_STAGES
-from training import wrpo_report
+from fusechat.run_layout import slug
+from fusechat.stage_runner import StageContext
+from fusechat.stage_table import STAGES, WRPO_STAGES
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -73,7 +72,7 @@ def test_rows_by_reference_cells_from_the_metrics_and_judge_notes(tmp_path: Path
     assert stats["rows"] == {"Target-SFT": "Target-SFT", "Target-SFT-WRPO": "Target-SFT-WRPO"}
     for name, m in (("Target-SFT (this run)", sft), ("Target-SFT-WRPO (this run)", pref)):
         vals = metrics_mod.values(m)
-        assert _row(text, f"| {name} |") == [registry.fmt(b, vals.get(b)) for b in registry.WRPO_METRICS]
+        assert _row(text, f"| {name} |") == [paper_rows.fmt(b, vals.get(b)) for b in paper_rows.WRPO_METRICS]
         assert _row(text, f"| {name} |")[2] == "—"  # Arena-Hard not in these metrics
     assert stats["cells"] == 10
     assert "- AlpacaEval-2 (LC %): 2 judgments failed (Target-SFT-WRPO)." in text

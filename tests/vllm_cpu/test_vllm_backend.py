@@ -17,8 +17,8 @@ import sys
 import pytest
 from conftest import REPO, SMOKE
 
-from fusechat.stage import IN_PROGRESS
-from fusechat.stages import STAGES
+from fusechat.stage_runner import IN_PROGRESS
+from fusechat.stage_table import STAGES
 from fusechat.tiny_world import TinyWorldSettings, resolve
 
 VENV = REPO / ".venv-vllm-cpu"

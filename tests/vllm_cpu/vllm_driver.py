@@ -28,7 +28,7 @@ def dump(rows) -> list[list[dict]]:
 
 
 def one_family(family: str, path: str) -> dict:
-    from evaluation.families import stop_strings
+    from evaluation.family_prompts import stop_strings
     from fusechat.generation import SamplingParams, load_generator
 
     t0 = time.time()

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 
-from evaluation.generate import slug
+from evaluation.layout import infer_role  # noqa: F401 - the eval_tables stage's hook (fusechat/stage_table.py HOOKS)
 from evaluation.render import write_run_table
-from fusechat.stage import Counts, StageContext, StageResult
+from fusechat.run_layout import slug
+from fusechat.stage_runner import Counts, StageContext, StageResult
 
 
 def run(ctx: StageContext) -> StageResult:

@@ -49,12 +49,15 @@ class StageError(RuntimeError):
 
 @dataclass(frozen=True)
 class StageSpec:
-    """Static description of a stage: its folder under the run dir, its inputs and the config keys it reads."""
+    """Static description of a stage: its folder under the run dir, its inputs, the config keys it reads, and the
+    module that holds its logic (where orchestration's questions to the stage are answered: ``fusechat.stage_table``
+    ``stage_hook``)."""
 
     name: str
     folder: str
     inputs: tuple[str, ...] = ()
     config_keys: tuple[str, ...] = ()
+    module: str = ""
 
 
 @dataclass

@@ -1,9 +1,9 @@
-"""Benchmark registry: the table rows (derived from the tasks) and how the paper aggregates them.
+"""The paper-table rows (derived from the tasks) and how the paper aggregates them.
 
 The rows are not listed here: each task in ``evaluation/tasks/`` declares the reported tables it is a row of
-(``Task.tables`` / ``Task.table_rows``), and rows that no runnable task provides yet are declared as metadata in
-``evaluation/tasks/_pending.py``. The layouts below (``PAPER_BENCHMARKS`` ...) are computed from those
-declarations; only the reported tables' titles are data of this module.
+(``Task.tables`` / ``Task.table_rows``), once: every row of the paper tables has a runnable task. The layouts below
+(``PAPER_BENCHMARKS`` ...) are computed from those declarations; only the reported tables' titles are data of this
+module.
 
 Rules implemented here (sources: the FuseChat-3.0 README tables, https://github.com/SLIT-AI/FuseChat-3.0 commit
 5af2bad; the arithmetic is checked in ``results/audit.md``):
@@ -19,7 +19,6 @@ Rules implemented here (sources: the FuseChat-3.0 README tables, https://github.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -47,8 +46,7 @@ class Benchmark:
     tolerance_why: str
     higher_is_better: bool = True
     tables: tuple[str, ...] = ()  # reported tables this row belongs to
-    task: str | None = None  # the task that produces it (None: metadata-only, see ``pending``)
-    pending: str | None = None  # why no task runs it yet (evaluation/tasks/_pending.py)
+    task: str | None = None  # the task that produces it
 
     @property
     def paper(self) -> bool:
@@ -71,17 +69,13 @@ class Benchmark:
 
 
 def _rows() -> dict[str, Benchmark]:
-    """Every table row, derived from the tasks (``evaluation.tasks``) and, for rows no task provides yet, the
-    metadata-only declarations of ``evaluation/tasks/_pending.py``. Ordered by the seed blog's row order."""
+    """Every table row, derived from the tasks' ``table_rows`` (``evaluation.tasks``), ordered by the seed blog's
+    row order (each row's ``order``)."""
     from evaluation.tasks import all_tasks
-    from evaluation.tasks._pending import PENDING
 
-    pending = {p.row.id: p.row for p in PENDING}
     found: dict[str, tuple[float, Benchmark]] = {}
     for task in all_tasks().values():
         for r in task.table_rows():
-            if not r.tables and r.id in pending:  # a task that declares no tables takes the declared row's place
-                r = dataclasses.replace(r, tables=pending[r.id].tables, order=pending[r.id].order)
             if r.id in found:
                 raise ValueError(f"table row {r.id!r} declared by two tasks")
             found[r.id] = (r.order, Benchmark(
@@ -89,12 +83,6 @@ def _rows() -> dict[str, Benchmark]:
                 r.judge if r.judge is not None else task.judge,
                 task.tolerance if r.tolerance is None else r.tolerance, r.tolerance_why or task.tolerance_why,
                 tables=r.tables, task=task.id))
-    for pend in PENDING:
-        r = pend.row
-        if r.id not in found:
-            assert r.metric and r.scale and r.tolerance is not None and r.category
-            found[r.id] = (r.order, Benchmark(r.id, r.display, r.category, r.metric, r.scale, r.judge, r.tolerance,
-                                              r.tolerance_why or "", tables=r.tables, pending=pend.why))
     return {b.id: b for _, b in sorted(found.values(), key=lambda ob: (ob[0], ob[1].id))}
 
 

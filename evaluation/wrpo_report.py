@@ -1,5 +1,5 @@
 """The WRPO run's results table: the WRPO main table's columns (AlpacaEval-2 LC/WR, Arena-Hard WR, MT-Bench
-T1/T2/Overall; ``evaluation.registry.RESULT_TABLES["wrpo_main"]``) for this run's models next to the paper's rows,
+T1/T2/Overall; ``evaluation.paper_rows.RESULT_TABLES["wrpo_main"]``) for this run's models next to the paper's rows,
 plus what the run itself measured: the α schedule and the held-out preference metrics of the WRPO stage.
 
 This run's rows come from ``eval_score``'s metrics files, one per ``eval.models`` entry, named after the paper's
@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from evaluation import metrics as metrics_mod
-from evaluation import registry
-from evaluation.generate import slug
+from evaluation import paper_rows
 from evaluation.layout import judge_lines
 from fusechat.depths import column_tag
 from fusechat.recipe import REPO_ROOT, Recipe
-from fusechat.stage import Counts, StageContext, StageResult
+from fusechat.run_layout import slug
+from fusechat.stage_runner import Counts, StageContext, StageResult
 
 REPORTED = REPO_ROOT / "results" / "reported" / "fusechat3_tables.csv"
 PAPER_ROWS = ("Target", "Target-SFT", "Target-DPO", "Target-IPO", "Target-SimPO", "Target-SFT-DPO",
@@ -63,8 +63,8 @@ def reported_rows() -> dict[str, dict[str, str]]:
 
 def render(title: str, run_rows: list[tuple[str, dict[str, Any]]], dpo_stats: dict[str, Any], smoke: bool) -> str:
     """``run_rows``: (row name, metrics dict) per evaluated model."""
-    metrics = registry.WRPO_METRICS
-    head = [registry.get(m).display for m in metrics]
+    metrics = paper_rows.WRPO_METRICS
+    head = [paper_rows.get(m).display for m in metrics]
     lines = [f"# {title}", ""]
     if smoke:
         lines += ["Smoke run on the tiny world: tiny models, synthetic benchmark items and the local tiny judge; "
@@ -79,7 +79,7 @@ def render(title: str, run_rows: list[tuple[str, dict[str, Any]]], dpo_stats: di
     for name, m in run_rows:
         vals = metrics_mod.values(m)
         shown = f"{name} (this run)" if name == m["model"] else f"{name} (this run: {m['model']})"
-        lines.append(f"| {shown} | " + " | ".join(registry.fmt(b, vals.get(b)) for b in metrics) + " |")
+        lines.append(f"| {shown} | " + " | ".join(paper_rows.fmt(b, vals.get(b)) for b in metrics) + " |")
     if not run_rows:
         lines += ["", "`eval.models` names no model, so this run has no rows."]
     notes = judge_lines([m for _, m in run_rows])
@@ -113,13 +113,13 @@ def run(ctx: StageContext) -> StageResult:
         m = metrics_mod.validate(json.loads(path.read_text(encoding="utf-8")), str(path))
         run_rows.append((row_for(recipe, label, ref), m))
     run_rows.sort(key=lambda r: PAPER_ROWS.index(r[0]) if r[0] in PAPER_ROWS else len(PAPER_ROWS))  # paper order
-    title = registry.RESULT_TABLES["wrpo_main"][0] + f" — {recipe.run.name}"
+    title = paper_rows.RESULT_TABLES["wrpo_main"][0] + f" — {recipe.run.name}"
     text = render(title, run_rows, dpo, recipe.run.smoke)
     out: Path = ctx.out_dir / "results.md"
     out.write_text(text, encoding="utf-8")
-    cells = sum(1 for _, m in run_rows for b in registry.WRPO_METRICS
+    cells = sum(1 for _, m in run_rows for b in paper_rows.WRPO_METRICS
                 if m["benchmarks"].get(b, {}).get("value") is not None)
     return StageResult([Counts("tables", 1, 1)], {
-        "table": str(out), "columns": list(registry.WRPO_METRICS),
+        "table": str(out), "columns": list(paper_rows.WRPO_METRICS),
         "rows": {m["model"]: name for name, m in run_rows}, "cells": cells,
         "metrics": {m["model"]: str(score_dir / f"{slug(m['model'])}.metrics.json") for _, m in run_rows}})

@@ -1,8 +1,8 @@
 """Regenerate every results table (and the Figure-1-style chart) from data, or audit the paper's arithmetic.
 
-    python evaluation/make_tables.py                       # results/tables/*.{md,tex,csv} + results/figures/*.png
-    python evaluation/make_tables.py --reproduced runs/x/eval/02_score --table llama31_8b
-    python evaluation/make_tables.py --audit               # results/audit.md
+    python evaluation/paper_tables.py                       # results/tables/*.{md,tex,csv} + results/figures/*.png
+    python evaluation/paper_tables.py --reproduced runs/x/eval/02_score --table llama31_8b
+    python evaluation/paper_tables.py --audit               # results/audit.md
 
 Reproduced metrics (schema ``fusechat-metrics/v2``, v1 still read; ``evaluation/metrics.py``) are read from every ``*.json``
 under each ``--reproduced`` directory (default: ``results/reproduced`` when it exists). A file goes to the table
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluation import metrics as metrics_mod
-from evaluation import registry
+from evaluation import paper_rows
 from evaluation.audit import audit_checks, render_audit
 from evaluation.figure import render_figure
 from evaluation.layout import match_reproduced
@@ -42,7 +42,7 @@ def collect_reproduced(dirs: list[Path], default_table: str | None) -> dict[str,
             if m.get("smoke"):
                 print(f"skipping {path}: smoke-run metrics are not comparable with the paper", file=sys.stderr)
                 continue
-            table = m.get("table") or (path.parent.name if path.parent.name in registry.RESULT_TABLES else None)
+            table = m.get("table") or (path.parent.name if path.parent.name in paper_rows.RESULT_TABLES else None)
             table = table or default_table
             if table is None:
                 raise SystemExit(f"{path}: no 'table' field, folder name or --table says which table it reproduces")
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--audit", action="store_true", help="write the audit of the paper's arithmetic instead")
     ap.add_argument("--reproduced", type=Path, action="append", default=None, metavar="DIR",
                     help="directory of metrics JSON files (repeatable)")
-    ap.add_argument("--table", choices=list(registry.RESULT_TABLES), help="table for metrics files that name none")
+    ap.add_argument("--table", choices=list(paper_rows.RESULT_TABLES), help="table for metrics files that name none")
     ap.add_argument("--out", type=Path, default=REPO / "results" / "tables", help="tables directory")
     ap.add_argument("--audit-out", type=Path, default=REPO / "results" / "audit.md")
     ap.add_argument("--figures", type=Path, default=REPO / "results" / "figures", help="figures directory")
