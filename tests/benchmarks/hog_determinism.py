@@ -36,7 +36,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from fusechat.stages import STAGES  # noqa: E402
+from fusechat.stage_table import STAGES  # noqa: E402
 
 COMPARED = ("verify_answers", "build_sft_dpo")
 UPSTREAM = ("select_prompts", "sample_responses", "score_rewards")
