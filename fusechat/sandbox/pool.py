@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from fusechat.sandbox.limits import Limits
+from fusechat.sandbox.uids import UidClaim
 
 _REPO_ROOT = str(Path(__file__).resolve().parents[2])
 STATUSES = ("passed", "failed", "timeout", "memory", "crashed", "syntax_error", "output_limit", "error")
@@ -123,10 +124,10 @@ def _error_result(detail: str) -> dict:
 class _Worker:
     """The pool's handle on one worker process (started on creation, usable after :meth:`wait_ready`)."""
 
-    def __init__(self, slot: int, limits: Limits, uid_base: int, netns: bool) -> None:
+    def __init__(self, slot: int, limits: Limits, uid: int, netns: bool) -> None:
         # -S: the worker needs only the standard library and this repository (PYTHONPATH); the directories the
         # sandboxed programs may import from are handed over explicitly.
-        conf = {"slot": slot, "uid_base": uid_base, "limits": limits.to_dict(), "netns": netns,
+        conf = {"slot": slot, "uid": uid, "limits": limits.to_dict(), "netns": netns,
                 "site_dirs": _site_dirs()}
         cmd = [sys.executable, "-S", "-c", "from fusechat.sandbox.worker import main; main()", json.dumps(conf)]
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": _REPO_ROOT,
@@ -180,7 +181,9 @@ class _Worker:
 class SandboxPool:
     """``workers`` pre-started worker processes, each running one sandboxed child per job through its zygote.
 
-    Worker ``i`` runs its programs as uid ``uid_base + i``; the uids must be otherwise unused on the machine.
+    Worker ``i`` runs its programs as the ``i``-th uid the pool claims at or above ``uid_base``
+    (:class:`fusechat.sandbox.uids.UidClaim`: no other live pool on the machine holds it; ``self.uids``). The uids
+    must be otherwise unused on the machine (no login user).
     A worker that dies is replaced and its jobs reported with status ``"error"``. Thread-safe: ``run`` and
     ``run_many`` may be called from several threads.
     """
@@ -188,15 +191,22 @@ class SandboxPool:
     def __init__(self, workers: int = 2, limits: Limits | None = None, uid_base: int = 64000,
                  network_namespace: bool = True) -> None:
         self.limits = limits or Limits()
-        self._uid_base = uid_base
         self._netns = network_namespace
         self._free: queue.Queue[int] = queue.Queue()
         ensure_bytecode()
+        # Without root there is no uid switch (the worker says so in its notes), so nothing to claim.
+        self._claim = UidClaim(uid_base, workers) if os.geteuid() == 0 else None
+        self.uids: list[int] = self._claim.uids if self._claim else [uid_base + i for i in range(workers)]
         # Start every worker first, then wait for them: their start-ups overlap.
-        self._workers: list[_Worker] = [_Worker(i, self.limits, uid_base, network_namespace) for i in range(workers)]
-        for w in self._workers:
-            w.wait_ready()
-            self._free.put(w.slot)
+        self._workers: list[_Worker] = []
+        try:
+            self._workers = [_Worker(i, self.limits, self.uids[i], network_namespace) for i in range(workers)]
+            for w in self._workers:
+                w.wait_ready()
+                self._free.put(w.slot)
+        except BaseException:
+            self.close()
+            raise
         self.isolation = self._workers[0].isolation if workers else {}
 
     def __enter__(self) -> SandboxPool:
@@ -206,16 +216,18 @@ class SandboxPool:
         self.close()
 
     def close(self) -> None:
-        """Stop every worker and remove its cgroups."""
+        """Stop every worker and remove its cgroups, then give the uids back."""
         for w in self._workers:  # all at once: their shut-downs overlap
             w.stop()
         for w in self._workers:
             w.close()
         self._workers = []
+        if self._claim is not None:
+            self._claim.release()
 
     def _replace(self, slot: int) -> _Worker:
         self._workers[slot].close()
-        self._workers[slot] = _Worker(slot, self.limits, self._uid_base, self._netns).wait_ready()
+        self._workers[slot] = _Worker(slot, self.limits, self.uids[slot], self._netns).wait_ready()
         return self._workers[slot]
 
     def _drive(self, slot: int, jobs: list[CodeJob], take: Callable[[], int | None],

@@ -158,7 +158,7 @@ def _make_cgroup(iso: Isolation, limits: Limits, tag: str) -> list[str]:
     return made
 
 
-def setup(slot: int, limits: Limits, uid_base: int, want_netns: bool,
+def setup(slot: int, limits: Limits, uid: int, want_netns: bool,
           needed: list[str] | None = None) -> tuple[Isolation, list[str]]:
     """One-time isolation of this worker; every step that fails is recorded, none is assumed. ``needed``: the
     directories the zygote and the programs must still see (interpreter, environment, this repository)."""
@@ -199,7 +199,7 @@ def setup(slot: int, limits: Limits, uid_base: int, want_netns: bool,
         except OSError as exc:
             iso.notes.append(f"private tmp / prefix bind failed: {exc}")
     cgroups = _make_cgroup(iso, limits, f"{os.getpid()}_{slot}")
-    iso.sandbox_uid = uid_base + slot
+    iso.sandbox_uid = uid
     iso.uid_switch = True
     try:
         with open("/proc/self/oom_score_adj", "w") as fh:
@@ -429,11 +429,11 @@ class _Zygote:
 class Worker:
     """The trusted side of one pool slot: isolation, its zygote, per-job bookkeeping and clean-up."""
 
-    def __init__(self, slot: int, limits: Limits, uid_base: int, want_netns: bool,
+    def __init__(self, slot: int, limits: Limits, uid: int, want_netns: bool,
                  site_dirs: list[str] | None = None) -> None:
         self.limits = limits
         self.site_dirs = list(site_dirs or [])
-        self.iso, self.cgroups = setup(slot, limits, uid_base, want_netns, needed=_needed_paths(self.site_dirs))
+        self.iso, self.cgroups = setup(slot, limits, uid, want_netns, needed=_needed_paths(self.site_dirs))
         jobdir = os.path.join(JOB_ROOT, f"w{slot}_{os.getpid()}")
         os.makedirs(jobdir, mode=0o711, exist_ok=True)
         os.chmod(jobdir, 0o711)
@@ -618,7 +618,7 @@ def _find_record(buf: bytes, nonce: str) -> dict | None:
 def main() -> None:
     """Worker entry point (started by :class:`fusechat.sandbox.pool.SandboxPool`)."""
     # One JSON argument from the pool (argparse alone would be an eighth of the start-up):
-    # {"slot": int, "uid_base": int, "limits": Limits fields, "netns": bool, "site_dirs": [str]}
+    # {"slot": int, "uid": int (claimed by the pool), "limits": Limits fields, "netns": bool, "site_dirs": [str]}
     conf = json.loads(sys.argv[1])
     limits = Limits(**conf["limits"])
     proto_in = os.fdopen(os.dup(0), "r")
@@ -628,7 +628,7 @@ def main() -> None:
     os.dup2(null, 0)
     os.dup2(null, 1)
     os.close(null)
-    worker = Worker(conf["slot"], limits, conf["uid_base"], conf["netns"], site_dirs=conf["site_dirs"])
+    worker = Worker(conf["slot"], limits, conf["uid"], conf["netns"], site_dirs=conf["site_dirs"])
     proto_out.write(json.dumps({"ready": True, "isolation": worker.iso.to_dict(), "cgroups": worker.cgroups}) + "\n")
     proto_out.flush()
     try:
