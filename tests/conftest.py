@@ -61,6 +61,9 @@ HEAVY_UNIT_TESTS = (
     "tests/unit/test_multi_turn_tiny_model.py::",
     "tests/unit/test_dpo_stage.py::test_wrpo_stage_picks_the_better_of_the_last_two_checkpoints",
     "tests/unit/test_eval_data.py::test_offline_fetch_of_a_hub_dataset_fails_in_one_line",
+    # accelerate + DeepSpeed ZeRO-3 launches of two processes each: the fast tier's last minutes (measured 11:55 UTC,
+    # both xdist workers still in them after 20 min of the fast tier on the loaded box)
+    "tests/unit/test_zero3_launch.py::",
 )
 
 
