@@ -22,6 +22,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from fusechat.sandbox.limits import Limits
+from fusechat.sandbox.uids import UidClaim
 
 _REPO_ROOT = str(Path(__file__).resolve().parents[2])
 STATUSES = ("passed", "failed", "timeout", "memory", "crashed", "syntax_error", "output_limit", "error")
@@ -117,47 +118,6 @@ def ensure_bytecode() -> int:
     return compiled
 
 
-#: Where pools claim their sandbox uids: one file per uid, ``flock``-ed by the pool that uses the uid, for the
-#: pool's lifetime (the kernel drops the lock when the pool's process dies).
-UID_LOCK_DIR = "/tmp/fusechat_sandbox_uids"
-#: How far above ``uid_base`` a pool looks for free uids.
-UID_SEARCH = 1024
-
-
-def claim_uids(uid_base: int, n: int, locks: list[int]) -> list[int]:
-    """The first ``n`` uids from ``uid_base`` up that no other pool holds; their lock descriptors go to ``locks``.
-
-    Two pools on one machine (two scoring runs, the same test module in two pytest-xdist workers) must never share
-    a sandbox uid: a worker's clean-up kills every process of its uid (``kill(-1)`` as that uid), which would kill
-    the other pool's running program, and each would see the other's programs as processes its own job left.
-    """
-    import fcntl
-
-    os.makedirs(UID_LOCK_DIR, mode=0o700, exist_ok=True)
-    uids: list[int] = []
-    for uid in range(uid_base, uid_base + UID_SEARCH):
-        if len(uids) == n:
-            break
-        fd = os.open(os.path.join(UID_LOCK_DIR, str(uid)), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:  # another pool holds this uid: try the next one
-            os.close(fd)
-            continue
-        uids.append(uid)
-        locks.append(fd)
-    if len(uids) < n:
-        release_uids(locks)
-        raise RuntimeError(f"no {n} free sandbox uids in {uid_base}..{uid_base + UID_SEARCH - 1}")
-    return uids
-
-
-def release_uids(locks: list[int]) -> None:
-    """Give the claimed uids back (close their lock descriptors)."""
-    while locks:
-        os.close(locks.pop())
-
-
 def _error_result(detail: str) -> dict:
     return {"passed": False, "status": "error", "duration_s": 0.0, "detail": detail}
 
@@ -222,9 +182,9 @@ class _Worker:
 class SandboxPool:
     """``workers`` pre-started worker processes, each running one sandboxed child per job through its zygote.
 
-    Each worker runs its programs as its own uid, the first free ones from ``uid_base`` up: the pool claims them
-    (:func:`claim_uids`) for its lifetime, so no other pool on the machine uses them; they must be otherwise
-    unused on the machine.
+    Worker ``i`` runs its programs as the ``i``-th uid the pool claims at or above ``uid_base``
+    (:class:`fusechat.sandbox.uids.UidClaim`: no other live pool on the machine holds it; ``self.uids``). The uids
+    must be otherwise unused on the machine (no login user).
     A worker that dies is replaced and its jobs reported with status ``"error"``. Thread-safe: ``run`` and
     ``run_many`` may be called from several threads.
     """
@@ -232,21 +192,21 @@ class SandboxPool:
     def __init__(self, workers: int = 2, limits: Limits | None = None, uid_base: int = 64000,
                  network_namespace: bool = True) -> None:
         self.limits = limits or Limits()
-        self._uid_locks: list[int] = []
-        self.uids = claim_uids(uid_base, workers, self._uid_locks)
         self._netns = network_namespace
         self._free: queue.Queue[int] = queue.Queue()
         ensure_bytecode()
+        # Without root there is no uid switch (the worker says so in its notes), so nothing to claim.
+        self._claim = UidClaim(uid_base, workers) if os.geteuid() == 0 else None
+        self.uids: list[int] = self._claim.uids if self._claim else [uid_base + i for i in range(workers)]
         # Start every worker first, then wait for them: their start-ups overlap.
         self._workers: list[_Worker] = []
         try:
-            for i in range(workers):
-                self._workers.append(_Worker(i, self.limits, self.uids[i], network_namespace))
+            self._workers = [_Worker(i, self.limits, self.uids[i], network_namespace) for i in range(workers)]
             for w in self._workers:
                 w.wait_ready()
                 self._free.put(w.slot)
         except BaseException:
-            self.close()  # the workers started so far, and the uids
+            self.close()
             raise
         self.isolation = self._workers[0].isolation if workers else {}
 
@@ -257,13 +217,14 @@ class SandboxPool:
         self.close()
 
     def close(self) -> None:
-        """Stop every worker and remove its cgroups."""
+        """Stop every worker and remove its cgroups, then give the uids back."""
         for w in self._workers:  # all at once: their shut-downs overlap
             w.stop()
         for w in self._workers:
             w.close()
         self._workers = []
-        release_uids(self._uid_locks)
+        if self._claim is not None:
+            self._claim.release()
 
     def _replace(self, slot: int) -> _Worker:
         self._workers[slot].close()
