@@ -246,20 +246,41 @@ def rehearse(recipe_path: str, overrides: list[str], gen_python: str) -> str:
 SHIM = REPO_ROOT / "tools" / "slurm_shim"
 
 
-def rehearse_slurm(recipe_path: str) -> str:
+def slurm_tree(recipe_path: str, overrides: list[str]) -> dict[str, Any]:
+    """The recipe the SLURM rehearsal renders: the plain rehearsal's, its batch arithmetic fitted to the tiny
+    world's row counts after the plain rehearsal's data step (stage-cached in ``runs/rehearse/<recipe>/``, so it
+    is shared with the plain rehearsal whichever runs first)."""
+    recipe = load_or_exit(recipe_path, overrides)
+    name = Path(recipe_path).stem
+    run_dir = REPO_ROOT / "runs" / "rehearse" / name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    plain = run_dir / "slurm_data_recipe.yaml"  # not recipe.yaml: the plain rehearsal's own file stays as it left it
+    plain.write_text(yaml.safe_dump(rehearsal_tree(recipe, name, None, None), sort_keys=False))
+    data_until = "wrpo_split" if recipe.wrpo is not None else "export"
+    _run("data", [sys.executable, "-m", "fusechat.pipeline", "--recipe", str(plain), "--until", data_until], run_dir)
+    rehearsal = load_or_exit(str(plain), [])
+    from data_construction.export import SFT_NAME
+
+    sft_rows = _count(run_dir / stages_for(rehearsal)[data_until].folder / "llamafactory" / f"{SFT_NAME}.jsonl")
+    train_rows = None
+    if recipe.wrpo is None:  # WRPO's preference rows exist only after SFT: the recipe's accumulation stays
+        pref_rows = _count(run_dir / stages_for(rehearsal)["export"].folder / "trl" / "dpo.jsonl")
+        held = recipe.dpo.checkpoint_choice == "best_of_last_two"
+        train_rows = pref_rows - (max(1, round(pref_rows * max(recipe.dpo.checkpoint_heldout_fraction, 0.1)))
+                                  if held else 0)
+    return rehearsal_tree(recipe, name, sft_rows, train_rows)
+
+
+def rehearse_slurm(recipe_path: str, overrides: list[str]) -> str:
     """The SLURM files ``python -m fusechat.slurm`` writes, executed through ``tools/slurm_shim`` (sbatch runs each
-    job in order, srun starts one process per "node" on this machine): the plain rehearsal's recipe (run it first)
-    with one GPU per node, so SFT and DPO are two-node jobs (torchrun / accelerate with 2 machines, rendezvous on
-    localhost), two array tasks for sampling and scoring, one generation environment (eval backend hf) and a stage
-    cache of its own, so every job really runs."""
+    job in order, srun starts one process per "node" on this machine): the plain rehearsal's recipe
+    (:func:`slurm_tree`) with one GPU per node, so SFT and DPO are two-node jobs (torchrun / accelerate with 2
+    machines, rendezvous on localhost), two array tasks for sampling and scoring, one environment for every job
+    (eval backend hf: no vLLM needed) and a stage cache of its own, so every job really runs."""
     from fusechat.slurm import render
 
     name = Path(recipe_path).stem
-    plain = REPO_ROOT / "runs" / "rehearse" / name / "recipe.yaml"
-    if not plain.exists():
-        raise RehearsalError(f"no {plain}: run the plain rehearsal first (python -m fusechat.rehearse --recipe "
-                             f"{recipe_path})")
-    tree = yaml.safe_load(plain.read_text())
+    tree = slurm_tree(recipe_path, overrides)
     run_dir = REPO_ROOT / "runs" / "rehearse" / f"{name}-slurm"
     if run_dir.exists():
         import shutil
@@ -332,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.slurm:
         try:
-            print(rehearse_slurm(args.recipe))
+            print(rehearse_slurm(args.recipe, args.overrides))
         except RehearsalError as exc:
             print(f"slurm rehearsal failed: {exc}", file=sys.stderr)
             return 1
