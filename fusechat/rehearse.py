@@ -290,7 +290,8 @@ def rehearse_slurm(recipe_path: str, overrides: list[str]) -> str:
     tree["run"].update(name=f"rehearse-{name}-slurm", dir=str(run_dir), stage_cache=str(run_dir / ".stage_cache"))
     tree["eval"]["backend"] = "hf"
     tree["cluster"] = {"gpus_per_node": 1, "cpus_per_gpu": 1, "sampling_shards": 2, "scoring_shards": 2,
-                       "time_limit": "01:00:00", "gen_python": sys.executable, "train_python": sys.executable}
+                       "time_limit": "01:00:00", "gen_python": sys.executable, "train_python": sys.executable,
+                       "master_port": free_port()}  # rehearsals side by side on one machine
     rpath = run_dir / "recipe.yaml"
     rpath.write_text(yaml.safe_dump(tree, sort_keys=False))
     recipe = load_or_exit(str(rpath), [])
@@ -299,10 +300,27 @@ def rehearse_slurm(recipe_path: str, overrides: list[str]) -> str:
            "SLURM_SHIM_STATE": str(run_dir / "shim")}
     took = _run("slurm", ["bash", str(run_dir / "slurm" / "submit.sh")], run_dir, env)
     last = "wrpo_report" if recipe.wrpo is not None else "eval_tables"
-    table = _manifest(run_dir, recipe, last)["stats"]["table"]
-    print(table, file=sys.stderr)
-    return (f"slurm rehearsal ok recipe={name} jobs={len(files) - 1} nodes_sft=2 nodes_dpo=2 wall_s={took:.0f} "
-            f"table={run_dir / stages_for(recipe)[last].folder}")
+    table = Path(_manifest(run_dir, recipe, last)["stats"]["table"])
+    if not table.is_absolute():
+        table = run_dir / stages_for(recipe)[last].folder / table
+    print(table.read_text(), file=sys.stderr)
+    ran = ran_jobs(run_dir / "shim" / "jobs.tsv")
+    if [r[0] for r in ran] != [f.stem for f in files[:-1]]:
+        raise RehearsalError(f"the shim ran {[r[0] for r in ran]}, submit.sh submits {[f.stem for f in files[:-1]]}")
+    nodes = {r[0]: r[2] for r in ran}
+    order = ",".join(f"{r[0]}[{r[1]}]" if r[1] > 1 else r[0] for r in ran)
+    return (f"slurm rehearsal ok recipe={name} jobs={len(ran)} tasks={sum(r[1] for r in ran)} "
+            f"nodes_sft={nodes['sft']} nodes_dpo={nodes['dpo']} wall_s={took:.0f} order={order} "
+            f"table={table}")
+
+
+def ran_jobs(jobs_tsv: Path) -> list[tuple[str, int, int]]:
+    """What the SLURM shim ran, in order: (job file stem, array tasks, nodes) per line of its ``jobs.tsv``."""
+    out = []
+    for line in jobs_tsv.read_text().splitlines():
+        _, name, tasks, nodes, _ = line.split()
+        out.append((name, int(tasks), int(nodes)))
+    return out
 
 
 def data_file_name(recipe: Recipe) -> str:
