@@ -50,6 +50,6 @@ def test_reference_loss_under_zero3_chooses_one_of_the_last_two(launched: tuple[
     stats = dpo["stats"]
     assert stats["loss"] == "ln_dpo" and stats["global_steps"] == launchers.STEPS
     stages = stages_for(load_recipe(SMOKE, []))
-    assert stats["init_model"] == str(run_dir / stages["sft"].folder / "model")  # π, π_ref: this run's SFT model
+    assert stats["init_model"].endswith(f"{stages['sft'].folder}/model")  # π and π_ref: this run's SFT model
     assert stats["chosen_checkpoint"] in (1, 2) and len(stats["checkpoint_candidates"]) == 2
     assert check_gathered(run_dir / stages["dpo"].folder / "model", load_recipe(SMOKE, []).sft.model) > 0

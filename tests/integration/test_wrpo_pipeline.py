@@ -135,7 +135,7 @@ def test_wrpo_under_accelerate_zero3_at_world_size_two(wrpo_run, tmp_path: Path)
     launchers.preference(SMOKE_WRPO, run_dir)
     stats = manifest(run_dir, "dpo")["stats"]
     assert stats["trainer"] == "WRPOTrainer" and stats["global_steps"] == launchers.STEPS
-    assert stats["init_model"] == str(run_dir / WRPO_STAGES["sft"].folder / "model")
+    assert stats["init_model"] == f"{run_dir}/{WRPO_STAGES['sft'].folder}/model"  # the copy's Target-SFT model
     history = json.loads((run_dir / WRPO_STAGES["dpo"].folder / "log_history.json").read_text())
     assert [h["alpha"] for h in history if "alpha" in h] == pytest.approx([0.0, 0.05])  # α_end 0.1 over 2 steps
     model = load_recipe(SMOKE_WRPO, []).sft.model
