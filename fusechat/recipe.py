@@ -494,6 +494,8 @@ class ClusterConfig(_Strict):
     sampling_shards: int = Field(4, ge=1, description="Array tasks per source model (each runs --shard i/N).")
     scoring_shards: int = Field(8, ge=1, description="Array tasks for reward scoring (1 GPU each).")
     time_limit: str = "48:00:00"
+    master_port: int = Field(29500, ge=1, le=65535, description="Rendezvous port of the multi-node SFT and DPO "
+                             "jobs on their first node (torchrun's and accelerate's default).")
     gen_python: str = Field("python", description="Interpreter of the generation env (vLLM; sampling, scoring, "
                             "eval generation).")
     train_python: str = Field("python", description="Interpreter of the training env (environment.yml).")

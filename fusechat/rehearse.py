@@ -321,20 +321,41 @@ def rehearse(recipe_path: str, overrides: list[str], gen_python: str) -> str:
 SHIM = REPO_ROOT / "tools" / "slurm_shim"
 
 
-def rehearse_slurm(recipe_path: str) -> str:
+def slurm_tree(recipe_path: str, overrides: list[str]) -> dict[str, Any]:
+    """The recipe the SLURM rehearsal renders: the plain rehearsal's, its batch arithmetic fitted to the tiny
+    world's row counts after the plain rehearsal's data step (stage-cached in ``runs/rehearse/<recipe>/``, so it
+    is shared with the plain rehearsal whichever runs first)."""
+    recipe = load_or_exit(recipe_path, overrides)
+    name = Path(recipe_path).stem
+    run_dir = REPO_ROOT / "runs" / "rehearse" / name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    plain = run_dir / "slurm_data_recipe.yaml"  # not recipe.yaml: the plain rehearsal's own file stays as it left it
+    plain.write_text(yaml.safe_dump(rehearsal_tree(recipe, name, None, None), sort_keys=False))
+    data_until = "wrpo_split" if recipe.wrpo is not None else "export"
+    _run("data", [sys.executable, "-m", "fusechat.pipeline", "--recipe", str(plain), "--until", data_until], run_dir)
+    rehearsal = load_or_exit(str(plain), [])
+    from data_construction.export import SFT_NAME
+
+    sft_rows = _count(run_dir / stages_for(rehearsal)[data_until].folder / "llamafactory" / f"{SFT_NAME}.jsonl")
+    train_rows = None
+    if recipe.wrpo is None:  # WRPO's preference rows exist only after SFT: the recipe's accumulation stays
+        pref_rows = _count(run_dir / stages_for(rehearsal)["export"].folder / "trl" / "dpo.jsonl")
+        held = recipe.dpo.checkpoint_choice == "best_of_last_two"
+        train_rows = pref_rows - (max(1, round(pref_rows * max(recipe.dpo.checkpoint_heldout_fraction, 0.1)))
+                                  if held else 0)
+    return rehearsal_tree(recipe, name, sft_rows, train_rows)
+
+
+def rehearse_slurm(recipe_path: str, overrides: list[str]) -> str:
     """The SLURM files ``python -m fusechat.slurm`` writes, executed through ``tools/slurm_shim`` (sbatch runs each
-    job in order, srun starts one process per "node" on this machine): the plain rehearsal's recipe (run it first)
-    with one GPU per node, so SFT and DPO are two-node jobs (torchrun / accelerate with 2 machines, rendezvous on
-    localhost), two array tasks for sampling and scoring, one generation environment (eval backend hf) and a stage
-    cache of its own, so every job really runs."""
+    job in order, srun starts one process per "node" on this machine): the plain rehearsal's recipe
+    (:func:`slurm_tree`) with one GPU per node, so SFT and DPO are two-node jobs (torchrun / accelerate with 2
+    machines, rendezvous on localhost), two array tasks for sampling and scoring, one environment for every job
+    (eval backend hf: no vLLM needed) and a stage cache of its own, so every job really runs."""
     from fusechat.slurm import render
 
     name = Path(recipe_path).stem
-    plain = REPO_ROOT / "runs" / "rehearse" / name / "recipe.yaml"
-    if not plain.exists():
-        raise RehearsalError(f"no {plain}: run the plain rehearsal first (python -m fusechat.rehearse --recipe "
-                             f"{recipe_path})")
-    tree = yaml.safe_load(plain.read_text())
+    tree = slurm_tree(recipe_path, overrides)
     run_dir = REPO_ROOT / "runs" / "rehearse" / f"{name}-slurm"
     if run_dir.exists():
         import shutil
@@ -344,7 +365,8 @@ def rehearse_slurm(recipe_path: str) -> str:
     tree["run"].update(name=f"rehearse-{name}-slurm", dir=str(run_dir), stage_cache=str(run_dir / ".stage_cache"))
     tree["eval"]["backend"] = "hf"
     tree["cluster"] = {"gpus_per_node": 1, "cpus_per_gpu": 1, "sampling_shards": 2, "scoring_shards": 2,
-                       "time_limit": "01:00:00", "gen_python": sys.executable, "train_python": sys.executable}
+                       "time_limit": "01:00:00", "gen_python": sys.executable, "train_python": sys.executable,
+                       "master_port": free_port()}  # rehearsals side by side on one machine
     rpath = run_dir / "recipe.yaml"
     rpath.write_text(yaml.safe_dump(tree, sort_keys=False))
     recipe = load_or_exit(str(rpath), [])
@@ -353,10 +375,27 @@ def rehearse_slurm(recipe_path: str) -> str:
            "SLURM_SHIM_STATE": str(run_dir / "shim")}
     took = _run("slurm", ["bash", str(run_dir / "slurm" / "submit.sh")], run_dir, env)
     last = "wrpo_report" if recipe.wrpo is not None else "eval_tables"
-    table = _manifest(run_dir, recipe, last)["stats"]["table"]
-    print(table, file=sys.stderr)
-    return (f"slurm rehearsal ok recipe={name} jobs={len(files) - 1} nodes_sft=2 nodes_dpo=2 wall_s={took:.0f} "
-            f"table={run_dir / stages_for(recipe)[last].folder}")
+    table = Path(_manifest(run_dir, recipe, last)["stats"]["table"])
+    if not table.is_absolute():
+        table = run_dir / stages_for(recipe)[last].folder / table
+    print(table.read_text(), file=sys.stderr)
+    ran = ran_jobs(run_dir / "shim" / "jobs.tsv")
+    if [r[0] for r in ran] != [f.stem for f in files[:-1]]:
+        raise RehearsalError(f"the shim ran {[r[0] for r in ran]}, submit.sh submits {[f.stem for f in files[:-1]]}")
+    nodes = {r[0]: r[2] for r in ran}
+    order = ",".join(f"{r[0]}[{r[1]}]" if r[1] > 1 else r[0] for r in ran)
+    return (f"slurm rehearsal ok recipe={name} jobs={len(ran)} tasks={sum(r[1] for r in ran)} "
+            f"nodes_sft={nodes['sft']} nodes_dpo={nodes['dpo']} wall_s={took:.0f} order={order} "
+            f"table={table}")
+
+
+def ran_jobs(jobs_tsv: Path) -> list[tuple[str, int, int]]:
+    """What the SLURM shim ran, in order: (job file stem, array tasks, nodes) per line of its ``jobs.tsv``."""
+    out = []
+    for line in jobs_tsv.read_text().splitlines():
+        _, name, tasks, nodes, _ = line.split()
+        out.append((name, int(tasks), int(nodes)))
+    return out
 
 
 def data_file_name(recipe: Recipe) -> str:
@@ -406,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.slurm:
         try:
-            print(rehearse_slurm(args.recipe))
+            print(rehearse_slurm(args.recipe, args.overrides))
         except RehearsalError as exc:
             print(f"slurm rehearsal failed: {exc}", file=sys.stderr)
             return 1

@@ -36,7 +36,6 @@ from pathlib import Path
 from fusechat.recipe import Recipe
 
 ACCELERATE_CONFIG = "training/configs/accelerate_zero3.yaml"
-PORT = 29500
 
 
 @dataclass
@@ -64,7 +63,7 @@ class Job:
             lines.append(f"#SBATCH --partition={c.partition}")
         if c.account:
             lines.append(f"#SBATCH --account={c.account}")
-        lines += ["set -euo pipefail", 'cd "${SLURM_SUBMIT_DIR:-.}"', "mkdir -p logs"]
+        lines += ["set -euo pipefail", 'cd "${SLURM_SUBMIT_DIR:-.}"']
         if c.setup:
             lines.append(c.setup)
         lines.append("export PYTHONPATH=\"$PWD${PYTHONPATH:+:$PYTHONPATH}\"")
@@ -106,7 +105,7 @@ def jobs(recipe: Recipe, recipe_path: str, overrides: list[str]) -> list[Job]:
         out.append(Job("build", f"{gen} -m fusechat.pipeline {rec} --from verify_answers --until export",
                        after=("score_merge",)))
     distributed = ('MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"\n'
-                   f"MASTER_PORT={PORT}\nexport MASTER_ADDR MASTER_PORT\n")
+                   f"MASTER_PORT={c.master_port}\nexport MASTER_ADDR MASTER_PORT\n")
     s_nodes = nodes_for(recipe.sft.num_gpus, c.gpus_per_node)
     s_gpn = min(recipe.sft.num_gpus, c.gpus_per_node)
     out.append(Job("sft", distributed + (
@@ -144,8 +143,12 @@ def job_var(name: str) -> str:
 
 
 def submit_script(all_jobs: list[Job]) -> str:
-    lines = ["#!/usr/bin/env bash", "# Submit the whole target: every job waits (afterok) for the jobs it reads.",
-             "set -euo pipefail", 'D="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"']
+    """``submit.sh``: run from the repository root (the jobs' relative paths and ``--output=logs/…`` start there).
+    SLURM opens a job's ``--output`` file before the script runs and fails the job without a log when its folder is
+    missing, so ``logs/`` is made here, before the first ``sbatch``, not inside the jobs."""
+    lines = ["#!/usr/bin/env bash", "# Submit the whole target from the repository root: every job waits (afterok) "
+             "for the jobs it reads.", "set -euo pipefail", 'D="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"',
+             "mkdir -p logs  # SLURM fails a job whose --output folder does not exist, before the script runs"]
     for j in all_jobs:
         dep = ""
         if j.after:

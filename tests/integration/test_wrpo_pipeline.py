@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +117,26 @@ def test_released_source_responses_feed_the_same_stages(tmp_path: Path) -> None:
     split = manifest(run_dir, "wrpo_split")
     assert split["counts"][0]["in"] == prompts and split["stats"]["ws_by_source_model"] == {"release": prompts - 1}
     assert split["stats"]["sft_prompts"] + split["stats"]["preference_prompts"] == prompts - 1
+
+
+@pytest.mark.rehearsal
+def test_wrpo_under_accelerate_zero3_at_world_size_two(wrpo_run, tmp_path: Path) -> None:
+    """The WRPO stage through the GPU node's launch line (accelerate + DeepSpeed ZeRO-3, 2 CPU processes) on a copy
+    of this file's run: π_ref loaded from the run's Target-SFT model and partitioned, α advanced per optimiser step
+    over the launch's own 2 steps, the 16-bit weights gathered at save (tests/launch/launchers.py)."""
+    from launch import launchers
+
+    from fusechat.recipe import load_recipe
+    from fusechat.rehearse import check_gathered
+
+    src, _ = wrpo_run
+    run_dir = tmp_path / "run"
+    shutil.copytree(src, run_dir)  # stage links followed: the copy owns its files; the shared run stays as it was
+    launchers.preference(SMOKE_WRPO, run_dir)
+    stats = manifest(run_dir, "dpo")["stats"]
+    assert stats["trainer"] == "WRPOTrainer" and stats["global_steps"] == launchers.STEPS
+    assert stats["init_model"] == f"{run_dir}/{WRPO_STAGES['sft'].folder}/model"  # the copy's Target-SFT model
+    history = json.loads((run_dir / WRPO_STAGES["dpo"].folder / "log_history.json").read_text())
+    assert [h["alpha"] for h in history if "alpha" in h] == pytest.approx([0.0, 0.05])  # α_end 0.1 over 2 steps
+    model = load_recipe(SMOKE_WRPO, []).sft.model
+    assert check_gathered(run_dir / WRPO_STAGES["dpo"].folder / "model", model) > 0

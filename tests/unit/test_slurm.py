@@ -146,3 +146,14 @@ def test_wrpo_recipe_renders_its_own_stages(tmp_path: Path) -> None:
             assert flag in pipeline.WRPO_SCRIPTS
     sub = (tmp_path / "submit.sh").read_text()
     assert sub.index("JOB_SFT=") < sub.index("JOB_WRPO_DATA=") < sub.index("JOB_DPO=")
+
+
+def test_rendezvous_port_comes_from_the_recipe(tmp_path: Path) -> None:
+    """Both multi-node jobs rendezvous on cluster.master_port (29500 by default; another where a site or a second
+    rehearsal on the same machine holds that port)."""
+    recipe = load_recipe(REPO / RECIPE, [*TWO_NODES, "cluster.master_port=31234"])
+    slurm.render(recipe, RECIPE, TWO_NODES, tmp_path)
+    for job in ("sft", "dpo"):
+        assert "\nMASTER_PORT=31234\n" in (tmp_path / f"{job}.sbatch").read_text()
+    sft = next(j for j in slurm.jobs(load_recipe(REPO / RECIPE, TWO_NODES), RECIPE, []) if j.name == "sft")
+    assert "\nMASTER_PORT=29500\n" in sft.body
