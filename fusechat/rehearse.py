@@ -42,6 +42,7 @@ import yaml
 
 from fusechat.cli import load_or_exit
 from fusechat.recipe import REPO_ROOT, Recipe
+from fusechat.run_layout import SFT_NAME
 from fusechat.slurm import ACCELERATE_CONFIG
 from fusechat.stage_table import stage_hook, stages_for
 
@@ -250,8 +251,6 @@ def rehearse(recipe_path: str, overrides: list[str], gen_python: str) -> str:
                          run_dir)
     rehearsal = load_or_exit(str(rpath), [])
     sft_in = "wrpo_split" if recipe.wrpo is not None else "export"
-    from fusechat.run_layout import SFT_NAME
-
     sft_file = run_dir / stages_for(rehearsal)[sft_in].folder / "llamafactory" / f"{SFT_NAME}.jsonl"
     sft_rows = _count(sft_file)
     sft_examples, sft_block = sft_rows, None
@@ -334,8 +333,6 @@ def slurm_tree(recipe_path: str, overrides: list[str]) -> dict[str, Any]:
     data_until = "wrpo_split" if recipe.wrpo is not None else "export"
     _run("data", [sys.executable, "-m", "fusechat.pipeline", "--recipe", str(plain), "--until", data_until], run_dir)
     rehearsal = load_or_exit(str(plain), [])
-    from data_construction.export import SFT_NAME
-
     sft_rows = _count(run_dir / stages_for(rehearsal)[data_until].folder / "llamafactory" / f"{SFT_NAME}.jsonl")
     train_rows = None
     if recipe.wrpo is None:  # WRPO's preference rows exist only after SFT: the recipe's accumulation stays

@@ -18,7 +18,7 @@ from launch import launchers
 
 from fusechat.recipe import load_recipe
 from fusechat.rehearse import check_gathered
-from fusechat.stages import stages_for
+from fusechat.stage_table import stages_for
 
 pytestmark = [pytest.mark.rehearsal, pytest.mark.timeout(1200)]
 
