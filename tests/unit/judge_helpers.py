@@ -239,3 +239,13 @@ def write_toy_generations(run_dir: Path, task: Any, label: str, answers: list[st
     (gen / "models.json").write_text(json.dumps({label: {"path": "tiny:toy", "folder": "toy", "family": "llama3"}}))
     (gen / "benchmarks.json").write_text(json.dumps({task.id: {"data": {"source": "test", "path": "tiny:toy"}}}))
     (gen / MANIFEST).write_text(json.dumps({"fingerprint": "generations-fp"}))
+
+
+def length_biased_answers(n: int, seed: int) -> tuple[list[str], list[str], list[float]]:
+    """``n`` model and baseline answers of random lengths (100-400 characters) and the AlpacaEval preferences
+    (1 = baseline, 2 = model) a length-biased judge would give them: a logistic in the length difference."""
+    rng = random.Random(seed)
+    base = ["b" * rng.randint(100, 400) for _ in range(n)]
+    model = ["m" * rng.randint(100, 400) for _ in range(n)]
+    prefs = [1.0 + 1.0 / (1.0 + math.exp(-(len(m) - len(b)) / 60.0)) for m, b in zip(model, base, strict=True)]
+    return model, base, prefs

@@ -8,6 +8,7 @@ import random
 import warnings
 
 import pytest
+from judge_helpers import length_biased_answers
 from paper_rows_record import PAPER_ROWS
 
 from evaluation.judge import JUDGE_OPTION, Judge, JudgeReply, JudgeRequest
@@ -140,10 +141,7 @@ def test_length_controlled_win_rate_from_the_package(tmp_path):
     """Preferences that follow the length difference (as a length-biased judge's would): the GLM attributes part of
     the win rate to length, so LC moves when only the lengths change."""
     n = 24
-    rng = random.Random(3)
-    base = ["b" * rng.randint(100, 400) for _ in range(n)]
-    model = ["m" * rng.randint(100, 400) for _ in range(n)]
-    prefs = [1.0 + 1.0 / (1.0 + math.exp(-(len(m) - len(b)) / 60.0)) for m, b in zip(model, base, strict=True)]
+    model, base, prefs = length_biased_answers(n, seed=3)
     path = tmp_path / "df_gamed.csv"
     synthetic_df_gamed(n).to_csv(path, index=False)
     a = win_rates(prefs, range(n), model, base, path)

@@ -5,9 +5,9 @@ AlpacaEval's position coin and the length-controlled GLM's per-instruction diffi
 from __future__ import annotations
 
 import math
-import random
 
 import pytest
+from judge_helpers import length_biased_answers
 
 from evaluation.tasks import alignbench as ab
 from evaluation.tasks import mt_bench as mt
@@ -55,10 +55,7 @@ def test_length_controlled_win_rate_looks_difficulty_up_by_position(tmp_path) ->
     """The GLM takes each instruction's difficulty from df_gamed by the item's benchmark index (the frame's index),
     so the same preferences at other positions give another LC win rate; the raw win rate does not move."""
     n = 16
-    rng = random.Random(5)
-    base = ["b" * rng.randint(100, 400) for _ in range(n)]
-    model = ["m" * rng.randint(100, 400) for _ in range(n)]
-    prefs = [1.0 + 1.0 / (1.0 + math.exp(-(len(m) - len(b)) / 60.0)) for m, b in zip(model, base, strict=True)]
+    model, base, prefs = length_biased_answers(n, seed=5)
     path = tmp_path / "df_gamed.csv"
     synthetic_df_gamed(2 * n).to_csv(path, index=False)
     first = win_rates(prefs, range(n), model, base, path)
