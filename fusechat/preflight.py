@@ -6,7 +6,8 @@ One line per check (``ok`` / ``warn`` / ``BLOCK``), then a verdict; exit status 
 GPUs and their memory against every source model's tensor-parallel size and the training per-device batch; free
 disk for the plan's outputs and the hub downloads; hub access to every model and dataset (reachable, token
 present, gated licences accepted); unpinned revisions (warning); the generation and training environments present
-with the pinned versions (``GEN_PY`` / ``TRAIN_PY``, else ``cluster.gen_python`` / ``cluster.train_python``).
+with the pinned versions (``GEN_PY`` / ``TRAIN_PY``, else ``cluster.gen_python`` / ``cluster.train_python``);
+no stale JIT-extension build lock (a killed DeepSpeed op build hangs every later launch).
 A recipe on the tiny world (``world.enabled``) needs no GPU and no hub.
 """
 
@@ -344,8 +345,18 @@ def check_judge(recipe: Recipe) -> list[Check]:
                   f"export {cfg.api_key_env}=... or serve a local judge (docs/judges.md)")]
 
 
+def check_extension_locks(recipe: Recipe) -> list[Check]:
+    """A stale JIT-extension build lock makes every DeepSpeed launch wait forever (fusechat/extension_locks.py)."""
+    from fusechat.extension_locks import stale_locks
+
+    return [Check("ext-lock", "BLOCK", f"{lock} is {age / 60:.0f} min old: a killed JIT build left it, and every "
+                  "DeepSpeed launch needing that op would wait for it forever; remove it if no build is running")
+            for lock, age in stale_locks()]
+
+
 def preflight(recipe: Recipe) -> list[Check]:
-    return [*check_gpus(recipe), *check_disk(recipe), *check_hub(recipe), *check_envs(recipe), *check_judge(recipe)]
+    return [*check_gpus(recipe), *check_disk(recipe), *check_hub(recipe), *check_envs(recipe), *check_judge(recipe),
+            *check_extension_locks(recipe)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,6 +41,7 @@ from typing import Any
 import yaml
 
 from fusechat.cli import load_or_exit
+from fusechat.extension_locks import stale_locks
 from fusechat.recipe import REPO_ROOT, Recipe
 from fusechat.run_layout import SFT_NAME
 from fusechat.slurm import ACCELERATE_CONFIG
@@ -440,6 +441,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--slurm", action="store_true", help="run the SLURM files of the plain rehearsal's recipe "
                    "through tools/slurm_shim (after the plain rehearsal)")
     args = p.parse_args(argv)
+    for lock, age in stale_locks():  # every launch below would wait for it forever, silently
+        print(f"rehearse: {lock} is {age / 60:.0f} min old, left by a killed JIT build; remove it if no build is "
+              "running", file=sys.stderr)
+        return 2
     if args.slurm:
         try:
             print(rehearse_slurm(args.recipe, args.overrides))
