@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from evaluation import code_exec
+from evaluation import code_exec, sandbox_programs
 
 
 def test_pass_at_k_domain_and_corners() -> None:
@@ -60,5 +60,5 @@ def test_loader_uses_marshal_and_pickle_only_where_marshal_cannot() -> None:
 def test_a_set_with_a_non_finite_member_is_not_a_literal_and_pickled_values_round_trip() -> None:
     assert code_exec.embed_value({float("nan")}).startswith("_fcx_load(")
     ns: dict = {}
-    exec(code_exec._LOADER, ns)  # noqa: S102 - our own loader source
+    exec(sandbox_programs.source("loader"), ns)  # noqa: S102 - our own loader module's text
     assert eval(code_exec.embed_value(range(3)), ns) == range(3)  # noqa: S307 - our own data expression
