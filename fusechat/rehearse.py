@@ -234,6 +234,14 @@ def zero_stage() -> int:
     return int(acc["deepspeed_config"]["zero_stage"])
 
 
+def _train_rows(recipe: Recipe, pref_rows: int) -> int:
+    """The preference rows the trainer steps over: all of them, less the held-out share (at least one row, at least
+    10 % in the rehearsal) when the checkpoint is chosen by held-out loss (``best_of_last_two``)."""
+    if recipe.dpo.checkpoint_choice != "best_of_last_two":
+        return pref_rows
+    return pref_rows - max(1, round(pref_rows * max(recipe.dpo.checkpoint_heldout_fraction, 0.1)))
+
+
 def rehearse(recipe_path: str, overrides: list[str], gen_python: str) -> str:
     recipe = load_or_exit(recipe_path, overrides)
     name = Path(recipe_path).stem
@@ -251,8 +259,7 @@ def rehearse(recipe_path: str, overrides: list[str], gen_python: str) -> str:
     times["data"] = _run("data", [py, "-m", "fusechat.pipeline", "--recipe", str(rpath), "--until", data_until],
                          run_dir)
     rehearsal = load_or_exit(str(rpath), [])
-    sft_in = "wrpo_split" if recipe.wrpo is not None else "export"
-    sft_file = run_dir / stages_for(rehearsal)[sft_in].folder / "llamafactory" / f"{SFT_NAME}.jsonl"
+    sft_file = run_dir / stages_for(rehearsal)[data_until].folder / "llamafactory" / f"{SFT_NAME}.jsonl"
     sft_rows = _count(sft_file)
     sft_examples, sft_block = sft_rows, None
     if recipe.sft.packing:  # the SFT trains on packed blocks, not rows (WRPO's Target-SFT: 2,048-token blocks)
@@ -275,9 +282,7 @@ def rehearse(recipe_path: str, overrides: list[str], gen_python: str) -> str:
     else:
         pref_file = run_dir / stages_for(rehearsal)["export"].folder / "trl" / "dpo.jsonl"
     pref_rows = _count(pref_file)
-    held = recipe.dpo.checkpoint_choice == "best_of_last_two"
-    train_rows = pref_rows - (max(1, round(pref_rows * max(recipe.dpo.checkpoint_heldout_fraction, 0.1)))
-                              if held else 0)
+    train_rows = _train_rows(recipe, pref_rows)
     tree = rehearsal_tree(recipe, name, sft_examples, train_rows, sft_block)
     rpath.write_text(yaml.safe_dump(tree, sort_keys=False))
     accelerate = str(Path(py).with_name("accelerate"))
@@ -337,10 +342,7 @@ def slurm_tree(recipe_path: str, overrides: list[str]) -> dict[str, Any]:
     sft_rows = _count(run_dir / stages_for(rehearsal)[data_until].folder / "llamafactory" / f"{SFT_NAME}.jsonl")
     train_rows = None
     if recipe.wrpo is None:  # WRPO's preference rows exist only after SFT: the recipe's accumulation stays
-        pref_rows = _count(run_dir / stages_for(rehearsal)["export"].folder / "trl" / "dpo.jsonl")
-        held = recipe.dpo.checkpoint_choice == "best_of_last_two"
-        train_rows = pref_rows - (max(1, round(pref_rows * max(recipe.dpo.checkpoint_heldout_fraction, 0.1)))
-                                  if held else 0)
+        train_rows = _train_rows(recipe, _count(run_dir / stages_for(rehearsal)["export"].folder / "trl" / "dpo.jsonl"))
     return rehearsal_tree(recipe, name, sft_rows, train_rows)
 
 
