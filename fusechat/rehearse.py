@@ -135,6 +135,20 @@ def packing_block(cfg: Any, count: Callable[[int], int]) -> tuple[int, int]:
         block //= 2
 
 
+def sft_examples_of(recipe: Recipe, rehearsal: Recipe, sft_file: Path) -> tuple[int, int | None]:
+    """(training examples, packing block or None) of the rehearsal's SFT: its rows, or for a packing recipe the
+    blocks of :func:`packing_block` (WRPO's Target-SFT packs into 2,048-token blocks, so the tiny world's rows fill
+    one or two full-size blocks). Shared by the plain and the SLURM rehearsal, so both size SFT the same way."""
+    if not recipe.sft.packing:
+        return _count(sft_file), None
+    from fusechat.tiny_world import resolve, settings_from
+
+    model_path = resolve(rehearsal.sft.model, settings_from(rehearsal.world))
+    block, blocks = packing_block(recipe.sft, lambda n: packed_blocks(
+        sft_file, model_path, recipe.sft.template, n, recipe.sft.train_on_prompt))
+    return blocks, block
+
+
 def tiny_model(recipe: Recipe) -> str:
     template = recipe.sft.template
     if template not in TINY_BY_TEMPLATE:
@@ -261,13 +275,7 @@ def rehearse(recipe_path: str, overrides: list[str], gen_python: str) -> str:
     rehearsal = load_or_exit(str(rpath), [])
     sft_file = run_dir / stages_for(rehearsal)[data_until].folder / "llamafactory" / f"{SFT_NAME}.jsonl"
     sft_rows = _count(sft_file)
-    sft_examples, sft_block = sft_rows, None
-    if recipe.sft.packing:  # the SFT trains on packed blocks, not rows (WRPO's Target-SFT: 2,048-token blocks)
-        from fusechat.tiny_world import resolve, settings_from
-
-        model_path = resolve(rehearsal.sft.model, settings_from(rehearsal.world))
-        sft_block, sft_examples = packing_block(recipe.sft, lambda n: packed_blocks(
-            sft_file, model_path, recipe.sft.template, n, recipe.sft.train_on_prompt))
+    sft_examples, sft_block = sft_examples_of(recipe, rehearsal, sft_file)
     # batch arithmetic needs the row counts: the SFT section now, the preference section after its data exists
     tree = rehearsal_tree(recipe, name, sft_examples, None, sft_block)
     rpath.write_text(yaml.safe_dump(tree, sort_keys=False))
@@ -339,11 +347,12 @@ def slurm_tree(recipe_path: str, overrides: list[str]) -> dict[str, Any]:
     data_until = "wrpo_split" if recipe.wrpo is not None else "export"
     _run("data", [sys.executable, "-m", "fusechat.pipeline", "--recipe", str(plain), "--until", data_until], run_dir)
     rehearsal = load_or_exit(str(plain), [])
-    sft_rows = _count(run_dir / stages_for(rehearsal)[data_until].folder / "llamafactory" / f"{SFT_NAME}.jsonl")
+    sft_file = run_dir / stages_for(rehearsal)[data_until].folder / "llamafactory" / f"{SFT_NAME}.jsonl"
+    sft_examples, sft_block = sft_examples_of(recipe, rehearsal, sft_file)
     train_rows = None
     if recipe.wrpo is None:  # WRPO's preference rows exist only after SFT: the recipe's accumulation stays
         train_rows = _train_rows(recipe, _count(run_dir / stages_for(rehearsal)["export"].folder / "trl" / "dpo.jsonl"))
-    return rehearsal_tree(recipe, name, sft_rows, train_rows)
+    return rehearsal_tree(recipe, name, sft_examples, train_rows, sft_block)
 
 
 def rehearse_slurm(recipe_path: str, overrides: list[str]) -> str:

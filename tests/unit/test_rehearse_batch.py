@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 
 import pytest
+import yaml
 
 from fusechat.cli import load_or_exit
 from fusechat.rehearse import (
@@ -19,6 +20,7 @@ from fusechat.rehearse import (
     packed_blocks,
     packing_block,
     rehearsal_tree,
+    sft_examples_of,
 )
 
 
@@ -75,3 +77,20 @@ def test_packed_blocks_counts_llamafactory_packing(tmp_path: Path, tiny_llama: s
     one = packed_blocks(rows, tiny_llama, "llama3", 4096, True)
     each = packed_blocks(rows, tiny_llama, "llama3", 40, True)
     assert one == 1 and each == 6
+
+
+def test_sft_examples_are_packed_blocks_for_a_packing_recipe(tmp_path: Path, tiny_llama: str) -> None:
+    """The plain and the SLURM rehearsal size SFT with one helper: rows for FuseChat's SFT, packed blocks (and a
+    smaller block) for WRPO's packing Target-SFT (the SLURM path once passed WRPO's row count as its examples)."""
+    rows = tmp_path / "sft.jsonl"
+    text = "A good tip: learn about gardens slowly. " * 2
+    rows.write_text("".join(json.dumps({"conversations": [{"from": "human", "value": f"Question {i}?"},
+                                                          {"from": "gpt", "value": text}]}) + "\n" for i in range(6)))
+    plain = load_or_exit("recipes/llama31_8b.yaml", [])
+    assert sft_examples_of(plain, plain, rows) == (6, None)
+    wrpo = load_or_exit("recipes/wrpo_llama3_8b.yaml", [])
+    rehearsal = tmp_path / "rehearsal.yaml"
+    rehearsal.write_text(yaml.safe_dump(rehearsal_tree(wrpo, "wrpo_llama3_8b", None, None), sort_keys=False))
+    blocks, block = sft_examples_of(wrpo, load_or_exit(str(rehearsal), []), rows)
+    assert block is not None and block < 256
+    assert blocks == packed_blocks(rows, tiny_llama, "llama3", block, wrpo.sft.train_on_prompt)
