@@ -5,7 +5,6 @@ responses) fits in memory; texts are joined in by the export stage.
 
 from __future__ import annotations
 
-import math
 import sys
 from collections import defaultdict
 from typing import Any
@@ -39,42 +38,38 @@ def _check_aligned(scores: pa.Table, verdicts: pa.Table) -> None:
 
 
 def _check_unique_keys(pid_idx: np.ndarray, model_idx: np.ndarray, sample: np.ndarray, scores: pa.Table) -> None:
-    """Each (prompt, model, sample) must appear once; a duplicate is an error naming its row."""
-    combined = (pid_idx.astype(np.int64) * (int(model_idx.max(initial=0)) + 1) + model_idx) * (
-        int(sample.max(initial=0)) + 1) + sample.astype(np.int64)
-    _, first, counts = np.unique(combined, return_index=True, return_counts=True)
-    if (counts > 1).any():
-        dup_value = combined[first[np.argmax(counts > 1)]]
-        rows = np.flatnonzero(combined == dup_value)
-        key = {k: scores.column(k)[int(rows[1])].as_py() for k in KEYS}
-        raise StageError(f"{SCORE_FILE}: row {int(rows[1])} repeats the key of row {int(rows[0])}: {key}")
+    """Each (prompt, model, sample) must appear once; a duplicate is an error naming the first repeated row and the
+    row it repeats (``np.lexsort`` is stable, so equal keys stay in row order)."""
+    order = np.lexsort((sample, model_idx, pid_idx))
+    keys = np.stack((pid_idx[order], model_idx[order], sample[order]))
+    repeats = np.flatnonzero((keys[:, 1:] == keys[:, :-1]).all(axis=0))
+    if len(repeats):
+        first, again = int(order[repeats[0]]), int(order[repeats[0] + 1])
+        key = {k: scores.column(k)[again].as_py() for k in KEYS}
+        raise StageError(f"{SCORE_FILE}: row {again} repeats the key of row {first}: {key}")
 
 
 def candidates_by_prompt(scores: pa.Table, verdicts: pa.Table) -> tuple[dict[str, list[Candidate]], int]:
-    """Group (model, sample, score, verdict) by prompt; returns the groups and the count of non-finite scores."""
+    """Group (model, sample, score, verdict) by prompt, each group in input order; returns the groups and the count
+    of non-finite scores (a null score reads as NaN)."""
     _check_aligned(scores, verdicts)
+    if scores.num_rows == 0:
+        return {}, 0
     pid = pc.dictionary_encode(scores.column("prompt_id")).combine_chunks()
     model = pc.dictionary_encode(scores.column("model")).combine_chunks()
     status = pc.dictionary_encode(verdicts.column("status")).combine_chunks()
-    score = scores.column("score").to_numpy(zero_copy_only=False).astype(np.float64)
-    score = np.where(np.isnan(score), math.nan, score)
-    sample = scores.column("sample_index").to_numpy(zero_copy_only=False)
-    pid_idx = pid.indices.to_numpy(zero_copy_only=False)
-    model_names = model.dictionary.to_pylist()
-    status_names = status.dictionary.to_pylist()
-    model_idx = model.indices.to_numpy(zero_copy_only=False).tolist()
-    status_idx = status.indices.to_numpy(zero_copy_only=False).tolist()
-    pid_names = pid.dictionary.to_pylist()
-    _check_unique_keys(pid_idx, np.asarray(model_idx, dtype=np.int64), sample, scores)
-    order = np.argsort(pid_idx, kind="stable")
-    bounds = np.flatnonzero(np.diff(pid_idx[order])) + 1
-    groups: dict[str, list[Candidate]] = {}
+    score = np.asarray(scores.column("score"))
+    sample = np.asarray(scores.column("sample_index"))
+    pid_idx, model_idx = np.asarray(pid.indices), np.asarray(model.indices)
+    _check_unique_keys(pid_idx, model_idx, sample, scores)
+    model_names, status_names, pid_names = (a.dictionary.to_pylist() for a in (model, status, pid))
+    model_l, status_l = model_idx.tolist(), np.asarray(status.indices).tolist()
     score_l, sample_l = score.tolist(), sample.tolist()
-    for chunk in np.split(order, bounds):
-        if len(chunk) == 0:
-            continue
+    order = np.argsort(pid_idx, kind="stable")
+    groups: dict[str, list[Candidate]] = {}
+    for chunk in np.split(order, np.flatnonzero(np.diff(pid_idx[order])) + 1):
         groups[pid_names[pid_idx[chunk[0]]]] = [
-            Candidate(model_names[model_idx[i]], sample_l[i], score_l[i], status_names[status_idx[i]])
+            Candidate(model_names[model_l[i]], sample_l[i], score_l[i], status_names[status_l[i]])
             for i in chunk.tolist()
         ]
     return groups, int(np.count_nonzero(~np.isfinite(score)))

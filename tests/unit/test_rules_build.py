@@ -62,3 +62,13 @@ def test_candidates_keep_input_order_within_a_prompt_on_a_large_table() -> None:
     groups, _ = candidates_by_prompt(*tables(rows))
     for pid, cands in groups.items():
         assert [c.sample_index for c in cands] == [r[2] for r in rows if r[0] == pid]
+
+
+def test_a_null_score_is_non_finite_and_a_triple_repeat_names_its_first_repeat() -> None:
+    scores, verdicts = tables([("p1", "A", 0, 0.5, "x"), ("p1", "B", 0, 0.5, "x")])
+    scores = scores.set_column(3, "score", pa.array([None, 0.5], pa.float32()))
+    groups, non_finite = candidates_by_prompt(scores, verdicts)
+    assert math.isnan(groups["p1"][0].score) and non_finite == 1
+    rows = [("p2", "A", 0, 0.1, "x"), ("p1", "A", 0, 0.1, "x"), ("p1", "A", 0, 0.2, "x"), ("p1", "A", 0, 0.3, "x")]
+    with pytest.raises(StageError, match=r"row 2 repeats the key of row 1: \{'prompt_id': 'p1'"):
+        candidates_by_prompt(*tables(rows))
