@@ -85,6 +85,9 @@ TARGETS: dict[str, Target] = {
     "code_exec": Target(("evaluation/code_exec.py",), (f"{U}test_code_benchmarks.py", f"{U}test_rules_code_exec.py"),
                         tuple(f"evaluation.code_exec.x_{f}__*" for f in (
                             "pass_at_k", "_literal_safe", "embed_value", "evalplus_time_limits", "lcb_extract_code"))),
+    # the sandbox's comparisons, with the tests that call them in-process only: a suite that runs in the sandbox reads
+    # the program text from disk, and mutmut's trampolines there would fail every test (false kills)
+    "sandbox_compare": Target(("evaluation/sandbox_programs/compare.py",), (f"{U}test_rules_sandbox_compare.py",)),
 }
 #: targets that are parts of another (run only when named)
 SPLITS = ("livebench_math", "livebench_other")
