@@ -20,18 +20,16 @@ def _fcx_allclose(a: _FcxAny, b: _FcxAny, rtol: float, atol: float) -> bool:
         pairs = list(zip(a, b, strict=False))
     else:
         pairs = None
-    if pairs is not None and any(type(v) is int and not -2**63 <= v < 2**63 for pair in pairs for v in pair):
-        pairs = None  # numpy makes such ints an object array, and its comparison raises
+    if pairs is not None and any(type(v) is int and not -2**63 <= v < 2**64 for pair in pairs for v in pair):
+        pairs = None  # beyond int64 and uint64 numpy makes an object array, and its comparison raises
     if pairs is not None:
         try:
             for x, y in pairs:
                 x, y = float(x), float(y)
-                if x != x or y != y:
-                    return False
                 if x in _FCX_INF or y in _FCX_INF:
                     if x != y:
                         return False
-                elif not abs(x - y) <= atol + rtol * abs(y):
+                elif not abs(x - y) <= atol + rtol * abs(y):  # NaN on either side: never close
                     return False
             return True
         except OverflowError:

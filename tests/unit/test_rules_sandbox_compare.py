@@ -17,10 +17,10 @@ allclose = compare._fcx_allclose
 INF, NAN = float("inf"), float("nan")
 
 
-def _verdict(fn, x, y, atol) -> bool | str:
+def _verdict(fn, x, y, atol, rtol=1e-7) -> bool | str:
     """True/False, or "error" (inside the sandbox an exception is a failed test, as in evalplus)."""
     try:
-        return bool(fn(x, y, rtol=1e-7, atol=atol) if fn is np.allclose else fn(x, y, 1e-7, atol))
+        return bool(fn(x, y, rtol=rtol, atol=atol) if fn is np.allclose else fn(x, y, rtol, atol))
     except Exception:
         return "error"
 
@@ -63,16 +63,26 @@ def test_sandbox_allclose_matches_numpy() -> None:
     ([1.0], [1.0, 1.0], 0.0, 0.0, True),        # unequal lengths: numpy decides (it broadcasts a length-1 list)
     ([[1.0, 2.0]], [[1.0, 2.0]], 0.0, 0.0, True),  # nested: numpy decides
     (2**70, 2**70 + 1, 1e-7, 0.0, True),        # an int beyond int64 goes through float, as close as numpy says
+    (1.0, [1.0, 1.0], 0.0, 0.0, True),          # a number against a list: numpy broadcasts
+    ([1.0, 1.0], 1.0, 0.0, 0.0, True),
+    ([[1.0]], [[1.0 + 5e-6]], 0.0, 0.0, False),   # numpy's path gets rtol and atol, not its defaults (1e-5, 1e-8)
+    ([[1.0]], [[1.0 + 5e-6]], 1e-5, 0.0, True),
+    ([[0.0]], [[1e-9]], 0.0, 0.0, False),
+    ([[0.0]], [[1e-9]], 0.0, 1e-8, True),
 ])
 def test_allclose_rules(a, b, rtol, atol, want) -> None:
     assert allclose(a, b, rtol, atol) is want
 
 
 def test_ints_beyond_int64_and_float_range() -> None:
-    """An int numpy would hold as an object goes to numpy (same verdict, including numpy's errors); one beyond
-    float range raises OverflowError in the fast path and numpy decides too."""
-    for a, b in ((2**63, 2**63), ([2**63, 1], [2**63, 1]), (10**400, 10**400), (-(2**63) - 1, 0)):
-        assert _verdict(allclose, a, b, 0.0) == _verdict(np.allclose, a, b, 0.0), (a, b)
+    """An int numpy would hold as an object (outside int64 and uint64) goes to numpy (same verdict, including numpy's
+    errors); one beyond float range raises OverflowError in the fast path and numpy decides too."""
+    for a, b in ((2**63, 2**63), ([2**63, 1], [2**63, 1]), (10**400, 10**400), (-(2**63) - 1, 0),
+                 # numpy holds these as objects and subtracts them exactly; through float they would be equal
+                 ([2**63 + 1, -1], [2**63, -1]), ([2**63, -1], [2**63 - 1, -1]), (-(2**63) - 2, -(2**63) - 1),
+                 ([2**63 - 1], [-(2**63) - 1]), ([2**64], [2**64]), ([2**64 - 1, -1], [2**64 - 1, -1]),
+                 ([1.0, 2.0], ["1.0", "2.0"])):  # strings: numpy's error, not float("1.0")
+        assert _verdict(allclose, a, b, 0.0, 0.0) == _verdict(np.allclose, a, b, 0.0, 0.0), (a, b)
 
 
 def test_numpy_is_only_imported_off_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,6 +98,8 @@ def test_numpy_is_only_imported_off_the_fast_path(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(builtins, "__import__", spy)
     assert allclose(1.0, 1.0, 0.0, 0.0) and allclose([1, 2.0], [1, 2.0], 0.0, 0.0)
+    edges = [-(2**63), -1000, 1000, 2**64 - 1]  # every int64 and uint64 is a number the fast path takes
+    assert allclose(edges, edges, 0.0, 0.0) and not allclose(float("nan"), float("nan"), 0.0, 1.0)
     assert "numpy" not in seen
     assert allclose([[1.0]], [[1.0]], 0.0, 0.0) and "numpy" in seen
 
