@@ -12,11 +12,13 @@ How integration tests share one smoke run (write new ones the same way):
 * A rerun whose changed key reaches the evaluation stages re-evaluates every registered benchmark; add
   ``*FEW_BENCHMARKS`` to its overrides when the test does not need all of them (it only changes the evaluation
   stages' fingerprints, which rerun anyway).
-* ``bash tests/run.sh`` runs on two pytest-xdist workers (``-n 2 --dist loadgroup``; ``FUSECHAT_TEST_WORKERS=0``
-  runs serially). Every test that takes a fixture named in ``SHARED_RUNS`` is put in that fixture's xdist group,
-  so the run is built once, on one worker, while the other worker runs the rest; every other test is grouped by
-  its file, so module-scoped fixtures are built once too. A new fixture that builds a whole run belongs in
-  ``SHARED_RUNS``. Sandbox pools on both workers at once are safe: each pool claims its uids machine-wide
+* ``bash tests/run.sh`` runs on two pytest-xdist workers (``-n 2 --dist loadgroup --no-loadscope-reorder``;
+  ``FUSECHAT_TEST_WORKERS=0`` runs serially). Tests are grouped by file (module fixtures such as the vLLM driver
+  are then built once); the shared runs need no group of their own: ``smoke_run`` is built once under a file lock
+  by the first worker that asks and read by both (a test that reruns the pipeline on it only finds every stage up
+  to date, which writes nothing), and ``wrpo_run`` is one file's. The files in ``SCHEDULE_FIRST`` start first, the
+  longest first, so neither worker is left with one long file at the end (the rest follow in collection order).
+  Sandbox pools on both workers at once are safe: each pool claims its uids machine-wide
   (``fusechat.sandbox.uids``), so no pool's clean-up or leftover check ever meets another pool's programs.
 * Everything under tests/integration/ and tests/vllm_cpu/ is marked ``integration`` here (no decorator needed), so
   the contributors' fast tier, ``bash tests/run.sh --fast`` (= ``-m "not slow and not integration"``), leaves it out.
@@ -47,9 +49,20 @@ SMOKE = REPO / "recipes" / "smoke.yaml"
 #: not look at the other benchmarks): the evaluation stages are the most expensive part of a smoke rerun.
 FEW_BENCHMARKS = ("eval.benchmarks=[{name: gsm8k}, {name: mmlu}]",)
 _INTEGRATION_DIRS = ("integration", "vllm_cpu")
-#: Session/module fixtures that build a whole pipeline run: every test using one runs on the same xdist worker
-#: (``--dist loadgroup``), so each run is built once per session, not once per worker.
-SHARED_RUNS = ("smoke_run", "wrpo_run")
+#: Test files that start first on the two xdist workers, longest first (longest-processing-time scheduling; seconds
+#: measured with --junitxml on the shared box, load 5-7, where the whole suite took 50 min). test_pipeline.py comes
+#: first because its first test builds the shared smoke run, which resume_shards, cache_and_plan and
+#: launch_rehearsal then read; the vLLM file needs no smoke run, so the other worker starts on it meanwhile.
+SCHEDULE_FIRST = (
+    "tests/integration/test_pipeline.py",        # builds smoke_run (~550 s), then its own reruns (~560 s)
+    "tests/vllm_cpu/test_vllm_backend.py",       # four vLLM engine starts in the driver, three in the sampling test (~1,100 s)
+    "tests/integration/test_wrpo_pipeline.py",   # its own WRPO run and the WRPO launch (~720 s)
+    "tests/integration/test_resume_shards.py",   # sampling and scoring three times over (~830 s before it was cut)
+    "tests/integration/test_cache_and_plan.py",  # an ablation run beside the smoke run (~330 s)
+    "tests/integration/test_launch_rehearsal.py",  # SFT and LN-DPO at world size 2 under ZeRO-3 (~350 s)
+    "tests/integration/test_depth_recipes.py",   # (~220 s)
+    "tests/unit/test_zero3_launch.py",           # two launches of every loss (~210 s)
+)
 #: Unit tests that load or train tiny models or run whole stages (15-75 s each on the shared 2-core box, measured
 #: with --durations): integration-tier too, so the fast tier stays within its 3 minutes.
 HEAVY_UNIT_TESTS = (
@@ -70,18 +83,15 @@ HEAVY_UNIT_TESTS = (
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads xdist_group into the node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test under tests/integration/ and tests/vllm_cpu/, and the heavy unit tests above, ``integration``
-    (the fast tier's exclusion)."""
+    (the fast tier's exclusion); group the tests by file for xdist and put the files of ``SCHEDULE_FIRST`` first."""
     for item in items:
         parts = Path(str(item.fspath)).relative_to(REPO).parts
         heavy = item.nodeid.startswith(HEAVY_UNIT_TESTS)
         if heavy or (len(parts) > 1 and parts[0] == "tests" and parts[1] in _INTEGRATION_DIRS):
             item.add_marker(pytest.mark.integration)
-        # pytest-xdist (--dist loadgroup): the tests of a shared run on one worker, the others file by file (module
-        # fixtures such as tests/vllm_cpu's driver then run once)
-        fixtures = getattr(item, "fixturenames", ())
-        path = item.nodeid.split("::")[0]
-        group = next((f for f in SHARED_RUNS if f in fixtures), path)
-        item.add_marker(pytest.mark.xdist_group(group))
+        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    rank = {path: i for i, path in enumerate(SCHEDULE_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: the rest keep their order
 
 
 def run_pipeline(run_dir: Path, *overrides: str, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:

@@ -5,8 +5,9 @@
 #   bash tests/run.sh --fast     the contributors' fast tier: no pipeline runs, no model engines
 #                                (= -m "not slow and not integration"; the marker is set in tests/conftest.py)
 #   bash tests/run.sh ARGS...    any other pytest arguments (e.g. a file, -k, -x)
-# Two pytest-xdist workers by default (--dist loadgroup keeps each shared pipeline run on one worker, see
-# tests/conftest.py); FUSECHAT_TEST_WORKERS=0 runs in one process (e.g. for pdb), any other number sets the count.
+# Two pytest-xdist workers by default (--dist loadgroup: each test file on one worker; --no-loadscope-reorder: the
+# files start in the order tests/conftest.py gives them, the longest first); FUSECHAT_TEST_WORKERS=0 runs in one
+# process (e.g. for pdb), any other number sets the count.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/tools/setup_env.sh"
@@ -18,4 +19,4 @@ args=()
 for a in "$@"; do
   if [[ "$a" == "--fast" ]]; then args+=(-m "not slow and not integration"); else args+=("$a"); fi
 done
-exec "$ROOT/.venv/bin/python" -m pytest -n "${FUSECHAT_TEST_WORKERS:-2}" --dist loadgroup --durations=15 -rs "${args[@]}"
+exec "$ROOT/.venv/bin/python" -m pytest -n "${FUSECHAT_TEST_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder --durations=15 -rs "${args[@]}"

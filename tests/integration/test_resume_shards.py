@@ -15,7 +15,11 @@ from conftest import REPO, SMOKE
 
 from fusechat.stage_table import STAGES
 
-SMALL = ["data.sampling.batch_size=8", "data.scoring.chunk_rows=100"]
+#: Small chunks (so there are several per model to shard and to kill between) and fewer, shorter samples than the
+#: smoke recipe's (the test runs sampling and scoring three times; what it checks does not depend on their count).
+SMALL = ["data.sampling.batch_size=8", "data.scoring.chunk_rows=60", "data.sampling.max_new_tokens=24",
+         "data.sampling.n_per_domain={general: 2, code: 2, chinese: 1, math: 2}"]
+SHARDS = 3
 
 
 def stage(script: str, run_dir: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -39,11 +43,11 @@ def test_shards_and_sigkill_resume_give_the_same_bytes(smoke_run: Path, tmp_path
     a = fresh(smoke_run, tmp_path, "a")
     for script in (sample, score):
         assert stage(script, a).returncode == 0
-    # B: four shards each, then the merging rerun
+    # B: SHARDS shards each, then the merging rerun
     b = fresh(smoke_run, tmp_path, "b")
     for script in (sample, score):
-        for i in range(4):
-            proc = stage(script, b, "--shard", f"{i}/4")
+        for i in range(SHARDS):
+            proc = stage(script, b, "--shard", f"{i}/{SHARDS}")
             assert proc.returncode == 0, proc.stderr[-2000:]
             assert not (b / STAGES["sample_responses"].folder / "manifest.json").exists() or script == score
         proc = stage(script, b)
