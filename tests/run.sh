@@ -14,6 +14,9 @@ bash "$ROOT/tools/setup_env.sh"
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 cd "$ROOT"
 "$ROOT/.venv/bin/python" -m ruff check .
+# The repository's own bytecode, once: with PYTHONDONTWRITEBYTECODE set (as on CI) every stage and test subprocess
+# would compile these sources again (the packages' bytecode comes with the environment: tools/setup_env.sh).
+"$ROOT/.venv/bin/python" -m compileall -q -j 0 data_construction evaluation fusechat training tools >/dev/null
 "$ROOT/.venv/bin/lint-imports" --no-cache  # the layers contract in pyproject.toml (docs/architecture.md)
 args=()
 for a in "$@"; do
