@@ -50,18 +50,19 @@ SMOKE = REPO / "recipes" / "smoke.yaml"
 FEW_BENCHMARKS = ("eval.benchmarks=[{name: gsm8k}, {name: mmlu}]",)
 _INTEGRATION_DIRS = ("integration", "vllm_cpu")
 #: Test files that start first on the two xdist workers, longest first (longest-processing-time scheduling; seconds
-#: measured with --junitxml on the shared box, load 5-7, where the whole suite took 50 min). test_pipeline.py comes
-#: first because its first test builds the shared smoke run, which resume_shards, cache_and_plan and
-#: launch_rehearsal then read; the vLLM file needs no smoke run, so the other worker starts on it meanwhile.
+#: per file measured with --junitxml in a fresh clone on the idle 2-core box, where the suite took 789 s on two
+#: workers for 1,543 s of tests). test_pipeline.py comes first because its first test builds the shared smoke run,
+#: which launch_rehearsal, resume_shards and cache_and_plan then read; the vLLM file needs no smoke run, so the other
+#: worker starts on it meanwhile.
 SCHEDULE_FIRST = (
-    "tests/integration/test_pipeline.py",        # builds smoke_run (~550 s), then its own reruns (~560 s)
-    "tests/vllm_cpu/test_vllm_backend.py",       # four vLLM engine starts in the driver, three in the sampling test (~1,100 s)
-    "tests/integration/test_wrpo_pipeline.py",   # its own WRPO run and the WRPO launch (~720 s)
-    "tests/integration/test_resume_shards.py",   # sampling and scoring three times over (~830 s before it was cut)
-    "tests/integration/test_cache_and_plan.py",  # an ablation run beside the smoke run (~330 s)
-    "tests/integration/test_launch_rehearsal.py",  # SFT and LN-DPO at world size 2 under ZeRO-3 (~350 s)
-    "tests/integration/test_depth_recipes.py",   # (~220 s)
-    "tests/unit/test_zero3_launch.py",           # two launches of every loss (~210 s)
+    "tests/integration/test_pipeline.py",        # builds smoke_run (228 s), then its own reruns: 354 s
+    "tests/vllm_cpu/test_vllm_backend.py",       # four vLLM engine starts in the driver, three in the sampling test: 334 s
+    "tests/integration/test_launch_rehearsal.py",  # SFT and LN-DPO at world size 2 under ZeRO-3: 194 s
+    "tests/integration/test_wrpo_pipeline.py",   # its own WRPO run and the WRPO launch: 155 s
+    "tests/integration/test_resume_shards.py",   # sampling and scoring three times over: 125 s
+    "tests/integration/test_cache_and_plan.py",  # an ablation run beside the smoke run: 82 s
+    "tests/integration/test_depth_recipes.py",   # 54 s
+    "tests/unit/test_zero3_launch.py",           # two launches of every loss: 40 s
 )
 #: Unit tests that load or train tiny models or run whole stages (15-75 s each on the shared 2-core box, measured
 #: with --durations): integration-tier too, so the fast tier stays within its 3 minutes.
