@@ -248,6 +248,16 @@ def zero_stage() -> int:
     return int(acc["deepspeed_config"]["zero_stage"])
 
 
+def _data_step(recipe: Recipe, rpath: Path, run_dir: Path) -> tuple[Recipe, Path, float]:
+    """The data stages of the rehearsal recipe at ``rpath`` (through ``wrpo_split`` for WRPO, else ``export``), as
+    the plain and the SLURM rehearsal both run them: the loaded rehearsal recipe, the SFT rows in LLaMA-Factory's
+    layout, and the seconds taken."""
+    until = "wrpo_split" if recipe.wrpo is not None else "export"
+    took = _run("data", [sys.executable, "-m", "fusechat.pipeline", "--recipe", str(rpath), "--until", until], run_dir)
+    rehearsal = load_or_exit(str(rpath), [])
+    return rehearsal, run_dir / stages_for(rehearsal)[until].folder / "llamafactory" / f"{SFT_NAME}.jsonl", took
+
+
 def _train_rows(recipe: Recipe, pref_rows: int) -> int:
     """The preference rows the trainer steps over: all of them, less the held-out share (at least one row, at least
     10 % in the rehearsal) when the checkpoint is chosen by held-out loss (``best_of_last_two``)."""
@@ -269,11 +279,7 @@ def rehearse(recipe_path: str, overrides: list[str], gen_python: str) -> str:
     rpath.write_text(yaml.safe_dump(rehearsal_tree(recipe, name, None, None), sort_keys=False))
     py = sys.executable
     times: dict[str, float] = {}
-    data_until = "wrpo_split" if recipe.wrpo is not None else "export"
-    times["data"] = _run("data", [py, "-m", "fusechat.pipeline", "--recipe", str(rpath), "--until", data_until],
-                         run_dir)
-    rehearsal = load_or_exit(str(rpath), [])
-    sft_file = run_dir / stages_for(rehearsal)[data_until].folder / "llamafactory" / f"{SFT_NAME}.jsonl"
+    rehearsal, sft_file, times["data"] = _data_step(recipe, rpath, run_dir)
     sft_rows = _count(sft_file)
     sft_examples, sft_block = sft_examples_of(recipe, rehearsal, sft_file)
     # batch arithmetic needs the row counts: the SFT section now, the preference section after its data exists
@@ -344,10 +350,7 @@ def slurm_tree(recipe_path: str, overrides: list[str]) -> dict[str, Any]:
     run_dir.mkdir(parents=True, exist_ok=True)
     plain = run_dir / "slurm_data_recipe.yaml"  # not recipe.yaml: the plain rehearsal's own file stays as it left it
     plain.write_text(yaml.safe_dump(rehearsal_tree(recipe, name, None, None), sort_keys=False))
-    data_until = "wrpo_split" if recipe.wrpo is not None else "export"
-    _run("data", [sys.executable, "-m", "fusechat.pipeline", "--recipe", str(plain), "--until", data_until], run_dir)
-    rehearsal = load_or_exit(str(plain), [])
-    sft_file = run_dir / stages_for(rehearsal)[data_until].folder / "llamafactory" / f"{SFT_NAME}.jsonl"
+    rehearsal, sft_file, _ = _data_step(recipe, plain, run_dir)
     sft_examples, sft_block = sft_examples_of(recipe, rehearsal, sft_file)
     train_rows = None
     if recipe.wrpo is None:  # WRPO's preference rows exist only after SFT: the recipe's accumulation stays
