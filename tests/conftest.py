@@ -48,6 +48,18 @@ SMOKE = REPO / "recipes" / "smoke.yaml"
 #: Overrides that evaluate two ground-truth benchmarks instead of every registered one (for reruns whose checks do
 #: not look at the other benchmarks): the evaluation stages are the most expensive part of a smoke rerun.
 FEW_BENCHMARKS = ("eval.benchmarks=[{name: gsm8k}, {name: mmlu}]",)
+#: Two of the smoke recipe's five source models that together serve every domain (general, code, Chinese, math): the
+#: tests that run the sampling stage several times sample with these only.
+TWO_SAMPLING_MODELS = ("Qwen2.5-72B-Instruct", "Qwen2.5-Math-72B-Instruct")
+
+
+def smoke_sampling_models(names: tuple[str, ...] = TWO_SAMPLING_MODELS) -> list[dict]:
+    """The smoke recipe's ``data.sampling.models`` entries of these source models, in the recipe's form."""
+    from fusechat.recipe import load_recipe
+
+    models = [m.model_dump(mode="json") for m in load_recipe(SMOKE).data.sampling.models if m.name in names]
+    assert [m["name"] for m in models] == list(names)
+    return models
 _INTEGRATION_DIRS = ("integration", "vllm_cpu")
 #: Test files that start first on the two xdist workers, longest first (longest-processing-time scheduling; seconds
 #: per file measured with --junitxml in a fresh clone on the idle 2-core box, where the suite took 789 s on two

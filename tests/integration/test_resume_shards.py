@@ -11,19 +11,16 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import REPO, SMOKE
+from conftest import REPO, SMOKE, smoke_sampling_models
 
-from fusechat.recipe import load_recipe
 from fusechat.stage_table import STAGES
 
 #: Two of the smoke recipe's five source models (together they serve every domain), fewer and shorter samples and
 #: small chunks (several per model to shard and to kill between): the test runs sampling and scoring three times,
 #: and what it checks (shards and a SIGKILL change no byte) does not depend on how many there are.
-TWO_MODELS = ("Qwen2.5-72B-Instruct", "Qwen2.5-Math-72B-Instruct")
 SMALL = ["data.sampling.batch_size=8", "data.scoring.chunk_rows=60", "data.sampling.max_new_tokens=24",
          "data.sampling.n_per_domain={general: 2, code: 2, chinese: 1, math: 2}",
-         "data.sampling.models=" + json.dumps([m.model_dump(mode="json") for m in load_recipe(SMOKE).data.sampling.models
-                                               if m.name in TWO_MODELS])]
+         f"data.sampling.models={json.dumps(smoke_sampling_models())}"]
 SHARDS = 3
 
 

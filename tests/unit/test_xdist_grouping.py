@@ -1,6 +1,7 @@
-"""``--dist loadgroup`` really keeps an ``xdist_group`` on one worker (tests/run.sh relies on it: the tests of a
-shared pipeline run go to one worker, which builds the run once). pytest 9.2 broke this silently with
-pytest-xdist 3.8 (pytest-dev/pytest-xdist#1386): no error, the groups just spread over both workers."""
+"""``--dist loadgroup`` really keeps an ``xdist_group`` on one worker (tests/run.sh relies on it: tests/conftest.py
+groups the tests by file, so a module-scoped fixture such as the vLLM driver or the WRPO run is built once). pytest
+9.2 broke this silently with pytest-xdist 3.8 (pytest-dev/pytest-xdist#1386): no error, the groups just spread over
+both workers."""
 
 from __future__ import annotations
 

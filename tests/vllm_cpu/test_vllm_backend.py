@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, SMOKE
+from conftest import REPO, SMOKE, smoke_sampling_models
 
 from fusechat.stage_runner import IN_PROGRESS
 from fusechat.stage_table import STAGES
@@ -31,7 +31,6 @@ pytestmark = [
 ]
 MODELS = {"llama3": "Llama-3.1-70B-Instruct", "qwen2": "Qwen2.5-72B-Instruct", "gemma2": "gemma-2-27b-it",
           "mistral": "Mistral-Large-Instruct-2407"}
-SAMPLING_MODELS = ("Qwen2.5-72B-Instruct", "Qwen2.5-Math-72B-Instruct")
 MARKERS = {"llama3": "<|start_header_id|>assistant<|end_header_id|>\n\n", "qwen2": "<|im_start|>assistant\n",
            "gemma2": "<start_of_turn>model\n", "mistral": "[/INST]"}
 
@@ -133,13 +132,9 @@ def test_smoke_sampling_stage_with_vllm_resumes_byte_identical(tmp_path):
     splits stages between environments. Both get the source models as the CPU environment resolves them: the tiny
     world's content key includes the transformers major version, so the vLLM set (5.x) would otherwise build and
     sample a second tiny world of its own."""
-    from fusechat.recipe import load_recipe
-
     # Two of the smoke recipe's five source models (together they serve every domain): each model is one vLLM
     # engine start (about a minute on two CPU cores), and resuming is per model, so two show what five would.
-    models = [m.model_dump(mode="json") | {"path": resolve(m.path, TinyWorldSettings())}
-              for m in load_recipe(SMOKE).data.sampling.models if m.name in SAMPLING_MODELS]
-    assert [m["name"] for m in models] == list(SAMPLING_MODELS)
+    models = [m | {"path": resolve(m["path"], TinyWorldSettings())} for m in smoke_sampling_models()]
     small = ["data.sampling.backend=vllm", "data.sampling.batch_size=8", f"data.sampling.models={json.dumps(models)}"]
     a = tmp_path / "a" / "run"  # one stage cache per run (it sits next to the run dir): B must resume, not reuse A
     proc = subprocess.run([sys.executable, "data_construction/01_select_prompts.py", "--recipe", str(SMOKE),
