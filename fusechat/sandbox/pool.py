@@ -70,8 +70,12 @@ PIPELINE_DEPTH = 2
 
 
 def _site_dirs() -> list[str]:
-    """This environment's site-packages directories (what a program in the sandbox may import besides stdlib)."""
-    return [d for d in site.getsitepackages() if os.path.isdir(d)]
+    """This environment's site-packages directories (what a program in the sandbox may import besides stdlib):
+    the prefix's own, then any other ``site-packages``/``dist-packages`` directory on ``sys.path`` (one a ``.pth``
+    file chains in, as an environment layered over another does), in ``sys.path`` order."""
+    found = list(site.getsitepackages())
+    found += [p for p in sys.path if os.path.basename(os.path.normpath(p)) in ("site-packages", "dist-packages")]
+    return [d for d in dict.fromkeys(found) if os.path.isdir(d)]
 
 
 def _bytecode_is_current(src: Path, cfile: str) -> bool:

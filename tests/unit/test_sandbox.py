@@ -248,15 +248,27 @@ def test_hash_seed_is_fixed():
     assert outs == [want, want]
 
 
-def test_site_packages_importable():
-    """Programs may import what the environment installs (the zygote runs with -S and adds site dirs)."""
+def test_site_packages_importable(monkeypatch):
+    """Programs may import what the environment installs (the zygote runs with -S and adds site dirs), also from a
+    site-packages directory that another environment's ``.pth`` chains onto ``sys.path`` (as the mutation tool's
+    environment layered over .venv does), even one under /tmp."""
     pkg = next((m for m in ("numpy", "yaml", "packaging") if importlib.util.find_spec(m)), None)
     if pkg is None:
         pytest.skip("no third-party package installed")
-    with SandboxPool(workers=1, uid_base=UID_BASE + 8) as pool:
-        res = pool.run(CodeJob(program=f"import {pkg}\ndef f():\n    return 1\n", tests="assert f() == 1\n",
-                               timeout_s=20))
-    assert res.passed, res
+    base = Path(tempfile.mkdtemp(prefix="fc_chained_env_", dir="/tmp"))
+    try:
+        chained = base / "lib" / "site-packages"
+        chained.mkdir(parents=True)
+        (chained / "fc_chained_module.py").write_text("VALUE = 1\n")
+        for d in (base, base / "lib", chained, chained / "fc_chained_module.py"):
+            os.chmod(d, 0o755)
+        monkeypatch.setattr(sys, "path", [*sys.path, str(chained), str(chained)])
+        with SandboxPool(workers=1, uid_base=UID_BASE + 8) as pool:
+            res = pool.run(CodeJob(program=f"import {pkg}\nfrom fc_chained_module import VALUE\n"
+                                           "def f():\n    return VALUE\n", tests="assert f() == 1\n", timeout_s=20))
+        assert res.passed, res
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_repository_under_tmp(tmp_path_factory):
