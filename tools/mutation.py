@@ -21,6 +21,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -131,9 +132,10 @@ def scratch_copy(name: str, target: Target) -> Path:
              "also_copy=", "    tests", "    recipes", "    results", "    requirements", "    pyproject.toml",
              "    docs", "    tools", "pytest_add_cli_args=", "    -p", "    no:cacheprovider", "    -q",
              "use_git_change_detection=false",
-             # CPU-time limit per mutant = estimate x multiplier + constant: generous, since on a shared box the
-             # default (x15 + 1 s) stopped mutants that merely ran slowly (an infinite loop still hits it)
-             "timeout_multiplier=50", "timeout_constant=30", ""]
+             # CPU-time limit per mutant, mutmut 3.8's (estimate + constant) x multiplier x 2 CPU seconds: at least
+             # 100 s (a mutant's tests here take seconds); CPU time does not grow with the box's load, and a looping
+             # mutant stops within minutes (at 50 and 30, as before, it took 50 minutes)
+             "timeout_multiplier=5", "timeout_constant=10", ""]
     (root / "setup.cfg").write_text("\n".join(lines))
     return root
 
@@ -149,6 +151,16 @@ def results(root: Path, target: Target) -> dict[str, str]:
         for key, code in data.get("exit_code_by_key", {}).items():
             out[key] = status_of(code)
     return out
+
+
+#: Address space of mutmut and each forked mutant: a mutant whose loop appends without end (one of the LiveBench
+#: unwrapping helpers' took 14 GiB of the box's 24 within a minute) meets MemoryError, fails its test and counts as
+#: killed, before the CPU-time limit would stop it or the kernel's OOM killer picks a process.
+MEMORY_LIMIT_BYTES = 8 << 30
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
 
 
 def status_of(code: int | None) -> str:
@@ -194,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         target = Target(target.files, tests, target.only)
         root = scratch_copy(name, target)
         proc = subprocess.run(["nice", "-n", "10", str(mutmut), "run", *target.only], cwd=root, env=env,
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, preexec_fn=_limit_memory)
         res = results(root, target)
         if not any(v != "not run" for v in res.values()):  # none run: mutmut's clean test run failed, or no mutants
             print(f"[{name}] mutmut produced no results (exit {proc.returncode}):\n{proc.stdout[-2000:]}"
