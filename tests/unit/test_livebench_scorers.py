@@ -11,7 +11,7 @@ from evaluation.livebench import data_analysis as da
 from evaluation.livebench import language as lang
 from evaluation.livebench import mathematics as m
 from evaluation.livebench import reasoning as rs
-from evaluation.livebench._boxed import last_boxed
+from evaluation.livebench._boxed import last_boxed, remove_boxed
 from evaluation.livebench.scorers import CATEGORY_TASKS, score_question, scorer_for
 
 AMC = ("What is $3 \\times 4$? $\\textbf{(A) }7\\qquad\\textbf{(B) }12\\qquad\\textbf{(C) }\\frac{1}{2}\\qquad"
@@ -26,9 +26,17 @@ AMC = ("What is $3 \\times 4$? $\\textbf{(A) }7\\qquad\\textbf{(B) }12\\qquad\\t
     ("answer \\boxed 5$ done", "5"),  # "\boxed " form: up to the next $
     ("\\boxed{unclosed", None),
     ("no box at all", None),
+    ("\\fbox{1} then \\fbox{2}", "2"),  # no \\boxed: the last \\fbox
+    ("\\boxed 1$ then \\boxed 2$ end", "2"),  # the last "\\boxed " form
+    ("so \\boxedx{3}", None),  # not "\\boxed{": upstream's assertion fails; no box here (a documented deviation)
 ])
 def test_last_boxed(text: str, expected: str | None) -> None:
     assert last_boxed(text) == expected
+
+
+def test_remove_boxed_only_strips_a_leading_wrapper() -> None:
+    assert remove_boxed("\\boxed 5") == "5" and remove_boxed("\\boxed{5}") == "5"
+    assert remove_boxed("x\\boxed 5") is None and remove_boxed("\\boxed{5") is None
 
 
 # ----------------------------------------------------------------------------------------------- math_comp

@@ -47,7 +47,10 @@ def test_proof_rearrangement_edit_distance() -> None:
     ("integral_amps_hard", "AMPS_Hard", "x", m._amps), ("", "AMPS_Hard", "x", m._amps),
     ("", "olympiad", "1,2", m._olympiad), ("other", "math_comp", "C", m._mc), ("other", "math_comp", "12", m._aime),
     ("Some_AMPS_Hard_x", "AMPS_Hard", "x", m._amps), (None, "olympiad", "1,2", m._olympiad),
-    (None, "math_comp", "B", m._mc), (None, "math_comp", "204", m._aime),
+    (None, "math_comp", "B", m._mc), (None, "math_comp", "204", m._aime), ("other", "math_comp", "AB", m._aime),
+    # upstream reads only the subtask: where it names a scorer, the task does not count
+    ("aime_2024_I", "olympiad", "204", m._aime), ("imo_2023", "math_comp", "B", m._olympiad),
+    ("usamo_2023", "AMPS_Hard", "1,2", m._olympiad), ("Integral_AMPS_Hard", "olympiad", "x", m._amps),
 ])
 def test_scorer_dispatch_by_subtask_then_task(subtask: str, task: str, gt: str, scorer) -> None:
     assert m.scorer_for({"subtask": subtask, "task": task, "ground_truth": gt}) is scorer
@@ -63,6 +66,7 @@ def test_unknown_math_task_is_a_named_error() -> None:
 def test_amc_option_value_from_the_question_text() -> None:
     text = "Which? $\\textbf{(A) }1\\qquad\\textbf{(B) }~7~\\qquad\\textbf{(C) }9$"
     assert m.choice_value(text, "B") == "7" and m.choice_value(text, "E") == "FAILURE"
+    assert m.choice_value("$\\textbf{(A) }X\\qquad\\textbf{(B) }X2~\\qquad$", "B") == "X2"  # only $ and ~ go
     q = {"task": "math_comp", "subtask": "amc_12a", "ground_truth": "B", "turns": [text]}
     assert m.score(q, "so the value is 7") == 1.0 and m.score(q, "so the value is 9") == 0.0
 
@@ -70,3 +74,5 @@ def test_amc_option_value_from_the_question_text() -> None:
 def test_amc_ground_truth_letters_a_to_e_inclusive_and_order_after_the_last_answer() -> None:
     assert m.score_multiple_choice("A", "AAAAA", "") == 1.0 and m.score_multiple_choice("E", "EEEEE", "") == 1.0
     assert m.extract_expression_order("draft 1, 2\nAnswer: 3, 4") == [3, 4]
+    assert m.extract_expression_order("Answer: " + "7" * 4000) == [int("7" * 4000)]  # 4,000 digits: still an int
+    assert m.extract_expression_order("Answer: " + "7" * 4001) == ["7" * 4001]
