@@ -47,12 +47,13 @@ class Target:
 
 
 U = "tests/unit/"
-#: LiveBench's scorers are stated by their rule tests, the golden files made with upstream's own code, and the property
+#: LiveBench's scorers are stated by their rule tests, the golden files made with upstream's own code, the property
 #: tests against upstream's regular expressions (test_linear_extraction.py: normalize_final_answer and its unwrapping
-#: helpers; a livebench_math run without that file left 75 survivors there, two of which it kills, checked by hand).
-#: The scratch copy has no .venv-livebench-math: set FUSECHAT_LIVEBENCH_MATH_PYTHON to one.
+#: helpers; a livebench_math run without that file left 75 survivors there) and the task's tests (the overall score's
+#: mean of category means, aggregate.py: all 37 of its mutants survived without test_livebench_task.py).
+#: The scratch copy has no .venv-livebench-math: main() points FUSECHAT_LIVEBENCH_MATH_PYTHON at the repository's.
 LIVEBENCH_TESTS = (f"{U}test_livebench_scorers.py", f"{U}test_rules_livebench.py", f"{U}test_livebench_golden.py",
-                   f"{U}test_linear_extraction.py")
+                   f"{U}test_linear_extraction.py", f"{U}test_livebench_task.py", f"{U}test_rules_livebench_other.py")
 TARGETS: dict[str, Target] = {
     "pairing": Target(("data_construction/pairing.py",), (f"{U}test_pairing.py", f"{U}test_rules_pairing.py")),
     "build": Target(("data_construction/build.py",), (f"{U}test_build_inputs.py", f"{U}test_rules_build.py"),

@@ -30,9 +30,10 @@ def _registry() -> dict[str, Any]:
 
 def follow_list(question: dict[str, Any], response: str) -> list[bool]:
     """For each instruction of ``question`` (``instruction_id_list`` with ``kwargs``), whether ``response``
-    follows it strictly. ``None`` kwargs are dropped (upstream); instructions that take the prompt get it."""
+    follows it strictly. ``None`` kwargs are dropped (upstream). Upstream's runner also hands the prompt to a
+    checker whose arguments name ``prompt``; none of the 25 registered checkers has one (a test checks the
+    registry), so no checker here needs the prompt."""
     registry = _registry()
-    prompt = question["turns"][0]
     result = []
     for instruction_id, kwargs in zip(question["instruction_id_list"], question["kwargs"], strict=True):
         if instruction_id not in registry:
@@ -40,9 +41,6 @@ def follow_list(question: dict[str, Any], response: str) -> list[bool]:
                              f"in question {question.get('question_id')}")
         checker = registry[instruction_id](instruction_id)
         checker.build_description(**{k: v for k, v in (kwargs or {}).items() if v is not None})
-        args = checker.get_instruction_args()
-        if args and "prompt" in args:
-            checker.build_description(prompt=prompt)
         try:
             result.append(bool(response.strip()) and bool(checker.check_following(response)))
         except LookupError:  # nltk data missing: never a silent "not followed"

@@ -57,12 +57,8 @@ def score_typos(ground_truth: str, response: str) -> float:
     return 1.0 if lines and ground_truth in lines[-1] else 0.0
 
 
-def _wrap(fn: Callable[[str, str], float]) -> Callable[[dict[str, Any], str], float]:
-    return lambda q, r: fn(q["ground_truth"], r)
-
-
 SCORERS: dict[str, Callable[[dict[str, Any], str], float]] = {
-    "connections": _wrap(score_connections),
-    "plot_unscrambling": _wrap(score_plot_unscrambling),
-    "typos": _wrap(score_typos),
+    "connections": lambda q, r: score_connections(q["ground_truth"], r),
+    "plot_unscrambling": lambda q, r: score_plot_unscrambling(q["ground_truth"], r),
+    "typos": lambda q, r: score_typos(q["ground_truth"], r),
 }

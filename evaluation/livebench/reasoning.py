@@ -67,12 +67,8 @@ def score_spatial(ground_truth: str, response: str) -> float:
     return 1.0 if last_boxed(response) == ground_truth else 0.0
 
 
-def _wrap(fn: Callable[[str, str], float]) -> Callable[[dict[str, Any], str], float]:
-    return lambda q, r: fn(q["ground_truth"], r)
-
-
 SCORERS: dict[str, Callable[[dict[str, Any], str], float]] = {
-    "zebra_puzzle": _wrap(score_zebra_puzzle),
-    "web_of_lies_v2": _wrap(score_web_of_lies),
-    "spatial": _wrap(score_spatial),
+    "zebra_puzzle": lambda q, r: score_zebra_puzzle(q["ground_truth"], r),
+    "web_of_lies_v2": lambda q, r: score_web_of_lies(q["ground_truth"], r),
+    "spatial": lambda q, r: score_spatial(q["ground_truth"], r),
 }
