@@ -24,10 +24,6 @@ class Breakdown:
     tasks: dict[str, float] = field(default_factory=dict)  # "category/task" -> mean
     counts: dict[str, int] = field(default_factory=dict)  # "category/task" -> questions
 
-    def as_dict(self) -> dict[str, object]:
-        return {"overall": self.overall, "categories": self.categories, "tasks": self.tasks,
-                "counts": self.counts}
-
 
 def breakdown(scored: Iterable[tuple[str, str, float]]) -> Breakdown:
     """From (category, task, score in [0, 1]) per question: task means, category means of task means, and the

@@ -43,6 +43,8 @@ def test_proof_rearrangement_edit_distance() -> None:
 @pytest.mark.parametrize(("subtask", "task", "gt", "scorer"), [
     ("amc_12a_2023", "math_comp", "B", m._mc), ("smc_2023", "math_comp", "B", m._mc),
     ("2023_amc_12a", "math_comp", "B", m._mc), ("aime_2024_I", "math_comp", "204", m._aime),
+    ("amc_12a_2023", "olympiad", "B", m._mc), ("smc_2023", "olympiad", "B", m._mc),
+    ("2023_amc", "olympiad", "B", m._mc), ("2023_amc_12a", "AMPS_Hard", "B", m._mc),
     ("imo_2023", "olympiad", "1,2", m._olympiad), ("usamo_2023", "olympiad", "1,2", m._olympiad),
     ("integral_amps_hard", "AMPS_Hard", "x", m._amps), ("", "AMPS_Hard", "x", m._amps),
     ("", "olympiad", "1,2", m._olympiad), ("other", "math_comp", "C", m._mc), ("other", "math_comp", "12", m._aime),
