@@ -70,6 +70,7 @@ _GSM = _tokens("####", "#", " ", "\n", "$", "-", "1", "23", ",", ".", "5", "x")
 @example("\\boxed{a}\nb}")  # the greedy box ends at the last brace of its own line, not of the text
 @example("\\text{a\nb}\nc")  # a brace after the opener's line end closes nothing (the first newline counts)
 @example("\\boxed{}x")  # an empty box is unwrapped too
+@example("$a$b$c")  # the first two $ of a line, not the first and the last
 def test_normalize_final_answer_is_upstreams(text: str) -> None:
     assert normalize_final_answer(text) == upstream_normalize(text)
 
