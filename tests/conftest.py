@@ -60,6 +60,8 @@ def smoke_sampling_models(names: tuple[str, ...] = TWO_SAMPLING_MODELS) -> list[
     models = [m.model_dump(mode="json") for m in load_recipe(SMOKE).data.sampling.models if m.name in names]
     assert [m["name"] for m in models] == list(names)
     return models
+
+
 _INTEGRATION_DIRS = ("integration", "vllm_cpu")
 #: Test files that start first on the two xdist workers, longest first (longest-processing-time scheduling; seconds
 #: per file measured with --junitxml in a fresh clone on the idle 2-core box, where the suite took 789 s on two

@@ -10,6 +10,7 @@ import random
 
 import pandas as pd
 import pytest
+from test_livebench_scorers import TABLE_Q, _if_question
 
 from evaluation.livebench import coding, instruction_following, synthetic
 from evaluation.livebench import data_analysis as da
@@ -105,10 +106,6 @@ def test_unknown_table_format_is_named() -> None:
         da.read_table("xml", "<a/>")
 
 
-TABLE_Q = ("Please convert the Input Table from TSV format to CSV format. Please respond only with the table. "
-           "\n Input Table: name\tcount\na\t1\nb\t2 \n Output: \n")
-
-
 def test_tablereformat_reads_the_response_as_is_first() -> None:
     gt = "Here is the table: a,b\n1,2"  # a header that the lead-in rule would cut
     assert da.score_tablereformat(TABLE_Q, gt, gt) == 1.0
@@ -124,15 +121,10 @@ def test_a_missing_column_is_a_mismatch_even_when_the_rest_agrees() -> None:
 
 
 # ----------------------------------------------------------------------------------------------- instruction following
-def _if_question(ids: list[str], kwargs: list[dict]) -> dict:
-    return {"question_id": "q7", "category": "instruction_following", "task": "simplify",
-            "turns": ["Simplify the text below."], "instruction_id_list": ids, "kwargs": kwargs}
-
-
 def test_instruction_following_errors_name_the_question() -> None:
-    with pytest.raises(ValueError, match="question q7 has no instructions"):
+    with pytest.raises(ValueError, match="question q1 has no instructions"):
         instruction_following.score_instruction_following(_if_question([], []), "text")
-    with pytest.raises(ValueError, match="unknown instruction 'made_up:x' in question q7"):
+    with pytest.raises(ValueError, match="unknown instruction 'made_up:x' in question q1"):
         instruction_following.score_instruction_following(_if_question(["made_up:x"], [{}]), "text")
     with pytest.raises(ValueError):  # every instruction needs its kwargs
         instruction_following.follow_list(_if_question(["punctuation:no_comma", "detectable_format:title"], [{}]),
